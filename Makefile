@@ -1,0 +1,33 @@
+# The two commands of the quick start: `make run` and `make test`.
+APP ?= examples/hello/gantry.yaml
+SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
+
+.PHONY: setup run release debug test lint format clean
+
+setup:
+	@scripts/setup
+
+release: setup
+	cmake --preset release >/dev/null
+	cmake --build --preset release
+
+debug: setup
+	cmake --preset debug >/dev/null
+	cmake --build --preset debug
+
+run: release
+	./build/release/gantry up -f $(APP)
+
+test: debug
+	ctest --preset debug
+
+lint: setup
+	clang-format --dry-run -Werror $(SOURCES)
+	cmake --preset debug >/dev/null
+	clang-tidy -p build/debug --quiet $(filter %.cc,$(SOURCES))
+
+format:
+	clang-format -i $(SOURCES)
+
+clean:
+	rm -rf build

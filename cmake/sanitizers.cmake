@@ -1,0 +1,12 @@
+# GANTRY_SANITIZE=address  -> ASan + UBSan (the debug preset)
+# GANTRY_SANITIZE=thread   -> TSan
+set(GANTRY_SANITIZE "" CACHE STRING "address | thread | empty")
+if(GANTRY_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(GANTRY_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT GANTRY_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "GANTRY_SANITIZE must be address, thread or empty")
+endif()

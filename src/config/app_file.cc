@@ -1,0 +1,295 @@
+// The app file's schema: which keys exist at each level and what type each takes.
+#include "config/app_file.h"
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "config/app_checks.h"
+#include "config/yaml_reader.h"
+#include "core/address.h"
+#include "core/status.h"
+
+namespace gantry::config {
+
+std::string ConfigError::ToString() const {
+  if (line == 0) return fmt::format("{}: {}", file, message);
+  return fmt::format("{}:{}:{}: {}", file, line, column, message);
+}
+
+namespace {
+
+void ParseHealth(const Entry& block, HealthSpec& health, Diagnostics& diag) {
+  MapReader r(block.value, block.value_at, block.path, diag);
+  if (!r.is_map()) return;
+  const Entry* http = r.Take("http");
+  const Entry* tcp = r.Take("tcp");
+  r.NotSupportedYet("grpc");
+  r.NotSupportedYet("ttl");
+  if (http && tcp) diag.Add(tcp->key_at, fmt::format("{}: give one of http or tcp, not both", block.path));
+  if (http) {
+    if (auto path = ReadString(*http, diag)) {
+      if (!path->starts_with("/")) {
+        diag.Add(http->value_at, fmt::format("{}: must be a path starting with /", http->path));
+      }
+      health.kind = HealthSpec::Kind::kHttp;
+      health.http_path = *path;
+    }
+  } else if (tcp) {
+    if (auto on = ReadBool(*tcp, diag)) health.kind = *on ? HealthSpec::Kind::kTcp : HealthSpec::Kind::kNone;
+  } else if (!r.entries().empty()) {
+    diag.Add(block.key_at, fmt::format("{}: needs a check: http: /path or tcp: true", block.path));
+  }
+  auto positive_duration = [&](const char* key, Duration& out) {
+    if (const Entry* e = r.Take(key)) {
+      if (auto d = ReadDuration(*e, diag)) {
+        if (d->count() <= 0) diag.Add(e->value_at, fmt::format("{}: must be more than 0", e->path));
+        out = *d;
+      }
+    }
+  };
+  positive_duration("interval", health.interval);
+  positive_duration("timeout", health.timeout);
+  auto threshold = [&](const char* key, int& out) {
+    if (const Entry* e = r.Take(key)) {
+      if (auto n = ReadInt(*e, diag)) {
+        if (*n < 1) diag.Add(e->value_at, fmt::format("{}: must be at least 1", e->path));
+        out = *n;
+      }
+    }
+  };
+  threshold("healthy_after", health.healthy_after);
+  threshold("unhealthy_after", health.unhealthy_after);
+  r.Finish();
+}
+
+void ParsePolicy(const Entry& block, Diagnostics& diag) {
+  MapReader r(block.value, block.value_at, block.path, diag);
+  if (!r.is_map()) return;
+  if (const Entry* lb = r.Take("lb")) {
+    if (auto name = ReadString(*lb, diag)) {
+      static const std::vector<std::string> kAll = {"round_robin", "random",   "least_request",
+                                                    "peak_ewma",   "ring_hash", "maglev"};
+      if (std::find(kAll.begin(), kAll.end(), *name) == kAll.end()) {
+        ReportBadChoice(*lb, *name, kAll, diag);
+      } else if (*name != "round_robin") {
+        diag.Add(lb->value_at, fmt::format("{}: \"{}\" is not supported yet (round_robin is)",
+                                           lb->path, *name));
+      }
+    }
+  }
+  for (const char* key : {"hash_on", "timeout", "retries", "circuit_breaker", "outlier"}) {
+    r.NotSupportedYet(key);
+  }
+  r.Finish();
+}
+
+void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnostics& diag) {
+  MapReader r(block.value, block.value_at, block.path, diag);
+  if (!r.is_map()) return;
+  if (const Entry* e = r.Take("command")) {
+    if (e->value.IsScalar()) {
+      diag.Add(e->value_at, fmt::format("{}: must be a list (argv, no shell), e.g. [./bin/app, --flag]",
+                                        e->path));
+    } else if (auto argv = ReadStringList(*e, diag)) {
+      if (argv->empty()) diag.Add(e->value_at, fmt::format("{}: must not be empty", e->path));
+      for (auto& item : *argv) s.command.push_back(item.value);
+    }
+  } else {
+    diag.Add(block.key_at, fmt::format("{}: missing command", block.path));
+  }
+  if (const Entry* e = r.Take("env")) {
+    if (auto env = ReadStringMap(*e, diag)) s.env = std::move(*env);
+  }
+  if (const Entry* e = r.Take("replicas")) {
+    if (auto n = ReadInt(*e, diag)) {
+      if (*n < 0) diag.Add(e->value_at, fmt::format("{}: must not be negative, got {}", e->path, *n));
+      s.replicas = *n;
+    }
+  }
+  if (const Entry* e = r.Take("protocol")) {
+    if (auto p = ReadString(*e, diag)) {
+      if (*p == "grpc" || *p == "tcp") {
+        diag.Add(e->value_at, fmt::format("{}: \"{}\" is not supported yet (http is)", e->path, *p));
+      } else if (*p != "http") {
+        ReportBadChoice(*e, *p, {"http", "grpc", "tcp"}, diag);
+      }
+    }
+  }
+  if (const Entry* e = r.Take("health")) ParseHealth(*e, s.health, diag);
+  if (const Entry* e = r.Take("restart")) {
+    if (auto p = ReadString(*e, diag)) {
+      if (*p == "always") s.restart = RestartPolicy::kAlways;
+      else if (*p == "on-failure") s.restart = RestartPolicy::kOnFailure;
+      else if (*p == "never") s.restart = RestartPolicy::kNever;
+      else ReportBadChoice(*e, *p, {"always", "on-failure", "never"}, diag);
+    }
+  }
+  if (const Entry* e = r.Take("depends_on")) {
+    if (auto deps = ReadStringList(*e, diag)) {
+      for (auto& dep : *deps) {
+        s.depends_on.push_back(dep.value);
+        refs.Add(dep.value, dep.at, e->path);
+      }
+    }
+  }
+  if (const Entry* e = r.Take("stop_grace")) {
+    if (auto d = ReadDuration(*e, diag)) s.stop_grace = *d;
+  }
+  if (const Entry* e = r.Take("policy")) ParsePolicy(*e, diag);
+  for (const char* key : {"resources", "autoscale", "update", "subscribe"}) r.NotSupportedYet(key);
+  r.Finish();
+}
+
+void ParseServices(const Entry& block, AppSpec& spec, References& refs, Diagnostics& diag) {
+  if (!block.value.IsMap()) {
+    diag.Add(block.value_at, "services: expected a mapping of service name to its settings");
+    return;
+  }
+  static const std::regex kName("[a-z0-9][a-z0-9_-]{0,62}");
+  for (auto it = block.value.begin(); it != block.value.end(); ++it) {
+    Location at = LocationOf(it->first.Mark());
+    std::string name = it->first.IsScalar() ? it->first.Scalar() : "";
+    if (!std::regex_match(name, kName)) {
+      diag.Add(at, fmt::format("services: bad service name \"{}\": use lowercase letters, digits, "
+                               "'-' and '_' (at most 63)", name));
+      continue;
+    }
+    if (const ServiceSpec* first = spec.FindService(name)) {
+      diag.Add(at, fmt::format("services: duplicate service \"{}\" (first defined at {}:{})", name,
+                               first->location.line, first->location.column));
+      continue;
+    }
+    ServiceSpec& s = spec.services.emplace_back();
+    s.name = name;
+    s.location = at;
+    Location value_at = it->second.IsNull() ? at : LocationOf(it->second.Mark());
+    ParseService(Entry{"services." + name, it->second, at, value_at}, s, refs, diag);
+  }
+}
+
+void ParseListen(const Entry& e, std::string& out, Diagnostics& diag) {
+  if (auto text = ReadString(e, diag)) {
+    auto parsed = ParseHostPort(*text);
+    if (!parsed.ok()) diag.Add(e.value_at, fmt::format("{}: {}", e.path, StatusMessage(parsed.status())));
+    out = *text;
+  }
+}
+
+void ParseRoute(const YAML::Node& node, size_t index, const Entry& list, AppSpec& spec,
+                References& refs, Diagnostics& diag) {
+  std::string path = fmt::format("{}[{}]", list.path, index);
+  Location at = LocationOf(node.Mark());
+  MapReader r(node, at, path, diag);
+  if (!r.is_map()) return;
+  RouteSpec& route = spec.gateway.routes.emplace_back();
+  route.location = at;
+  const Entry* path_entry = r.Take("path");
+  const Entry* host_entry = r.Take("host");
+  if (path_entry) {
+    if (auto p = ReadString(*path_entry, diag)) {
+      if (!p->starts_with("/")) {
+        diag.Add(path_entry->value_at, fmt::format("{}: must start with /", path_entry->path));
+      }
+      route.path = *p;
+    }
+  }
+  if (host_entry) {
+    if (auto h = ReadString(*host_entry, diag)) route.host = *h;
+  }
+  if (!path_entry && !host_entry) diag.Add(at, fmt::format("{}: needs a path or a host", path));
+  if (const Entry* e = r.Take("service")) {
+    if (auto name = ReadString(*e, diag)) {
+      route.service = *name;
+      refs.Add(*name, e->value_at, e->path);
+    }
+  } else {
+    diag.Add(at, fmt::format("{}: missing service", path));
+  }
+  if (const Entry* e = r.Take("strip_prefix")) {
+    if (auto b = ReadBool(*e, diag)) route.strip_prefix = *b;
+  }
+  for (const char* key : {"methods", "auth", "rate_limit"}) r.NotSupportedYet(key);
+  r.Finish();
+}
+
+void ParseGateway(const Entry& block, AppSpec& spec, References& refs, Diagnostics& diag) {
+  MapReader r(block.value, block.value_at, block.path, diag);
+  if (!r.is_map()) return;
+  if (const Entry* e = r.Take("listen")) ParseListen(*e, spec.gateway.listen, diag);
+  if (const Entry* e = r.Take("routes")) {
+    if (!e->value.IsSequence()) {
+      diag.Add(e->value_at, fmt::format("{}: expected a list of routes", e->path));
+    } else {
+      for (size_t i = 0; i < e->value.size(); ++i) ParseRoute(e->value[i], i, *e, spec, refs, diag);
+    }
+  }
+  for (const char* key : {"tls", "jwt"}) r.NotSupportedYet(key);
+  r.Finish();
+}
+
+void ParseMesh(const Entry& block, AppSpec& spec, Diagnostics& diag) {
+  MapReader r(block.value, block.value_at, block.path, diag);
+  if (!r.is_map()) return;
+  if (const Entry* e = r.Take("listen")) ParseListen(*e, spec.mesh.listen, diag);
+  for (const char* key : {"mtls", "allow"}) r.NotSupportedYet(key);
+  r.Finish();
+}
+
+}  // namespace
+
+AppFileResult ParseAppFile(std::string_view text, const std::filesystem::path& file,
+                           const std::filesystem::path& directory) {
+  Diagnostics diag(file.string());
+  AppSpec spec;
+  spec.file = file;
+  spec.directory = directory;
+  spec.name = std::filesystem::absolute(directory).filename().string();
+  References refs;
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    if (root.IsNull()) {
+      diag.Add({1, 1}, "the app file is empty: it needs at least a services: block");
+    } else {
+      MapReader top(root, {1, 1}, "", diag);
+      if (top.is_map()) {
+        if (const Entry* e = top.Take("name")) {
+          if (auto name = ReadString(*e, diag)) spec.name = *name;
+        }
+        if (const Entry* e = top.Take("services")) {
+          ParseServices(*e, spec, refs, diag);
+        } else {
+          diag.Add({1, 1}, "missing services: block");
+        }
+        if (const Entry* e = top.Take("gateway")) ParseGateway(*e, spec, refs, diag);
+        if (const Entry* e = top.Take("mesh")) ParseMesh(*e, spec, diag);
+        top.Finish();
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    diag.Add(LocationOf(e.mark), fmt::format("invalid YAML: {}", e.msg));
+  }
+  if (diag.empty()) CheckReferences(spec, refs, diag);
+  AppFileResult result;
+  result.errors = diag.Take();
+  if (result.errors.empty()) result.spec = std::move(spec);
+  return result;
+}
+
+AppFileResult LoadAppFile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) {
+    AppFileResult result;
+    result.errors.push_back({path.string(), 0, 0, "cannot read the app file"});
+    return result;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::filesystem::path directory = path.parent_path();
+  if (directory.empty()) directory = ".";
+  return ParseAppFile(text.str(), path, directory);
+}
+
+}  // namespace gantry::config

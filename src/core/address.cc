@@ -1,0 +1,46 @@
+#include "core/address.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace gantry {
+
+std::string HostPort::ToString() const {
+  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
+absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
+  auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(
+        fmt::format("bad address \"{}\": {} (write host:port, e.g. 127.0.0.1:8080)", text, why));
+  };
+  std::string_view rest = text;
+  if (rest.starts_with("http://")) rest.remove_prefix(7);
+  if (rest.ends_with("/")) rest.remove_suffix(1);
+  HostPort out;
+  size_t colon;
+  if (rest.starts_with("[")) {
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos) return bad("unclosed '['");
+    out.host = std::string(rest.substr(1, close - 1));
+    colon = close + 1;
+    if (colon >= rest.size() || rest[colon] != ':') return bad("missing port");
+  } else {
+    colon = rest.rfind(':');
+    if (colon == std::string_view::npos) return bad("missing port");
+    out.host = std::string(rest.substr(0, colon));
+  }
+  if (out.host.empty()) return bad("missing host");
+  std::string_view port = rest.substr(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
+    return bad("port must be a number from 0 to 65535");
+  }
+  out.port = static_cast<uint16_t>(value);
+  return out;
+}
+
+}  // namespace gantry

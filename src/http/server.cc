@@ -1,0 +1,77 @@
+#include "http/server.h"
+
+#include <chrono>
+
+#include "http/beast.h"
+#include "net/listen.h"
+
+namespace gantry::http {
+
+struct Server::State {
+  std::unique_ptr<net::tcp::acceptor> acceptor;
+  Handler handler;
+};
+
+namespace {
+
+net::Awaitable<void> ServeConnection(net::tcp::socket socket, std::shared_ptr<Server::State> state) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    stream.expires_after(std::chrono::seconds(60));
+    BeastRequest request;
+    beast::error_code ec = co_await ReadRequest(stream, buffer, request);
+    if (ec) {
+      if (auto status = StatusForReadError(ec)) co_await WriteErrorAndClose(stream, *status);
+      co_return;
+    }
+    bool keep_alive = request.keep_alive();
+    BeastResponse response = ToBeast(state->handler(ToPlain(request)), request.version(), keep_alive);
+    if (request.method() == bhttp::verb::head) response.body().clear();
+    stream.expires_after(std::chrono::seconds(30));
+    auto [write_ec, bytes] = co_await bhttp::async_write(stream, response, net::kUseTuple);
+    if (write_ec || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
+}
+
+net::Awaitable<void> AcceptLoop(std::shared_ptr<Server::State> state) {
+  for (;;) {
+    auto [ec, socket] = co_await state->acceptor->async_accept(net::kUseTuple);
+    if (ec == net::asio::error::operation_aborted || !state->acceptor->is_open()) co_return;
+    if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
+    net::asio::co_spawn(state->acceptor->get_executor(), ServeConnection(std::move(socket), state),
+                        net::asio::detached);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(net::asio::io_context& io,
+                                                       const HostPort& listen, Handler handler) {
+  auto acceptor = net::Listen(io, listen, {});
+  if (!acceptor.ok()) return acceptor.status();
+  auto state = std::make_shared<State>();
+  HostPort bound = listen;
+  bound.port = (*acceptor)->local_endpoint().port();
+  state->acceptor = std::move(*acceptor);
+  state->handler = std::move(handler);
+  return std::unique_ptr<Server>(new Server(std::move(state), bound));
+}
+
+Server::Server(std::shared_ptr<State> state, HostPort address)
+    : state_(std::move(state)), address_(std::move(address)) {}
+
+Server::~Server() { Stop(); }
+
+void Server::Start() {
+  net::asio::co_spawn(state_->acceptor->get_executor(), AcceptLoop(state_), net::asio::detached);
+}
+
+void Server::Stop() {
+  boost::system::error_code ignored;
+  if (state_ && state_->acceptor->is_open()) state_->acceptor->close(ignored);
+}
+
+}  // namespace gantry::http

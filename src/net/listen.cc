@@ -1,0 +1,71 @@
+#include "net/listen.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/socket_base.hpp>
+#include <fmt/format.h>
+
+namespace gantry::net {
+
+absl::StatusOr<asio::ip::address> ResolveHost(const std::string& host) {
+  if (host == "localhost") return asio::ip::address_v4::loopback();
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        fmt::format("\"{}\" is not an IP address (names other than localhost are not supported)", host));
+  }
+  return address;
+}
+
+absl::StatusOr<tcp::endpoint> ToEndpoint(const HostPort& address) {
+  auto ip = ResolveHost(address.host);
+  if (!ip.ok()) return ip.status();
+  return tcp::endpoint(*ip, address.port);
+}
+
+namespace {
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+absl::Status BindError(const HostPort& address, const boost::system::error_code& ec) {
+  return absl::UnavailableError(fmt::format("cannot listen on {}: {}", address.ToString(), ec.message()));
+}
+}  // namespace
+
+absl::StatusOr<HostPort> ReserveListenAddress(const HostPort& requested) {
+  auto endpoint = ToEndpoint(requested);
+  if (!endpoint.ok()) return endpoint.status();
+  asio::io_context io;
+  tcp::acceptor probe(io);
+  boost::system::error_code ec;
+  probe.open(endpoint->protocol(), ec);
+  if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) probe.bind(*endpoint, ec);
+  if (ec) return BindError(requested, ec);
+  HostPort resolved = requested;
+  resolved.port = probe.local_endpoint().port();
+  return resolved;
+}
+
+absl::StatusOr<std::unique_ptr<tcp::acceptor>> Listen(asio::io_context& io, const HostPort& address,
+                                                      ListenOptions options) {
+  auto endpoint = ToEndpoint(address);
+  if (!endpoint.ok()) return endpoint.status();
+  auto acceptor = std::make_unique<tcp::acceptor>(io);
+  boost::system::error_code ec;
+  acceptor->open(endpoint->protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && options.reuse_port) acceptor->set_option(ReusePort(true), ec);
+  if (!ec) acceptor->bind(*endpoint, ec);
+  if (!ec) acceptor->listen(options.backlog, ec);
+  if (ec) return BindError(address, ec);
+  return acceptor;
+}
+
+absl::StatusOr<uint16_t> PickFreePort() {
+  auto reserved = ReserveListenAddress({"127.0.0.1", 0});
+  if (!reserved.ok()) return reserved.status();
+  return reserved->port;
+}
+
+}  // namespace gantry::net

@@ -1,0 +1,30 @@
+// Listening sockets. Control plane and data plane both open theirs through here.
+#pragma once
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "core/address.h"
+#include "net/asio.h"
+
+namespace gantry::net {
+
+// An IP literal, or "localhost" (127.0.0.1).
+absl::StatusOr<asio::ip::address> ResolveHost(const std::string& host);
+absl::StatusOr<tcp::endpoint> ToEndpoint(const HostPort& address);
+
+// Checks that `requested` is free (nobody listens there, SO_REUSEPORT or not) and, for port 0,
+// picks the port. The data plane then binds one SO_REUSEPORT socket per worker to the result.
+absl::StatusOr<HostPort> ReserveListenAddress(const HostPort& requested);
+
+struct ListenOptions {
+  bool reuse_port = false;  // one socket per worker, the kernel spreads connections
+  int backlog = 1024;
+};
+absl::StatusOr<std::unique_ptr<tcp::acceptor>> Listen(asio::io_context& io, const HostPort& address,
+                                                      ListenOptions options);
+
+// A port on 127.0.0.1 that was free a moment ago, for a replica's PORT.
+absl::StatusOr<uint16_t> PickFreePort();
+
+}  // namespace gantry::net
