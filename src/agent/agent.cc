@@ -1,0 +1,172 @@
+#include "agent/agent.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+
+#include "agent/progress.h"
+#include "agent/state_dir.h"
+#include "api/api.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "http/server.h"
+#include "net/asio.h"
+#include "orchestrator/supervisor.h"
+#include "proxy/proxy.h"
+#include "proxy/snapshot_builder.h"
+#include "registry/health_checker.h"
+
+namespace gantry::agent {
+namespace {
+
+absl::StatusOr<HostPort> Choose(const std::optional<HostPort>& flag, const std::string& from_file) {
+  if (flag) return *flag;
+  return ParseHostPort(from_file);
+}
+
+// Everything one agent runs, in construction order (destroyed in reverse).
+class Agent {
+ public:
+  Agent(const config::AppSpec& spec, const AgentOptions& options)
+      : spec_(spec), options_(options), progress_(spec) {}
+
+  int Run() {
+    if (auto status = Setup(); !status.ok()) {
+      std::fprintf(stderr, "gantry: %s\n", std::string(StatusMessage(status)).c_str());
+      return 1;
+    }
+    io_.run();
+    RemoveAgentFile(options_.state_dir);
+    return 0;
+  }
+
+ private:
+  absl::Status Setup() {
+    GANTRY_RETURN_IF_ERROR(ClaimStateDir(options_.state_dir));
+    for (const auto& service : spec_.services) registry_.DeclareService(service.name);
+    snapshots_.Publish(proxy::BuildSnapshot(spec_, registry_));
+
+    proxy::ProxyOptions proxy_options;
+    proxy_options.workers = options_.workers;
+    GANTRY_ASSIGN_OR_RETURN(proxy_options.gateway, Choose(options_.gateway, spec_.gateway.listen));
+    GANTRY_ASSIGN_OR_RETURN(proxy_options.mesh, Choose(options_.mesh, spec_.mesh.listen));
+    GANTRY_ASSIGN_OR_RETURN(proxy_, proxy::Proxy::Create(proxy_options, snapshots_));
+
+    HostPort api_address = options_.api.value_or(HostPort{"127.0.0.1", 7700});
+    GANTRY_ASSIGN_OR_RETURN(api_server_, http::Server::Create(io_, api_address, [this](const http::Request& r) {
+                              return api_->Handle(r);
+                            }));
+    checker_ = std::make_unique<registry::HealthChecker>(io_, Clock::Real(), registry_);
+    supervisor_ = std::make_unique<orchestrator::Supervisor>(
+        io_, Clock::Real(), spec_,
+        orchestrator::SupervisorOptions{options_.state_dir, proxy_->mesh_address(), api_server_->address()},
+        Events());
+    api_ = std::make_unique<api::Api>(
+        api::AgentInfo{spec_.name, static_cast<int>(::getpid()), api_server_->address(),
+                       proxy_->gateway_address(), proxy_->mesh_address()},
+        registry_, *supervisor_, Clock::Real());
+    registry_.OnChange([this] { ScheduleRegistryWork(); });
+
+    GANTRY_RETURN_IF_ERROR(WriteAgentFile(
+        options_.state_dir, {static_cast<int>(::getpid()), api_server_->address(),
+                             proxy_->gateway_address(), proxy_->mesh_address()}));
+    progress_.Line(fmt::format("gantry: starting app \"{}\" from {} (api http://{})", spec_.name,
+                               spec_.file.string(), api_server_->address().ToString()));
+    proxy_->Start();
+    api_server_->Start();
+    WaitForSignals();
+    supervisor_->StartReady([this](const std::string& s) { return registry_.HasHealthy(s); });
+    return absl::OkStatus();
+  }
+
+  orchestrator::SupervisorEvents Events() {
+    orchestrator::SupervisorEvents events;
+    events.started = [this](const orchestrator::ReplicaView& replica) {
+      progress_.Started(replica);
+      registry_.Upsert({replica.id, replica.service, replica.address, {}, registry::Health::kUnknown, "", {}});
+      checker_->Watch(replica.id, spec_.FindService(replica.service)->health);
+    };
+    events.stopping = [this](const orchestrator::ReplicaView& replica) { Deregister(replica.id); };
+    events.exited = [this](const orchestrator::ReplicaView& replica, const std::string& why) {
+      progress_.Exited(replica, why, shutting_down_);
+      Deregister(replica.id);
+    };
+    events.failed_to_start = [this](const std::string& id, const std::string& error) {
+      progress_.FailedToStart(id, error);
+    };
+    return events;
+  }
+
+  void Deregister(const std::string& id) {
+    checker_->Unwatch(id);
+    registry_.Remove(id);
+  }
+
+  // Registry changes come in bursts; publish one snapshot per burst, outside the caller's stack.
+  void ScheduleRegistryWork() {
+    if (registry_work_pending_) return;
+    registry_work_pending_ = true;
+    net::asio::post(io_, [this] {
+      registry_work_pending_ = false;
+      snapshots_.Publish(proxy::BuildSnapshot(spec_, registry_));
+      for (const auto& [id, health] : progress_.HealthChanges(registry_)) {
+        supervisor_->OnHealthy(id, health == registry::Health::kHealthy);
+      }
+      if (shutting_down_) return;
+      supervisor_->StartReady([this](const std::string& s) { return registry_.HasHealthy(s); });
+      progress_.MaybeReady(registry_, proxy_->gateway_address(), proxy_->mesh_address(),
+                           api_server_->address());
+    });
+  }
+
+  void WaitForSignals() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      if (!shutting_down_) {
+        shutting_down_ = true;
+        progress_.Line(fmt::format("gantry: {} received, stopping every replica (again to kill)",
+                                   signal == SIGINT ? "Ctrl-C" : "SIGTERM"));
+        supervisor_->StopAll([this] { Finish(); });
+      } else {
+        progress_.Line("gantry: killing every replica");
+        supervisor_->KillAll();
+      }
+      WaitForSignals();
+    });
+  }
+
+  void Finish() {
+    proxy_->Stop();
+    api_server_->Stop();
+    signals_.cancel();
+    progress_.Line("gantry: stopped");
+    io_.stop();
+  }
+
+  const config::AppSpec& spec_;
+  const AgentOptions& options_;
+  Progress progress_;
+  net::asio::io_context io_{1};
+  boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
+  registry::Registry registry_;
+  proxy::SnapshotStore snapshots_;
+  std::unique_ptr<proxy::Proxy> proxy_;
+  std::unique_ptr<api::Api> api_;
+  std::unique_ptr<http::Server> api_server_;
+  std::unique_ptr<registry::HealthChecker> checker_;
+  std::unique_ptr<orchestrator::Supervisor> supervisor_;
+  bool registry_work_pending_ = false;
+  bool shutting_down_ = false;
+};
+
+}  // namespace
+
+int RunAgent(const config::AppSpec& spec, const AgentOptions& options) {
+  ::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up is an error code, not a crash
+  Agent agent(spec, options);
+  return agent.Run();
+}
+
+}  // namespace gantry::agent

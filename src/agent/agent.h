@@ -1,0 +1,24 @@
+// One machine's agent: owns the control-plane loop and wires store-less registry, health
+// checks, supervisor, proxy and API together for one app. Runs in the calling thread.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+
+#include "config/app_spec.h"
+#include "core/address.h"
+
+namespace gantry::agent {
+
+struct AgentOptions {
+  std::optional<HostPort> api;      // default 127.0.0.1:7700
+  std::optional<HostPort> gateway;  // default: the app file's gateway.listen
+  std::optional<HostPort> mesh;     // default: the app file's mesh.listen
+  std::filesystem::path state_dir;  // logs and agent.json
+  int workers = 1;                  // proxy worker threads
+};
+
+// Runs until SIGINT/SIGTERM, then stops every replica. Returns the process exit code.
+int RunAgent(const config::AppSpec& spec, const AgentOptions& options);
+
+}  // namespace gantry::agent

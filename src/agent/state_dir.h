@@ -1,0 +1,29 @@
+// The state folder (.gantry/ beside the app file): replica logs and agent.json, which tells
+// CLI commands run in that folder where the running agent's API is.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/address.h"
+
+namespace gantry::agent {
+
+struct AgentFile {
+  int pid = 0;
+  HostPort api;
+  HostPort gateway;
+  HostPort mesh;
+};
+
+std::filesystem::path DefaultStateDir(const std::filesystem::path& app_file);
+
+// Fails when another live agent already owns this state folder.
+absl::Status ClaimStateDir(const std::filesystem::path& state_dir);
+absl::Status WriteAgentFile(const std::filesystem::path& state_dir, const AgentFile& file);
+absl::StatusOr<AgentFile> ReadAgentFile(const std::filesystem::path& state_dir);
+void RemoveAgentFile(const std::filesystem::path& state_dir);
+
+}  // namespace gantry::agent

@@ -1,0 +1,102 @@
+// gantry <verb>: flag parsing only; each verb lives in its own file.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "core/log.h"
+#include "version.h"
+
+namespace gantry::cli {
+namespace {
+
+void AddLocatorFlags(CLI::App* command, AgentLocator& locator) {
+  command->add_option("--api", locator.api, "agent API address (default: GANTRY_API, then .gantry/agent.json)");
+  command->add_option("--state-dir", locator.state_dir, "state folder holding agent.json (default .gantry)");
+}
+
+// Verbs of the product contract that are not built yet: a clear answer, never silence.
+void AddNotYet(CLI::App& app, const char* verb, const char* what, int& exit_code) {
+  CLI::App* command = app.add_subcommand(verb, what);
+  command->allow_extras();
+  command->callback([verb, &exit_code] {
+    std::fprintf(stderr, "gantry %s: not supported yet\n", verb);
+    exit_code = 2;
+  });
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"gantry: run a microservice app and everything around it, from one binary"};
+  app.require_subcommand(1);
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "debug | info | warn | error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  int exit_code = 0;
+  app.parse_complete_callback([&] {
+    SetLogLevel(log_level == "debug"  ? LogLevel::kDebug
+                : log_level == "info" ? LogLevel::kInfo
+                : log_level == "warn" ? LogLevel::kWarn
+                                      : LogLevel::kError);
+  });
+
+  UpFlags up;
+  CLI::App* up_cmd = app.add_subcommand("up", "start the agent and run the app in the foreground");
+  up_cmd->add_option("-f,--file", up.file, "app file (default gantry.yaml)");
+  up_cmd->add_flag("-d,--detach", up.detach, "run in the background (not supported yet)");
+  up_cmd->add_option("--workers", up.workers, "proxy worker threads (default: one per core)")
+      ->check(CLI::Range(1, 256));
+  up_cmd->add_option("--api", up.api, "agent API listen address (default 127.0.0.1:7700; port 0 picks one)");
+  up_cmd->add_option("--gateway", up.gateway, "gateway listen address (overrides gateway.listen)");
+  up_cmd->add_option("--mesh", up.mesh, "mesh listen address (overrides mesh.listen)");
+  up_cmd->add_option("--state-dir", up.state_dir, "logs and agent.json (default .gantry/ beside the app file)");
+  up_cmd->callback([&] { exit_code = Up(up); });
+
+  std::filesystem::path validate_file = "gantry.yaml";
+  CLI::App* validate_cmd = app.add_subcommand("validate", "check the app file");
+  validate_cmd->add_option("-f,--file", validate_file, "app file (default gantry.yaml)");
+  validate_cmd->callback([&] { exit_code = Validate(validate_file); });
+
+  AgentLocator ps_locator;
+  std::string ps_service, ps_output = "table";
+  CLI::App* ps_cmd = app.add_subcommand("ps", "list replicas");
+  ps_cmd->add_option("service", ps_service, "only this service");
+  ps_cmd->add_option("-o,--output", ps_output, "table | json");
+  AddLocatorFlags(ps_cmd, ps_locator);
+  ps_cmd->callback([&] { exit_code = Ps(ps_locator, ps_service, ps_output); });
+
+  app.add_subcommand("version", "version and build info")->callback([&] { exit_code = Version(); });
+
+  AddNotYet(app, "down", "drain and stop a detached app", exit_code);
+  AddNotYet(app, "apply", "roll out changes to a running app", exit_code);
+  AddNotYet(app, "scale", "set replica counts", exit_code);
+  AddNotYet(app, "logs", "replica output", exit_code);
+  AddNotYet(app, "restart", "replace every replica of a service", exit_code);
+  AddNotYet(app, "events", "starts, exits, restarts, scaling, rollouts", exit_code);
+  AddNotYet(app, "top", "live request rates and latencies", exit_code);
+  AddNotYet(app, "call", "one request through the mesh", exit_code);
+  AddNotYet(app, "kv", "the KV store", exit_code);
+  AddNotYet(app, "lock", "run a command while holding a lock", exit_code);
+  AddNotYet(app, "pub", "publish a message", exit_code);
+  AddNotYet(app, "sub", "subscribe to a topic", exit_code);
+  AddNotYet(app, "dlq", "dead letters", exit_code);
+  AddNotYet(app, "agent", "run one machine of a multi-machine deployment", exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}
+
+int Version() {
+  std::printf("gantry %s (commit %s, GCC %d.%d, C++%ld)\n", kVersion, kGitCommit, __GNUC__,
+              __GNUC_MINOR__, __cplusplus / 100 % 100);
+  return 0;
+}
+
+}  // namespace gantry::cli
+
+int main(int argc, char** argv) { return gantry::cli::Main(argc, argv); }

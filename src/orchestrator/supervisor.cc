@@ -1,0 +1,225 @@
+#include "orchestrator/supervisor.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+
+#include "core/log.h"
+#include "core/status.h"
+#include "net/asio.h"
+#include "net/listen.h"
+#include "orchestrator/backoff.h"
+#include "orchestrator/process.h"
+
+namespace gantry::orchestrator {
+
+const char* ReplicaStateName(ReplicaState state) {
+  switch (state) {
+    case ReplicaState::kStarting: return "starting";
+    case ReplicaState::kRunning: return "running";
+    case ReplicaState::kStopping: return "stopping";
+    case ReplicaState::kExited: return "exited";
+  }
+  return "?";
+}
+
+struct Supervisor::Replica {
+  Replica(net::asio::io_context& io, const config::ServiceSpec& service, int index)
+      : service(service), restart_timer(io), kill_timer(io) {
+    view.id = fmt::format("{}-{}", service.name, index);
+    view.service = service.name;
+    view.state = ReplicaState::kExited;
+  }
+  const config::ServiceSpec& service;
+  ReplicaView view;
+  RestartBackoff backoff;
+  net::asio::steady_timer restart_timer;
+  net::asio::steady_timer kill_timer;
+  bool ever_started = false;
+  bool stop_requested = false;
+};
+
+struct Supervisor::Reaper {
+  explicit Reaper(net::asio::io_context& io) : signals(io, SIGCHLD) {}
+  net::asio::signal_set signals;
+};
+
+Supervisor::Supervisor(net::asio::io_context& io, Clock& clock, const config::AppSpec& spec,
+                       SupervisorOptions options, SupervisorEvents events)
+    : io_(io), clock_(clock), spec_(spec), options_(std::move(options)), events_(std::move(events)),
+      base_env_(CurrentEnvironment()), reaper_(std::make_unique<Reaper>(io)) {
+  std::filesystem::create_directories(options_.state_dir / "logs");
+  for (const auto& service : spec_.services) {
+    for (int i = 1; i <= service.replicas; ++i) {
+      replicas_.push_back(std::make_unique<Replica>(io_, service, i));
+    }
+  }
+  WaitForChildren();
+}
+
+Supervisor::~Supervisor() { KillAll(); }
+
+void Supervisor::WaitForChildren() {
+  reaper_->signals.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    Reap();
+    WaitForChildren();
+  });
+}
+
+void Supervisor::Reap() {
+  for (;;) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    for (auto& replica : replicas_) {
+      if (replica->view.pid == pid) OnExit(*replica, status);
+    }
+  }
+}
+
+void Supervisor::StartReady(const std::function<bool(const std::string&)>& has_healthy) {
+  if (stopping_all_) return;
+  for (const auto& service : spec_.services) {
+    if (started_services_.count(service.name)) continue;
+    bool ready = std::all_of(service.depends_on.begin(), service.depends_on.end(), has_healthy);
+    if (!ready) continue;
+    started_services_.insert(service.name);
+    for (auto& replica : replicas_) {
+      if (&replica->service == &service) Start(*replica);
+    }
+  }
+}
+
+std::vector<std::string> Supervisor::EnvironmentFor(const Replica& replica) const {
+  std::map<std::string, std::string> vars;
+  for (const auto& entry : base_env_) {
+    size_t eq = entry.find('=');
+    if (eq != std::string::npos) vars[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  for (const auto& [key, value] : replica.service.env) vars[key] = value;
+  std::string mesh = options_.mesh.ToString();
+  std::string proxy = "http://" + mesh;
+  std::string no_proxy = "localhost,127.0.0.1,::1";
+  vars["PORT"] = std::to_string(replica.view.address.port);
+  vars["GANTRY_SERVICE"] = replica.service.name;
+  vars["GANTRY_INSTANCE"] = replica.view.id;
+  vars["GANTRY_MESH"] = mesh;
+  vars["GANTRY_API"] = "http://" + options_.api.ToString();
+  vars["HTTP_PROXY"] = vars["http_proxy"] = proxy;  // curl reads only the lower-case one
+  vars["NO_PROXY"] = vars["no_proxy"] = no_proxy;
+  std::vector<std::string> out;
+  for (const auto& [key, value] : vars) out.push_back(key + "=" + value);
+  return out;
+}
+
+void Supervisor::Start(Replica& replica) {
+  if (stopping_all_) return;
+  auto port = net::PickFreePort();
+  std::string error;
+  if (port.ok()) {
+    replica.view.address = {"127.0.0.1", *port};
+    ProcessSpec process{replica.service.command, EnvironmentFor(replica), spec_.directory,
+                        options_.state_dir / "logs" / (replica.view.id + ".log")};
+    auto pid = SpawnProcess(process);
+    if (pid.ok()) {
+      if (replica.ever_started) ++replica.view.restarts;
+      replica.ever_started = true;
+      replica.stop_requested = false;
+      replica.view.pid = *pid;
+      replica.view.state = ReplicaState::kStarting;
+      replica.view.started_at = clock_.Now();
+      events_.started(replica.view);
+      return;
+    }
+    error = std::string(StatusMessage(pid.status()));
+  } else {
+    error = std::string(StatusMessage(port.status()));
+  }
+  // Could not start: counts as a failed run, retried with backoff like a crash.
+  replica.view.last_exit = error;
+  events_.failed_to_start(replica.view.id, error);
+  if (replica.service.restart == config::RestartPolicy::kNever) return;
+  replica.restart_timer.expires_after(replica.backoff.OnExit(clock_.Now()));
+  replica.restart_timer.async_wait([this, &replica](const boost::system::error_code& ec) {
+    if (!ec) Start(replica);
+  });
+}
+
+void Supervisor::OnHealthy(const std::string& id, bool healthy) {
+  for (auto& replica : replicas_) {
+    if (replica->view.id != id || replica->view.pid == 0) continue;
+    if (healthy) {
+      replica->backoff.OnHealthy(clock_.Now());
+      if (replica->view.state == ReplicaState::kStarting) replica->view.state = ReplicaState::kRunning;
+    } else {
+      replica->backoff.OnUnhealthy();
+    }
+  }
+}
+
+void Supervisor::OnExit(Replica& replica, int wait_status) {
+  replica.kill_timer.cancel();
+  std::string why = DescribeWaitStatus(wait_status);
+  replica.view.pid = 0;
+  replica.view.state = ReplicaState::kExited;
+  replica.view.last_exit = why;
+  events_.exited(replica.view, why);
+  bool restart = !stopping_all_ && !replica.stop_requested &&
+                 ShouldRestart(replica.service.restart, wait_status);
+  if (restart) {
+    replica.restart_timer.expires_after(replica.backoff.OnExit(clock_.Now()));
+    replica.restart_timer.async_wait([this, &replica](const boost::system::error_code& ec) {
+      if (!ec) Start(replica);
+    });
+  }
+  MaybeFinishStopping();
+}
+
+void Supervisor::Stop(Replica& replica) {
+  replica.stop_requested = true;
+  replica.restart_timer.cancel();
+  if (replica.view.pid == 0) return;
+  replica.view.state = ReplicaState::kStopping;
+  events_.stopping(replica.view);
+  SignalProcessGroup(replica.view.pid, SIGTERM);
+  replica.kill_timer.expires_after(replica.service.stop_grace);
+  replica.kill_timer.async_wait([&replica](const boost::system::error_code& ec) {
+    if (!ec && replica.view.pid != 0) SignalProcessGroup(replica.view.pid, SIGKILL);
+  });
+}
+
+void Supervisor::StopAll(std::function<void()> done) {
+  stopping_all_ = true;
+  stopped_ = std::move(done);
+  for (auto& replica : replicas_) Stop(*replica);
+  MaybeFinishStopping();
+}
+
+void Supervisor::MaybeFinishStopping() {
+  if (!stopping_all_ || !stopped_) return;
+  for (const auto& replica : replicas_) {
+    if (replica->view.pid != 0) return;
+  }
+  auto done = std::move(stopped_);
+  stopped_ = nullptr;
+  done();
+}
+
+void Supervisor::KillAll() {
+  stopping_all_ = true;
+  for (auto& replica : replicas_) {
+    replica->restart_timer.cancel();
+    if (replica->view.pid != 0) SignalProcessGroup(replica->view.pid, SIGKILL);
+  }
+}
+
+std::vector<ReplicaView> Supervisor::Replicas() const {
+  std::vector<ReplicaView> out;
+  for (const auto& replica : replicas_) out.push_back(replica->view);
+  return out;
+}
+
+}  // namespace gantry::orchestrator

@@ -1,0 +1,96 @@
+// Runs the app's replicas: starts each service once its dependencies are healthy, restarts
+// exited replicas per policy with backoff, stops them (SIGTERM, SIGKILL after stop_grace).
+// Control-plane thread only; it reaps children on SIGCHLD itself.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/app_spec.h"
+#include "core/address.h"
+#include "core/clock.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace gantry::orchestrator {
+
+enum class ReplicaState { kStarting, kRunning, kStopping, kExited };
+const char* ReplicaStateName(ReplicaState state);
+
+// A replica as `ps` shows it.
+struct ReplicaView {
+  std::string id;
+  std::string service;
+  pid_t pid = 0;  // 0 while not running
+  HostPort address;
+  ReplicaState state = ReplicaState::kStarting;
+  int restarts = 0;
+  Clock::TimePoint started_at{};
+  std::string last_exit;  // "exited with code 1", or "" if it never exited
+};
+
+struct SupervisorOptions {
+  std::filesystem::path state_dir;  // logs go to state_dir/logs/<id>.log
+  HostPort mesh;                    // GANTRY_MESH, HTTP_PROXY
+  HostPort api;                     // GANTRY_API
+};
+
+struct SupervisorEvents {
+  std::function<void(const ReplicaView&)> started;                   // process is up: register it
+  std::function<void(const ReplicaView&)> stopping;                  // deregister before SIGTERM
+  std::function<void(const ReplicaView&, const std::string&)> exited;  // with why; deregister
+  std::function<void(const std::string& id, const std::string& error)> failed_to_start;
+};
+
+class Supervisor {
+ public:
+  Supervisor(boost::asio::io_context& io, Clock& clock, const config::AppSpec& spec,
+             SupervisorOptions options, SupervisorEvents events);
+  ~Supervisor();
+
+  // Starts every service not started yet whose dependencies each have a healthy replica.
+  void StartReady(const std::function<bool(const std::string& service)>& has_healthy);
+  // Health news from the registry: for backoff reset and the starting -> running state.
+  void OnHealthy(const std::string& id, bool healthy);
+  // Stops every replica gracefully; `done` runs once none is left.
+  void StopAll(std::function<void()> done);
+  // Second Ctrl-C: SIGKILL every replica now.
+  void KillAll();
+
+  std::vector<ReplicaView> Replicas() const;  // by service order, then index
+  bool AllStarted() const { return started_services_.size() == spec_.services.size(); }
+
+ private:
+  struct Replica;
+  void Start(Replica& replica);
+  void Stop(Replica& replica);
+  void Reap();
+  void OnExit(Replica& replica, int wait_status);
+  void WaitForChildren();
+  void MaybeFinishStopping();
+  std::vector<std::string> EnvironmentFor(const Replica& replica) const;
+
+  boost::asio::io_context& io_;
+  Clock& clock_;
+  const config::AppSpec& spec_;
+  SupervisorOptions options_;
+  SupervisorEvents events_;
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  std::set<std::string> started_services_;
+  std::vector<std::string> base_env_;
+  struct Reaper;
+  std::unique_ptr<Reaper> reaper_;
+  bool stopping_all_ = false;
+  std::function<void()> stopped_;
+};
+
+}  // namespace gantry::orchestrator

@@ -1,0 +1,33 @@
+#include "proxy/snapshot_builder.h"
+
+#include <algorithm>
+
+namespace gantry::proxy {
+
+std::shared_ptr<Snapshot> BuildSnapshot(const config::AppSpec& spec, const registry::Registry& registry) {
+  auto snapshot = std::make_shared<Snapshot>();
+  for (const auto& service : spec.services) {
+    Cluster cluster;
+    cluster.service = service.name;
+    for (const registry::Instance* instance : registry.InstancesOf(service.name)) {
+      if (instance->health != registry::Health::kHealthy) continue;
+      cluster.endpoints.push_back({instance->id, instance->address, instance->address.ToString()});
+    }
+    snapshot->cluster_by_service[service.name] = snapshot->clusters.size();
+    snapshot->clusters.push_back(std::move(cluster));
+  }
+  for (const auto& route_spec : spec.gateway.routes) {
+    Route route;
+    route.host = route_spec.host;
+    route.prefix = route_spec.path;
+    route.cluster = snapshot->cluster_by_service.at(route_spec.service);
+    route.strip_prefix = route_spec.strip_prefix;
+    snapshot->routes.push_back(std::move(route));
+  }
+  std::stable_sort(snapshot->routes.begin(), snapshot->routes.end(), [](const Route& a, const Route& b) {
+    return a.prefix.size() > b.prefix.size();
+  });
+  return snapshot;
+}
+
+}  // namespace gantry::proxy

@@ -1,0 +1,68 @@
+#include "proxy/worker.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+
+#include "net/listen.h"
+#include "proxy/session.h"
+
+namespace gantry::proxy {
+
+Worker::Worker(int index, const SnapshotStore& snapshots) : index_(index), snapshots_(snapshots) {}
+
+Worker::~Worker() { Stop(); }
+
+absl::Status Worker::Listen(ListenerKind kind, const HostPort& address, bool reuse_port) {
+  auto acceptor = net::Listen(io_, address, {.reuse_port = reuse_port});
+  if (!acceptor.ok()) return acceptor.status();
+  acceptors_.emplace_back(std::move(*acceptor), kind);
+  return absl::OkStatus();
+}
+
+void Worker::Start() {
+  for (auto& [acceptor, kind] : acceptors_) {
+    net::asio::co_spawn(io_, AcceptLoop(acceptor.get(), kind), net::asio::detached);
+  }
+  thread_ = std::thread([this] {
+    auto guard = net::asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void Worker::Stop() {
+  if (!thread_.joinable()) return;
+  net::asio::post(io_, [this] {
+    for (auto& [acceptor, kind] : acceptors_) {
+      boost::system::error_code ignored;
+      acceptor->close(ignored);
+    }
+    pool_.Clear();
+    io_.stop();
+  });
+  thread_.join();
+}
+
+net::Awaitable<void> Worker::AcceptLoop(net::tcp::acceptor* acceptor, ListenerKind kind) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(net::kUseTuple);
+    if (!acceptor->is_open()) co_return;
+    if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
+    net::asio::co_spawn(io_, ServeClient(std::move(socket), this, kind), net::asio::detached);
+  }
+}
+
+std::shared_ptr<const Snapshot> Worker::CurrentSnapshot() {
+  if (!snapshot_ || snapshot_->version != snapshots_.version()) {
+    snapshot_ = snapshots_.Load();
+    round_robin_.assign(snapshot_->clusters.size(), RoundRobin(static_cast<uint64_t>(index_)));
+  }
+  return snapshot_;
+}
+
+const Endpoint& Worker::PickEndpoint(const Snapshot& snapshot, const Cluster& cluster) {
+  size_t index = static_cast<size_t>(&cluster - snapshot.clusters.data());
+  // A request that started on an older snapshot keeps that snapshot's endpoint list.
+  if (&snapshot != snapshot_.get() || index >= round_robin_.size()) return cluster.endpoints.front();
+  return cluster.endpoints[round_robin_[index].Pick(cluster.endpoints.size())];
+}
+
+}  // namespace gantry::proxy
