@@ -14,10 +14,11 @@ namespace {
 bool FindCycle(const AppSpec& spec, const ServiceSpec& s, std::vector<std::string>& trail,
                std::map<std::string, bool>& done) {
   if (done[s.name]) return false;
-  auto seen = std::find(trail.begin(), trail.end(), s.name);
+  auto seen = std::find(trail.begin(), trail.end(), s.name) - trail.begin();
+  bool cycle = seen != static_cast<std::ptrdiff_t>(trail.size());
   trail.push_back(s.name);
-  if (seen != trail.end()) {
-    trail.erase(trail.begin(), seen);
+  if (cycle) {
+    trail.erase(trail.begin(), trail.begin() + seen);
     return true;
   }
   for (const auto& dep : s.depends_on) {

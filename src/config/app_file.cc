@@ -10,6 +10,7 @@
 #include "config/app_checks.h"
 #include "config/yaml_reader.h"
 #include "core/address.h"
+#include "core/size.h"
 #include "core/status.h"
 
 namespace gantry::config {
@@ -26,6 +27,7 @@ void ParseHealth(const Entry& block, HealthSpec& health, Diagnostics& diag) {
   if (!r.is_map()) return;
   const Entry* http = r.Take("http");
   const Entry* tcp = r.Take("tcp");
+  bool unsupported_check = r.Take("grpc") || r.Take("ttl");
   r.NotSupportedYet("grpc");
   r.NotSupportedYet("ttl");
   if (http && tcp) diag.Add(tcp->key_at, fmt::format("{}: give one of http or tcp, not both", block.path));
@@ -39,7 +41,7 @@ void ParseHealth(const Entry& block, HealthSpec& health, Diagnostics& diag) {
     }
   } else if (tcp) {
     if (auto on = ReadBool(*tcp, diag)) health.kind = *on ? HealthSpec::Kind::kTcp : HealthSpec::Kind::kNone;
-  } else if (!r.entries().empty()) {
+  } else if (!r.entries().empty() && !unsupported_check) {
     diag.Add(block.key_at, fmt::format("{}: needs a check: http: /path or tcp: true", block.path));
   }
   auto positive_duration = [&](const char* key, Duration& out) {
@@ -84,6 +86,27 @@ void ParsePolicy(const Entry& block, Diagnostics& diag) {
     r.NotSupportedYet(key);
   }
   r.Finish();
+}
+
+// CPU and memory limits need cgroups, which are not built yet: the values are still checked
+// (so a bad size is named), then the block is refused.
+void ParseResources(const Entry& block, Diagnostics& diag) {
+  MapReader r(block.value, block.value_at, block.path, diag);
+  if (!r.is_map()) return;
+  if (const Entry* e = r.Take("cpus")) {
+    double cpus = 0;
+    if (!e->value.IsScalar() || !YAML::convert<double>::decode(e->value, cpus) || cpus <= 0) {
+      diag.Add(e->value_at, fmt::format("{}: expected a number of CPUs above 0, e.g. 0.5", e->path));
+    }
+  }
+  if (const Entry* e = r.Take("memory")) {
+    if (auto text = ReadString(*e, diag)) {
+      auto size = ParseSize(*text);
+      if (!size.ok()) diag.Add(e->value_at, fmt::format("{}: {}", e->path, StatusMessage(size.status())));
+    }
+  }
+  r.Finish();
+  diag.Add(block.key_at, fmt::format("{}: not supported yet (CPU and memory limits need cgroups)", block.path));
 }
 
 void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnostics& diag) {
@@ -139,7 +162,8 @@ void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnost
     if (auto d = ReadDuration(*e, diag)) s.stop_grace = *d;
   }
   if (const Entry* e = r.Take("policy")) ParsePolicy(*e, diag);
-  for (const char* key : {"resources", "autoscale", "update", "subscribe"}) r.NotSupportedYet(key);
+  if (const Entry* e = r.Take("resources")) ParseResources(*e, diag);
+  for (const char* key : {"autoscale", "update", "subscribe"}) r.NotSupportedYet(key);
   r.Finish();
 }
 

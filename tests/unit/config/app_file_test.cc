@@ -1,0 +1,202 @@
+#include "config/app_file.h"
+
+#include <gtest/gtest.h>
+
+namespace gantry::config {
+namespace {
+
+AppFileResult Parse(const std::string& text) { return ParseAppFile(text, "app.yaml", "/srv/app"); }
+
+// The one error expected, as "line:col: message fragment".
+void ExpectError(const std::string& text, int line, int column, const std::string& fragment) {
+  AppFileResult result = Parse(text);
+  ASSERT_FALSE(result.spec.has_value());
+  ASSERT_EQ(result.errors.size(), 1u) << result.errors[0].ToString();
+  const ConfigError& e = result.errors[0];
+  EXPECT_EQ(e.file, "app.yaml");
+  EXPECT_EQ(e.line, line) << e.ToString();
+  EXPECT_EQ(e.column, column) << e.ToString();
+  EXPECT_NE(e.message.find(fragment), std::string::npos) << e.ToString();
+}
+
+TEST(AppFile, ParsesAFullFile) {
+  AppFileResult result = Parse(R"(name: shop
+services:
+  orders:
+    command: [./bin/orders, --verbose]
+    env: { LOG_LEVEL: info, WORKERS: 4 }
+    replicas: 3
+    protocol: http
+    health: { http: /healthz, interval: 2s, timeout: 250ms, unhealthy_after: 4, healthy_after: 2 }
+    restart: on-failure
+    depends_on: [inventory]
+    stop_grace: 1m
+    policy: { lb: round_robin }
+  inventory:
+    command: [inv]
+    health: { tcp: true }
+gateway:
+  listen: 127.0.0.1:0
+  routes:
+    - { path: /api/orders, service: orders, strip_prefix: true }
+    - { host: grpc.shop.local, service: inventory }
+mesh:
+  listen: 127.0.0.1:0
+)");
+  ASSERT_TRUE(result.errors.empty()) << result.errors[0].ToString();
+  const AppSpec& spec = *result.spec;
+  EXPECT_EQ(spec.name, "shop");
+  ASSERT_EQ(spec.services.size(), 2u);
+  const ServiceSpec& orders = spec.services[0];
+  EXPECT_EQ(orders.command, (std::vector<std::string>{"./bin/orders", "--verbose"}));
+  EXPECT_EQ(orders.env.at("WORKERS"), "4");
+  EXPECT_EQ(orders.replicas, 3);
+  EXPECT_EQ(orders.health.kind, HealthSpec::Kind::kHttp);
+  EXPECT_EQ(orders.health.http_path, "/healthz");
+  EXPECT_EQ(orders.health.timeout, Duration(250));
+  EXPECT_EQ(orders.health.unhealthy_after, 4);
+  EXPECT_EQ(orders.health.healthy_after, 2);
+  EXPECT_EQ(orders.restart, RestartPolicy::kOnFailure);
+  EXPECT_EQ(orders.depends_on, (std::vector<std::string>{"inventory"}));
+  EXPECT_EQ(orders.stop_grace, Duration(60'000));
+  EXPECT_EQ(orders.location.line, 3);
+  EXPECT_EQ(spec.services[1].health.kind, HealthSpec::Kind::kTcp);
+  EXPECT_EQ(spec.services[1].restart, RestartPolicy::kAlways);
+  ASSERT_EQ(spec.gateway.routes.size(), 2u);
+  EXPECT_TRUE(spec.gateway.routes[0].strip_prefix);
+  EXPECT_EQ(spec.gateway.routes[1].host, "grpc.shop.local");
+  EXPECT_EQ(spec.gateway.routes[1].path, "/");
+  EXPECT_EQ(spec.directory, "/srv/app");
+}
+
+TEST(AppFile, DefaultsNameToFolder) {
+  AppFileResult result = Parse("services:\n  a: { command: [a] }\n");
+  ASSERT_TRUE(result.spec);
+  EXPECT_EQ(result.spec->name, "app");
+  EXPECT_EQ(result.spec->gateway.listen, "127.0.0.1:8080");
+  EXPECT_EQ(result.spec->mesh.listen, "127.0.0.1:7701");
+}
+
+TEST(AppFile, UnknownKeyWithDidYouMean) {
+  ExpectError("services:\n  a:\n    command: [a]\n    replcas: 2\n", 4, 5,
+              "services.a.replcas: unknown key; did you mean \"replicas\"?");
+}
+
+TEST(AppFile, UnknownKeyWithoutCloseMatch) {
+  AppFileResult result = Parse("services:\n  a: { command: [a] }\nzebra: 1\n");
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].ToString(), "app.yaml:3:1: zebra: unknown key");
+}
+
+TEST(AppFile, WrongType) {
+  ExpectError("services:\n  a:\n    command: [a]\n    replicas: three\n", 4, 15,
+              "expected an integer, got \"three\"");
+}
+
+TEST(AppFile, CommandMustBeAList) {
+  ExpectError("services:\n  a:\n    command: ./bin/a --x\n", 3, 14, "must be a list (argv, no shell)");
+}
+
+TEST(AppFile, BadDuration) {
+  ExpectError("services:\n  a:\n    command: [a]\n    stop_grace: 10 seconds\n", 4, 17,
+              "bad duration \"10 seconds\"");
+}
+
+TEST(AppFile, BadSize) {
+  AppFileResult result =
+      Parse("services:\n  a:\n    command: [a]\n    resources: { memory: 256MB }\n");
+  ASSERT_EQ(result.errors.size(), 2u);
+  EXPECT_EQ(result.errors[0].line, 4);
+  EXPECT_EQ(result.errors[0].column, 5);
+  EXPECT_NE(result.errors[0].message.find("not supported yet"), std::string::npos);
+  EXPECT_EQ(result.errors[1].line, 4);
+  EXPECT_EQ(result.errors[1].column, 26);
+  EXPECT_NE(result.errors[1].message.find("bad size \"256MB\""), std::string::npos);
+}
+
+TEST(AppFile, DuplicateService) {
+  ExpectError("services:\n  a: { command: [a] }\n  b: { command: [b] }\n  a: { command: [c] }\n", 4, 3,
+              "duplicate service \"a\" (first defined at 2:3)");
+}
+
+TEST(AppFile, DuplicateKey) {
+  ExpectError("services:\n  a:\n    command: [a]\n    replicas: 1\n    replicas: 2\n", 5, 5,
+              "duplicate key \"replicas\" (first at 4:5)");
+}
+
+TEST(AppFile, NegativeReplicas) {
+  ExpectError("services:\n  a:\n    command: [a]\n    replicas: -2\n", 4, 15, "must not be negative");
+}
+
+TEST(AppFile, DependsOnMissingService) {
+  ExpectError("services:\n  web:\n    command: [w]\n    depends_on: [db, api]\n  api: { command: [a] }\n", 4,
+              18, "services.web.depends_on: no service named \"db\"");
+}
+
+TEST(AppFile, RouteToMissingServiceWithDidYouMean) {
+  ExpectError(
+      "services:\n  hello: { command: [h] }\ngateway:\n  routes:\n    - { path: /, service: helo }\n", 5,
+      27, "no service named \"helo\"; did you mean \"hello\"?");
+}
+
+TEST(AppFile, DependencyCycle) {
+  ExpectError(
+      "services:\n  a: { command: [a], depends_on: [b] }\n  b: { command: [b], depends_on: [c] }\n"
+      "  c: { command: [c], depends_on: [a] }\n",
+      2, 3, "dependency cycle: a -> b -> c -> a");
+}
+
+TEST(AppFile, SelfDependency) {
+  ExpectError("services:\n  a: { command: [a], depends_on: [a] }\n", 2, 3, "dependency cycle: a -> a");
+}
+
+TEST(AppFile, NotSupportedYetIsAnErrorNotIgnored) {
+  ExpectError("services:\n  a:\n    command: [a]\n    autoscale: { min: 1, max: 3 }\n", 4, 5,
+              "services.a.autoscale: not supported yet");
+  ExpectError("services:\n  a: { command: [a] }\ngateway:\n  tls: { cert: c, key: k }\n", 4, 3,
+              "gateway.tls: not supported yet");
+  ExpectError("services:\n  a:\n    command: [a]\n    health: { grpc: true }\n", 4, 15,
+              "services.a.health.grpc: not supported yet");
+  ExpectError("services:\n  a:\n    command: [a]\n    policy: { lb: maglev }\n", 4, 19,
+              "\"maglev\" is not supported yet");
+  ExpectError("services:\n  a:\n    command: [a]\n    protocol: grpc\n", 4, 15, "not supported yet");
+}
+
+TEST(AppFile, BadChoiceSuggests) {
+  ExpectError("services:\n  a:\n    command: [a]\n    restart: alway\n", 4, 14,
+              "\"alway\" is not one of always, on-failure, never; did you mean \"always\"?");
+}
+
+TEST(AppFile, BadListenAddress) {
+  ExpectError("services:\n  a: { command: [a] }\ngateway:\n  listen: 8080\n", 4, 11, "bad address \"8080\"");
+}
+
+TEST(AppFile, InvalidYaml) {
+  AppFileResult result = Parse("services:\n  a: { command: [a }\n");
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].line, 2);
+  EXPECT_NE(result.errors[0].message.find("invalid YAML"), std::string::npos);
+}
+
+TEST(AppFile, EmptyFileAndMissingServices) {
+  ExpectError("", 1, 1, "the app file is empty");
+  ExpectError("name: x\n", 1, 1, "missing services");
+}
+
+TEST(AppFile, ReportsEveryErrorInFileOrder) {
+  AppFileResult result = Parse("services:\n  a:\n    replicas: x\n    comand: [a]\n  b: { command: [b], depends_on: [z] }\n");
+  ASSERT_EQ(result.errors.size(), 3u);
+  EXPECT_EQ(result.errors[0].line, 2);  // missing command, at the service
+  EXPECT_EQ(result.errors[1].line, 3);  // replicas
+  EXPECT_EQ(result.errors[2].line, 4);  // comand: did you mean command
+  EXPECT_NE(result.errors[2].message.find("did you mean \"command\""), std::string::npos);
+}
+
+TEST(AppFile, MissingFile) {
+  AppFileResult result = LoadAppFile("/nonexistent/gantry.yaml");
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].ToString(), "/nonexistent/gantry.yaml: cannot read the app file");
+}
+
+}  // namespace
+}  // namespace gantry::config

@@ -1,0 +1,59 @@
+#include <gtest/gtest.h>
+
+#include "config/app_file.h"
+#include "proxy/snapshot_builder.h"
+
+namespace gantry::proxy {
+namespace {
+
+config::AppSpec Spec() {
+  auto result = config::ParseAppFile(R"(
+services:
+  web: { command: [web] }
+  api: { command: [api], replicas: 2 }
+gateway:
+  routes:
+    - { path: /, service: web }
+    - { path: /api, service: api, strip_prefix: true }
+)", "t.yaml", ".");
+  EXPECT_TRUE(result.errors.empty());
+  return *result.spec;
+}
+
+registry::Instance Make(const std::string& id, const std::string& service, uint16_t port,
+                        registry::Health health) {
+  return {id, service, {"127.0.0.1", port}, {}, health, "", {}};
+}
+
+TEST(BuildSnapshot, OnlyHealthyEndpointsInIdOrder) {
+  config::AppSpec spec = Spec();
+  registry::Registry registry;
+  registry.Upsert(Make("api-2", "api", 2002, registry::Health::kHealthy));
+  registry.Upsert(Make("api-1", "api", 2001, registry::Health::kHealthy));
+  registry.Upsert(Make("web-1", "web", 1001, registry::Health::kUnhealthy));
+  auto snapshot = BuildSnapshot(spec, registry);
+  const Cluster* api = snapshot->FindCluster("api");
+  ASSERT_NE(api, nullptr);
+  ASSERT_EQ(api->endpoints.size(), 2u);
+  EXPECT_EQ(api->endpoints[0].instance_id, "api-1");
+  EXPECT_EQ(api->endpoints[1].key, "127.0.0.1:2002");
+  EXPECT_TRUE(snapshot->FindCluster("web")->endpoints.empty());
+  EXPECT_EQ(snapshot->FindCluster("nope"), nullptr);
+  ASSERT_EQ(snapshot->routes.size(), 2u);
+  EXPECT_EQ(snapshot->routes[0].prefix, "/api");  // longest first
+  EXPECT_TRUE(snapshot->routes[0].strip_prefix);
+}
+
+TEST(SnapshotStore, PublishBumpsVersionAndReplaces) {
+  SnapshotStore store;
+  uint64_t before = store.version();
+  auto next = std::make_shared<Snapshot>();
+  next->clusters.push_back({"x", {}});
+  store.Publish(next);
+  EXPECT_EQ(store.version(), before + 1);
+  EXPECT_EQ(store.Load()->version, store.version());
+  EXPECT_EQ(store.Load()->clusters.size(), 1u);
+}
+
+}  // namespace
+}  // namespace gantry::proxy
