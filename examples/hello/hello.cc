@@ -34,6 +34,7 @@ http::response<http::string_body> Answer(const http::request<http::string_body>&
   }
   response.keep_alive(request.keep_alive());
   response.prepare_payload();
+  if (request.method() == http::verb::head) response.body().clear();  // length stays, body goes
   return response;
 }
 

@@ -1,6 +1,7 @@
 #include "agent/agent.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <boost/asio/signal_set.hpp>
@@ -165,6 +166,8 @@ class Agent {
 
 int RunAgent(const config::AppSpec& spec, const AgentOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up is an error code, not a crash
+  // Orphans of replicas become our children, so the supervisor's reaper collects them too.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   Agent agent(spec, options);
   return agent.Run();
 }

@@ -67,7 +67,9 @@ net::Awaitable<UpstreamResult> Exchange(UpstreamPool& pool, const Endpoint& endp
     }
     UpstreamResult result;
     result.response = parser.release();
-    if (result.response.keep_alive()) {
+    // Bytes past the response (say, a body sent for HEAD) would corrupt the next exchange.
+    bool clean = connection->buffer.size() == 0 && request.method() != bhttp::verb::head;
+    if (result.response.keep_alive() && clean) {
       connection->stream.expires_never();
       pool.GiveBack(endpoint.key, std::move(connection));
     }

@@ -1,0 +1,152 @@
+"""Helpers for integration tests: run the real gantry binary on free ports and talk to it.
+
+Every address is 127.0.0.1 with port 0 (the agent picks and reports its ports through
+agent.json); every wait has a deadline.
+"""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+GANTRY = os.environ["GANTRY_BIN"]
+HELLO = os.environ["GANTRY_HELLO_BIN"]
+EXAMPLES = os.environ["GANTRY_EXAMPLES"]
+
+
+def wait_for(predicate, timeout, what):
+    """Polls predicate until it returns a truthy value; fails with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def http_request(address, method, path, headers=None, body=None, timeout=10):
+    """One request on a fresh connection: (status, headers dict, body text)."""
+    host, port = address.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        conn.close()
+
+
+def raw_exchange(address, data, timeout=5):
+    """Sends raw bytes and reads until the server closes: for malformed-request cases."""
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+class Agent:
+    """`gantry up` in the background with its own state folder and free ports."""
+
+    def __init__(self, app_file, workers=2):
+        self.state_dir = tempfile.mkdtemp(prefix="gantry-it-")
+        self.lines = []
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen(
+            [GANTRY, "up", "-f", app_file, "--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0",
+             "--mesh", "127.0.0.1:0", "--state-dir", self.state_dir, "--workers", str(workers)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        info = wait_for(self._agent_file, 30, "agent.json\n" + self.output())
+        self.api = info["api"].removeprefix("http://")
+        self.gateway = info["gateway"].removeprefix("http://")
+        self.mesh = info["mesh"].removeprefix("http://")
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self._lock:
+                self.lines.append(line.rstrip("\n"))
+
+    def _agent_file(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"gantry exited with {self.proc.returncode}:\n{self.output()}")
+        try:
+            with open(os.path.join(self.state_dir, "agent.json")) as f:
+                return json.load(f)
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def output(self):
+        with self._lock:
+            return "\n".join(self.lines)
+
+    def wait_ready(self, timeout=30):
+        wait_for(lambda: any(l.startswith("ready:") for l in list(self.lines)), timeout,
+                 "all replicas healthy\n" + self.output())
+
+    def ps(self):
+        result = subprocess.run([GANTRY, "ps", "-o", "json", "--api", self.api],
+                                capture_output=True, text=True, timeout=15)
+        if result.returncode != 0:
+            raise AssertionError(f"gantry ps failed: {result.stderr}")
+        return json.loads(result.stdout)
+
+    def stop(self, sig=signal.SIGINT, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self._reader.join(timeout=5)
+            self.proc.stdout.close()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.stop()
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        if not self.proc.stdout.closed:
+            self.proc.stdout.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def write_app(text):
+    """Writes an app file into a new folder; returns its path."""
+    folder = tempfile.mkdtemp(prefix="gantry-app-")
+    path = os.path.join(folder, "gantry.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path

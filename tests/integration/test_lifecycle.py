@@ -1,0 +1,186 @@
+"""Replica lifecycle under the real binary: crashes, restart policies, shutdown, faults."""
+import json
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from gantry_support import (EXAMPLES, GANTRY, HELLO, Agent, group_alive, http_request, pid_alive,
+                            wait_for, write_app)
+
+
+def hello_app(replicas=3, health_path="/healthz", extra=""):
+    return write_app(f"""
+services:
+  hello:
+    command: [{HELLO}]
+    replicas: {replicas}
+    health: {{ http: {health_path}, interval: 1s, timeout: 500ms }}
+    stop_grace: 5s
+{extra}
+gateway:
+  routes:
+    - {{ path: /, service: hello }}
+""")
+
+
+class Lifecycle(unittest.TestCase):
+    def test_kill_9_gives_a_new_healthy_replica_within_2s_and_ps_counts_one_restart(self):
+        with Agent(hello_app()) as agent:
+            agent.wait_ready()
+            victim = next(r for r in agent.ps() if r["id"] == "hello-2")
+            killed_at = time.monotonic()
+            os.kill(victim["pid"], signal.SIGKILL)
+
+            def replaced():
+                r = next(r for r in agent.ps() if r["id"] == "hello-2")
+                return r if r["pid"] not in (0, victim["pid"]) and r["health"] == "healthy" else None
+
+            replacement = wait_for(replaced, 10, "a new healthy hello-2")
+            elapsed = time.monotonic() - killed_at
+            self.assertLess(elapsed, 2.0, agent.output())
+            self.assertEqual(replacement["restarts"], 1)
+            self.assertEqual(replacement["state"], "running")
+            others = [r["restarts"] for r in agent.ps() if r["id"] != "hello-2"]
+            self.assertEqual(others, [0, 0])
+            # and the new replica takes traffic
+            seen = {http_request(agent.gateway, "GET", "/")[2].strip() for _ in range(9)}
+            self.assertIn("hello from hello-2", seen)
+
+    def test_ctrl_c_stops_every_replica_and_leaves_no_process(self):
+        with Agent(os.path.join(EXAMPLES, "hello", "gantry.yaml")) as agent:
+            agent.wait_ready()
+            pids = [r["pid"] for r in agent.ps()]
+            self.assertEqual(len(pids), 4)
+            self.assertEqual(agent.stop(signal.SIGINT), 0, agent.output())
+            for pid in pids:
+                self.assertFalse(pid_alive(pid), f"replica {pid} survived\n{agent.output()}")
+                self.assertFalse(group_alive(pid), f"a child of replica {pid} survived")
+            self.assertIn("gantry: stopped", agent.output())
+            self.assertFalse(os.path.exists(os.path.join(agent.state_dir, "agent.json")))
+
+    def test_sigterm_to_gantry_also_stops_everything(self):
+        with Agent(hello_app(replicas=2)) as agent:
+            agent.wait_ready()
+            pids = [r["pid"] for r in agent.ps()]
+            self.assertEqual(agent.stop(signal.SIGTERM), 0)
+            self.assertFalse(any(pid_alive(p) for p in pids))
+
+    def test_stop_grace_then_sigkill_for_a_replica_that_ignores_sigterm(self):
+        app = write_app("""
+services:
+  stubborn:
+    command: [/bin/sh, -c, "trap '' TERM; while true; do sleep 0.1; done"]
+    stop_grace: 300ms
+""")
+        with Agent(app) as agent:
+            agent.wait_ready()
+            pid = agent.ps()[0]["pid"]
+            started = time.monotonic()
+            self.assertEqual(agent.stop(), 0)
+            self.assertLess(time.monotonic() - started, 10)
+            self.assertIn("killed by SIGKILL", agent.output())
+            wait_for(lambda: not group_alive(pid), 5, "the replica's process group to be gone")
+
+    def test_no_healthy_replica_gives_503_json(self):
+        with Agent(hello_app(replicas=1, health_path="/missing")) as agent:
+            wait_for(lambda: agent.ps()[0]["health"] == "unhealthy", 15, "hello-1 unhealthy")
+            status, headers, body = http_request(agent.gateway, "GET", "/")
+            self.assertEqual(status, 503)
+            self.assertEqual(headers["Content-Type"], "application/json")
+            self.assertEqual(json.loads(body)["code"], "no_healthy_upstream")
+            status, _, body = http_request(agent.api, "GET", "/api/v1/services/hello/instances")
+            self.assertIn("HTTP 404", body)
+
+    def test_restart_policies(self):
+        app = write_app("""
+services:
+  clean:
+    command: [/bin/sh, -c, "exit 0"]
+    restart: on-failure
+  never:
+    command: [/bin/sh, -c, "exit 3"]
+    restart: never
+  flaky:
+    command: [/bin/sh, -c, "exit 3"]
+    restart: on-failure
+""")
+        with Agent(app) as agent:
+            rows = lambda: {r["id"]: r for r in agent.ps()}
+            wait_for(lambda: rows()["flaky-1"]["restarts"] >= 2, 10, "flaky restarted twice")
+            r = rows()
+            self.assertEqual((r["clean-1"]["state"], r["clean-1"]["restarts"]), ("exited", 0))
+            self.assertEqual(r["clean-1"]["last_exit"], "exited with code 0")
+            self.assertEqual((r["never-1"]["state"], r["never-1"]["restarts"]), ("exited", 0))
+            self.assertEqual(r["never-1"]["last_exit"], "exited with code 3")
+
+    def test_replica_environment_and_working_folder(self):
+        app = write_app("""
+services:
+  envdump:
+    command: [/bin/sh, -c, "pwd; env | sort; exec sleep 600"]
+    env: { GREETING: hi }
+""")
+        with Agent(app) as agent:
+            agent.wait_ready()
+            log = os.path.join(agent.state_dir, "logs", "envdump-1.log")
+            def logged_env():
+                with open(log) as f:
+                    text = f.read()
+                return text if "PORT=" in text else None
+
+            text = wait_for(logged_env, 10, "the environment in the replica's log")
+            lines = set(text.splitlines())
+            replica = agent.ps()[0]
+            self.assertIn(os.path.dirname(app), lines)
+            for expected in (f"PORT={replica['address'].split(':')[1]}", "GANTRY_SERVICE=envdump",
+                             "GANTRY_INSTANCE=envdump-1", f"GANTRY_MESH={agent.mesh}",
+                             f"GANTRY_API=http://{agent.api}", f"HTTP_PROXY=http://{agent.mesh}",
+                             "NO_PROXY=localhost,127.0.0.1,::1", "GREETING=hi"):
+                self.assertIn(expected, lines)
+
+    def test_missing_executable_is_reported_and_retried(self):
+        app = write_app("services:\n  ghost:\n    command: [./no-such-binary]\n")
+        with Agent(app) as agent:
+            wait_for(lambda: "ghost-1          failed" in agent.output(), 10, "failure line")
+            self.assertIn("No such file or directory", agent.output())
+            self.assertIn("No such file", agent.ps()[0]["last_exit"])
+
+    def test_port_in_use_is_a_clear_error(self):
+        with Agent(hello_app(replicas=1)) as first:
+            result = subprocess.run(
+                [GANTRY, "up", "-f", hello_app(replicas=1), "--api", "127.0.0.1:0", "--mesh", "127.0.0.1:0",
+                 "--gateway", first.gateway], capture_output=True, text=True, timeout=30)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn(f"cannot listen on {first.gateway}", result.stderr)
+
+    def test_second_agent_on_the_same_state_folder_is_refused(self):
+        with Agent(hello_app(replicas=1)) as first:
+            result = subprocess.run(
+                [GANTRY, "up", "-f", hello_app(replicas=1), "--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0",
+                 "--mesh", "127.0.0.1:0", "--state-dir", first.state_dir], capture_output=True, text=True, timeout=30)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn("already runs from", result.stderr)
+
+    def test_cli_finds_the_agent_from_the_state_folder(self):
+        app = hello_app(replicas=1)
+        with Agent(app) as agent:
+            agent.wait_ready()
+            env = dict(os.environ)
+            env.pop("GANTRY_API", None)
+            result = subprocess.run([GANTRY, "ps", "--state-dir", agent.state_dir], capture_output=True,
+                                    text=True, timeout=15, env=env)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertRegex(result.stdout, r"hello-1 +hello +\d+ +127\.0\.0\.1:\d+ +running +healthy +0")
+            env["GANTRY_API"] = "http://" + agent.api
+            result = subprocess.run([GANTRY, "ps", "hello"], capture_output=True, text=True, timeout=15, env=env)
+            self.assertIn("hello-1", result.stdout)
+        result = subprocess.run([GANTRY, "ps", "--state-dir", "/nonexistent"], capture_output=True, text=True,
+                                timeout=15, env={k: v for k, v in os.environ.items() if k != "GANTRY_API"})
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("no agent found", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
