@@ -27,8 +27,11 @@ const Route* MatchRoute(const Snapshot& snapshot, std::string_view host, std::st
 std::string StripPrefix(std::string_view prefix, std::string_view target) {
   if (prefix.ends_with('/')) prefix.remove_suffix(1);
   std::string_view rest = target.substr(std::min(prefix.size(), target.size()));
-  if (rest.empty() || rest.front() != '/') return "/" + std::string(rest);
-  return std::string(rest);
+  std::string out;
+  out.reserve(rest.size() + 1);
+  if (rest.empty() || rest.front() != '/') out.push_back('/');
+  out.append(rest);
+  return out;
 }
 
 std::string HostWithoutPort(std::string_view host) {

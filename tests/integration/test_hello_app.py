@@ -76,6 +76,19 @@ class HelloApp(unittest.TestCase):
         status, _, _ = http_request(self.agent.gateway, "GET", "/")
         self.assertEqual(status, 200)
 
+    def test_a_slow_client_does_not_hold_up_others(self):
+        import socket
+        host, port = self.agent.gateway.split(":")
+        slow = [socket.create_connection((host, int(port)), timeout=5) for _ in range(4)]
+        try:
+            for s in slow:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # never finished
+            for _ in range(8):
+                self.assertEqual(http_request(self.agent.gateway, "GET", "/", timeout=5)[0], 200)
+        finally:
+            for s in slow:
+                s.close()
+
     def test_api_lists_services_and_healthy_instances(self):
         status, headers, body = http_request(self.agent.api, "GET", "/api/v1/services")
         self.assertEqual(status, 200)

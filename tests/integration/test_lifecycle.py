@@ -93,6 +93,23 @@ services:
             status, _, body = http_request(agent.api, "GET", "/api/v1/services/hello/instances")
             self.assertIn("HTTP 404", body)
 
+    def test_tcp_health_check(self):
+        app = write_app(f"""
+services:
+  hello:
+    command: [{HELLO}]
+    replicas: 2
+    health: {{ tcp: true, interval: 1s }}
+gateway:
+  routes:
+    - {{ path: /, service: hello }}
+""")
+        with Agent(app) as agent:
+            agent.wait_ready()
+            self.assertEqual({r["health"] for r in agent.ps()}, {"healthy"})
+            self.assertEqual({r["check"] for r in agent.ps()}, {"connected"})
+            self.assertEqual(http_request(agent.gateway, "GET", "/")[0], 200)
+
     def test_restart_policies(self):
         app = write_app("""
 services:
