@@ -57,7 +57,8 @@ asio::awaitable<void> Accept(tcp::acceptor& acceptor, std::string instance) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
     if (!acceptor.is_open()) co_return;
-    if (!ec) asio::co_spawn(acceptor.get_executor(), Serve(std::move(socket), instance), asio::detached);
+    if (!ec)
+      asio::co_spawn(acceptor.get_executor(), Serve(std::move(socket), instance), asio::detached);
   }
 }
 
@@ -71,7 +72,8 @@ int main() {
     return 2;
   }
   asio::io_context io(1);
-  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(std::atoi(port))});
+  tcp::acceptor acceptor(
+      io, {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(std::atoi(port))});
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const beast::error_code&, int) {
     std::printf("hello: stopping\n");

@@ -4,8 +4,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
+#include <boost/asio/signal_set.hpp>
 
 #include "agent/progress.h"
 #include "agent/state_dir.h"
@@ -56,13 +56,15 @@ class Agent {
     GANTRY_ASSIGN_OR_RETURN(proxy_, proxy::Proxy::Create(proxy_options, snapshots_));
 
     HostPort api_address = options_.api.value_or(HostPort{"127.0.0.1", 7700});
-    GANTRY_ASSIGN_OR_RETURN(api_server_, http::Server::Create(io_, api_address, [this](const http::Request& r) {
+    GANTRY_ASSIGN_OR_RETURN(api_server_,
+                            http::Server::Create(io_, api_address, [this](const http::Request& r) {
                               return api_->Handle(r);
                             }));
     checker_ = std::make_unique<registry::HealthChecker>(io_, Clock::Real(), registry_);
     supervisor_ = std::make_unique<orchestrator::Supervisor>(
         io_, Clock::Real(), spec_,
-        orchestrator::SupervisorOptions{options_.state_dir, proxy_->mesh_address(), api_server_->address()},
+        orchestrator::SupervisorOptions{options_.state_dir, proxy_->mesh_address(),
+                                        api_server_->address()},
         Events());
     api_ = std::make_unique<api::Api>(
         api::AgentInfo{spec_.name, static_cast<int>(::getpid()), api_server_->address(),
@@ -70,9 +72,9 @@ class Agent {
         registry_, *supervisor_, Clock::Real());
     registry_.OnChange([this] { ScheduleRegistryWork(); });
 
-    GANTRY_RETURN_IF_ERROR(WriteAgentFile(
-        options_.state_dir, {static_cast<int>(::getpid()), api_server_->address(),
-                             proxy_->gateway_address(), proxy_->mesh_address()}));
+    GANTRY_RETURN_IF_ERROR(
+        WriteAgentFile(options_.state_dir, {static_cast<int>(::getpid()), api_server_->address(),
+                                            proxy_->gateway_address(), proxy_->mesh_address()}));
     progress_.Line(fmt::format("gantry: starting app \"{}\" from {} (api http://{})", spec_.name,
                                spec_.file.string(), api_server_->address().ToString()));
     proxy_->Start();
@@ -86,7 +88,8 @@ class Agent {
     orchestrator::SupervisorEvents events;
     events.started = [this](const orchestrator::ReplicaView& replica) {
       progress_.Started(replica);
-      registry_.Upsert({replica.id, replica.service, replica.address, {}, registry::Health::kUnknown, "", {}});
+      registry_.Upsert(
+          {replica.id, replica.service, replica.address, {}, registry::Health::kUnknown, "", {}});
       checker_->Watch(replica.id, spec_.FindService(replica.service)->health);
     };
     events.stopping = [this](const orchestrator::ReplicaView& replica) { Deregister(replica.id); };

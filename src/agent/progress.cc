@@ -12,10 +12,12 @@ void Progress::Line(const std::string& text) {
 }
 
 void Progress::Started(const orchestrator::ReplicaView& replica) {
-  Line(fmt::format("  {:<16} started    pid {} on {}", replica.id, replica.pid, replica.address.ToString()));
+  Line(fmt::format("  {:<16} started    pid {} on {}", replica.id, replica.pid,
+                   replica.address.ToString()));
 }
 
-void Progress::Exited(const orchestrator::ReplicaView& replica, const std::string& why, bool stopping) {
+void Progress::Exited(const orchestrator::ReplicaView& replica, const std::string& why,
+                      bool stopping) {
   Line(fmt::format("  {:<16} {}    {}", replica.id, stopping ? "stopped" : "exited ", why));
 }
 
@@ -23,7 +25,8 @@ void Progress::FailedToStart(const std::string& id, const std::string& error) {
   Line(fmt::format("  {:<16} failed     {}", id, error));
 }
 
-std::map<std::string, registry::Health> Progress::HealthChanges(const registry::Registry& registry) {
+std::map<std::string, registry::Health> Progress::HealthChanges(
+    const registry::Registry& registry) {
   std::map<std::string, registry::Health> changed;
   std::map<std::string, registry::Health> now;
   for (const auto& service : registry.services()) {
@@ -48,14 +51,16 @@ void Progress::MaybeReady(const registry::Registry& registry, const HostPort& ga
   for (const auto& service : spec_.services) {
     auto instances = registry.InstancesOf(service.name);
     int healthy = 0;
-    for (const auto* instance : instances) healthy += instance->health == registry::Health::kHealthy;
+    for (const auto* instance : instances)
+      healthy += instance->health == registry::Health::kHealthy;
     if (healthy < service.replicas) return;
   }
   ready_printed_ = true;
   Line(fmt::format("ready: app \"{}\"", spec_.name));
   Line(fmt::format("  gateway  http://{}/", gateway.ToString()));
   for (const auto& route : spec_.gateway.routes) {
-    Line(fmt::format("           {}{} -> {}", route.host.empty() ? "" : route.host, route.path, route.service));
+    Line(fmt::format("           {}{} -> {}", route.host.empty() ? "" : route.host, route.path,
+                     route.service));
   }
   Line(fmt::format("  mesh     http://{}/  (HTTP_PROXY for replicas)", mesh.ToString()));
   Line(fmt::format("  api      http://{}/api/v1/services", api.ToString()));

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "core/status.h"
 
@@ -33,8 +33,9 @@ absl::Status ClaimStateDir(const std::filesystem::path& state_dir) {
   }
   auto existing = ReadAgentFile(state_dir);
   if (existing.ok() && existing->pid > 0 && ::kill(existing->pid, 0) == 0) {
-    return absl::AlreadyExistsError(fmt::format(
-        "an agent (pid {}) already runs from {}; stop it first", existing->pid, state_dir.string()));
+    return absl::AlreadyExistsError(
+        fmt::format("an agent (pid {}) already runs from {}; stop it first", existing->pid,
+                    state_dir.string()));
   }
   return absl::OkStatus();
 }
@@ -54,13 +55,16 @@ absl::Status WriteAgentFile(const std::filesystem::path& state_dir, const AgentF
   }
   std::error_code ec;
   std::filesystem::rename(temp, final_path, ec);  // readers never see half a file
-  if (ec) return absl::InternalError(fmt::format("cannot write {}: {}", final_path.string(), ec.message()));
+  if (ec)
+    return absl::InternalError(
+        fmt::format("cannot write {}: {}", final_path.string(), ec.message()));
   return absl::OkStatus();
 }
 
 absl::StatusOr<AgentFile> ReadAgentFile(const std::filesystem::path& state_dir) {
   std::ifstream in(AgentFilePath(state_dir));
-  if (!in) return absl::NotFoundError(fmt::format("no running agent found in {}", state_dir.string()));
+  if (!in)
+    return absl::NotFoundError(fmt::format("no running agent found in {}", state_dir.string()));
   std::stringstream text;
   text << in.rdbuf();
   boost::system::error_code ec;
@@ -69,7 +73,8 @@ absl::StatusOr<AgentFile> ReadAgentFile(const std::filesystem::path& state_dir) 
   const json::value* pid = object ? object->if_contains("pid") : nullptr;
   const json::value* api = object ? object->if_contains("api") : nullptr;
   if (!pid || !pid->is_int64() || !api || !api->is_string()) {
-    return absl::DataLossError(fmt::format("{} is not a valid agent file", AgentFilePath(state_dir).string()));
+    return absl::DataLossError(
+        fmt::format("{} is not a valid agent file", AgentFilePath(state_dir).string()));
   }
   AgentFile file;
   file.pid = static_cast<int>(pid->as_int64());

@@ -1,7 +1,7 @@
 #include "api/api.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "orchestrator/proc_stats.h"
 #include "version.h"
@@ -27,7 +27,8 @@ std::string QueryParam(std::string_view query, std::string_view name) {
     if (end == std::string_view::npos) end = query.size();
     std::string_view pair = query.substr(pos, end - pos);
     size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? "true" : std::string(pair.substr(eq + 1));
+    if (pair.substr(0, eq) == name)
+      return eq == std::string_view::npos ? "true" : std::string(pair.substr(eq + 1));
     pos = end + 1;
   }
   return "";
@@ -64,13 +65,15 @@ http::Response Api::Handle(const http::Request& request) const {
   }
   seg.erase(seg.begin(), seg.begin() + 2);
   std::string_view query = request.Query();
-  bool known_read = !seg.empty() && (seg[0] == "agent" || seg[0] == "services" || seg[0] == "replicas");
+  bool known_read =
+      !seg.empty() && (seg[0] == "agent" || seg[0] == "services" || seg[0] == "replicas");
   if (known_read && request.method != "GET" && request.method != "HEAD") {
     return http::JsonError(405, "method_not_allowed",
                            fmt::format("{} is not allowed on {}", request.method, request.Path()));
   }
   if (known_read && !QueryParam(query, "index").empty()) {
-    return http::JsonError(501, "not_supported", "blocking queries (?index=) are not supported yet");
+    return http::JsonError(501, "not_supported",
+                           "blocking queries (?index=) are not supported yet");
   }
   if (seg.size() == 1 && seg[0] == "agent") return Agent();
   if (seg.size() == 1 && seg[0] == "services") return Services();
@@ -79,10 +82,11 @@ http::Response Api::Handle(const http::Request& request) const {
     return Instances(seg[1], QueryParam(query, "healthy") == "true");
   }
   if (seg.size() == 1 && seg[0] == "replicas") return Replicas(QueryParam(query, "service"));
-  static const std::vector<std::string> kNotBuilt = {"instances", "apply", "kv",     "leases",
+  static const std::vector<std::string> kNotBuilt = {"instances", "apply",  "kv",     "leases",
                                                      "locks",     "topics", "traces", "sd"};
   if (!seg.empty() && std::find(kNotBuilt.begin(), kNotBuilt.end(), seg[0]) != kNotBuilt.end()) {
-    return http::JsonError(501, "not_supported", fmt::format("{} is not supported yet", request.Path()));
+    return http::JsonError(501, "not_supported",
+                           fmt::format("{} is not supported yet", request.Path()));
   }
   return http::JsonError(404, "not_found", fmt::format("no such endpoint: {}", request.Path()));
 }

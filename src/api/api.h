@@ -21,8 +21,8 @@ struct AgentInfo {
 
 class Api {
  public:
-  Api(AgentInfo info, const registry::Registry& registry, const orchestrator::Supervisor& supervisor,
-      Clock& clock);
+  Api(AgentInfo info, const registry::Registry& registry,
+      const orchestrator::Supervisor& supervisor, Clock& clock);
 
   http::Response Handle(const http::Request& request) const;
 

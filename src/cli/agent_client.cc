@@ -2,8 +2,8 @@
 
 #include <cstdlib>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "agent/state_dir.h"
 #include "core/status.h"
@@ -17,8 +17,9 @@ absl::StatusOr<HostPort> FindAgent(const AgentLocator& locator) {
   std::filesystem::path state_dir = locator.state_dir.empty() ? ".gantry" : locator.state_dir;
   auto file = agent::ReadAgentFile(state_dir);
   if (!file.ok()) {
-    return absl::NotFoundError(fmt::format(
-        "no agent found: run `gantry up` here, or pass --api or set GANTRY_API ({})", StatusMessage(file.status())));
+    return absl::NotFoundError(
+        fmt::format("no agent found: run `gantry up` here, or pass --api or set GANTRY_API ({})",
+                    StatusMessage(file.status())));
   }
   return file->api;
 }
@@ -27,7 +28,8 @@ absl::StatusOr<std::string> GetFromAgent(const AgentLocator& locator, const std:
   GANTRY_ASSIGN_OR_RETURN(HostPort api, FindAgent(locator));
   http::Request request;
   request.target = path;
-  GANTRY_ASSIGN_OR_RETURN(http::Response response, http::Fetch(api, request, std::chrono::seconds(10)));
+  GANTRY_ASSIGN_OR_RETURN(http::Response response,
+                          http::Fetch(api, request, std::chrono::seconds(10)));
   if (response.status / 100 == 2) return response.body;
   boost::system::error_code ec;
   auto body = boost::json::parse(response.body, ec);

@@ -11,8 +11,10 @@ namespace gantry::cli {
 namespace {
 
 void AddLocatorFlags(CLI::App* command, AgentLocator& locator) {
-  command->add_option("--api", locator.api, "agent API address (default: GANTRY_API, then .gantry/agent.json)");
-  command->add_option("--state-dir", locator.state_dir, "state folder holding agent.json (default .gantry)");
+  command->add_option("--api", locator.api,
+                      "agent API address (default: GANTRY_API, then .gantry/agent.json)");
+  command->add_option("--state-dir", locator.state_dir,
+                      "state folder holding agent.json (default .gantry)");
 }
 
 // Verbs of the product contract that are not built yet: a clear answer, never silence.
@@ -47,10 +49,12 @@ int Main(int argc, char** argv) {
   up_cmd->add_flag("-d,--detach", up.detach, "run in the background (not supported yet)");
   up_cmd->add_option("--workers", up.workers, "proxy worker threads (default: one per core)")
       ->check(CLI::Range(1, 256));
-  up_cmd->add_option("--api", up.api, "agent API listen address (default 127.0.0.1:7700; port 0 picks one)");
+  up_cmd->add_option("--api", up.api,
+                     "agent API listen address (default 127.0.0.1:7700; port 0 picks one)");
   up_cmd->add_option("--gateway", up.gateway, "gateway listen address (overrides gateway.listen)");
   up_cmd->add_option("--mesh", up.mesh, "mesh listen address (overrides mesh.listen)");
-  up_cmd->add_option("--state-dir", up.state_dir, "logs and agent.json (default .gantry/ beside the app file)");
+  up_cmd->add_option("--state-dir", up.state_dir,
+                     "logs and agent.json (default .gantry/ beside the app file)");
   up_cmd->callback([&] { exit_code = Up(up); });
 
   std::filesystem::path validate_file = "gantry.yaml";

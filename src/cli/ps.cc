@@ -1,8 +1,8 @@
 // gantry ps: the replicas table.
 #include <cstdio>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "cli/agent_client.h"
 #include "cli/commands.h"
@@ -41,23 +41,26 @@ int Ps(const AgentLocator& locator, const std::string& service, const std::strin
     std::puts(json::serialize(rows).c_str());
     return 0;
   }
-  std::string table = fmt::format("{:<18} {:<12} {:>7}  {:<21} {:<9} {:<10} {:>8}  {:>8}  {:>7}  {:>7}\n", "ID",
-                                  "SERVICE", "PID", "ADDRESS", "STATE", "HEALTH", "RESTARTS", "UPTIME", "CPU",
-                                  "MEMORY");
+  std::string table = fmt::format(
+      "{:<18} {:<12} {:>7}  {:<21} {:<9} {:<10} {:>8}  {:>8}  {:>7}  {:>7}\n", "ID", "SERVICE",
+      "PID", "ADDRESS", "STATE", "HEALTH", "RESTARTS", "UPTIME", "CPU", "MEMORY");
   for (const auto& value : rows.as_array()) {
     const json::object& row = value.as_object();
     std::string uptime = "-", cpu = "-", memory = "-";
-    if (const auto* u = row.if_contains("uptime_seconds"); u && u->is_double() && u->as_double() > 0) {
+    if (const auto* u = row.if_contains("uptime_seconds");
+        u && u->is_double() && u->as_double() > 0) {
       uptime = FormatDuration(std::chrono::seconds(static_cast<int64_t>(u->as_double())));
     }
-    if (const auto* c = row.if_contains("cpu_seconds"); c && c->is_double()) cpu = fmt::format("{:.2f}s", c->as_double());
+    if (const auto* c = row.if_contains("cpu_seconds"); c && c->is_double())
+      cpu = fmt::format("{:.2f}s", c->as_double());
     if (const auto* m = row.if_contains("memory_bytes"); m && m->is_number()) {
       memory = FormatSize(m->to_number<uint64_t>() / (1 << 20) << 20);
     }
-    table += fmt::format("{:<18} {:<12} {:>7}  {:<21} {:<9} {:<10} {:>8}  {:>8}  {:>7}  {:>7}\n", Text(row, "id"),
-                         Text(row, "service"), Text(row, "pid") == "0" ? "-" : Text(row, "pid"),
-                         Text(row, "address"), Text(row, "state"), Text(row, "health"), Text(row, "restarts"),
-                         uptime, cpu, memory);
+    table += fmt::format("{:<18} {:<12} {:>7}  {:<21} {:<9} {:<10} {:>8}  {:>8}  {:>7}  {:>7}\n",
+                         Text(row, "id"), Text(row, "service"),
+                         Text(row, "pid") == "0" ? "-" : Text(row, "pid"), Text(row, "address"),
+                         Text(row, "state"), Text(row, "health"), Text(row, "restarts"), uptime,
+                         cpu, memory);
   }
   std::fputs(table.c_str(), stdout);
   return 0;

@@ -22,7 +22,8 @@ bool ParseAddressFlag(const char* name, const std::string& text, std::optional<H
   if (text.empty()) return true;
   auto parsed = ParseHostPort(text);
   if (!parsed.ok()) {
-    std::fprintf(stderr, "gantry up: --%s: %s\n", name, std::string(StatusMessage(parsed.status())).c_str());
+    std::fprintf(stderr, "gantry up: --%s: %s\n", name,
+                 std::string(StatusMessage(parsed.status())).c_str());
     return false;
   }
   out = *parsed;
@@ -50,8 +51,11 @@ int Up(const UpFlags& flags) {
       !ParseAddressFlag("mesh", flags.mesh, options.mesh)) {
     return 2;
   }
-  options.state_dir = flags.state_dir.empty() ? agent::DefaultStateDir(flags.file) : flags.state_dir;
-  options.workers = flags.workers > 0 ? flags.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.state_dir =
+      flags.state_dir.empty() ? agent::DefaultStateDir(flags.file) : flags.state_dir;
+  options.workers = flags.workers > 0
+                        ? flags.workers
+                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return agent::RunAgent(*spec, options);
 }
 

@@ -49,7 +49,8 @@ void CheckReferences(const AppSpec& spec, const References& refs, Diagnostics& d
     std::vector<std::string> trail;
     if (FindCycle(spec, s, trail, done)) {
       const ServiceSpec* start = spec.FindService(trail.front());
-      diag.Add(start->location, fmt::format("services: dependency cycle: {}", fmt::join(trail, " -> ")));
+      diag.Add(start->location,
+               fmt::format("services: dependency cycle: {}", fmt::join(trail, " -> ")));
       break;  // one cycle is enough to act on
     }
   }
@@ -60,7 +61,8 @@ void CheckReferences(const AppSpec& spec, const References& refs, Diagnostics& d
       const RouteSpec& b = spec.gateway.routes[i];
       if (a.host == b.host && a.path == b.path) {
         diag.Add(b.location, fmt::format("gateway.routes[{}]: same host and path as the route at "
-                                         "{}:{}", i, a.location.line, a.location.column));
+                                         "{}:{}",
+                                         i, a.location.line, a.location.column));
       }
     }
   }

@@ -30,7 +30,8 @@ void ParseHealth(const Entry& block, HealthSpec& health, Diagnostics& diag) {
   bool unsupported_check = r.Take("grpc") || r.Take("ttl");
   r.NotSupportedYet("grpc");
   r.NotSupportedYet("ttl");
-  if (http && tcp) diag.Add(tcp->key_at, fmt::format("{}: give one of http or tcp, not both", block.path));
+  if (http && tcp)
+    diag.Add(tcp->key_at, fmt::format("{}: give one of http or tcp, not both", block.path));
   if (http) {
     if (auto path = ReadString(*http, diag)) {
       if (!path->starts_with("/")) {
@@ -40,7 +41,8 @@ void ParseHealth(const Entry& block, HealthSpec& health, Diagnostics& diag) {
       health.http_path = *path;
     }
   } else if (tcp) {
-    if (auto on = ReadBool(*tcp, diag)) health.kind = *on ? HealthSpec::Kind::kTcp : HealthSpec::Kind::kNone;
+    if (auto on = ReadBool(*tcp, diag))
+      health.kind = *on ? HealthSpec::Kind::kTcp : HealthSpec::Kind::kNone;
   } else if (!r.entries().empty() && !unsupported_check) {
     diag.Add(block.key_at, fmt::format("{}: needs a check: http: /path or tcp: true", block.path));
   }
@@ -72,13 +74,13 @@ void ParsePolicy(const Entry& block, Diagnostics& diag) {
   if (!r.is_map()) return;
   if (const Entry* lb = r.Take("lb")) {
     if (auto name = ReadString(*lb, diag)) {
-      static const std::vector<std::string> kAll = {"round_robin", "random",   "least_request",
+      static const std::vector<std::string> kAll = {"round_robin", "random",    "least_request",
                                                     "peak_ewma",   "ring_hash", "maglev"};
       if (std::find(kAll.begin(), kAll.end(), *name) == kAll.end()) {
         ReportBadChoice(*lb, *name, kAll, diag);
       } else if (*name != "round_robin") {
-        diag.Add(lb->value_at, fmt::format("{}: \"{}\" is not supported yet (round_robin is)",
-                                           lb->path, *name));
+        diag.Add(lb->value_at,
+                 fmt::format("{}: \"{}\" is not supported yet (round_robin is)", lb->path, *name));
       }
     }
   }
@@ -96,17 +98,20 @@ void ParseResources(const Entry& block, Diagnostics& diag) {
   if (const Entry* e = r.Take("cpus")) {
     double cpus = 0;
     if (!e->value.IsScalar() || !YAML::convert<double>::decode(e->value, cpus) || cpus <= 0) {
-      diag.Add(e->value_at, fmt::format("{}: expected a number of CPUs above 0, e.g. 0.5", e->path));
+      diag.Add(e->value_at,
+               fmt::format("{}: expected a number of CPUs above 0, e.g. 0.5", e->path));
     }
   }
   if (const Entry* e = r.Take("memory")) {
     if (auto text = ReadString(*e, diag)) {
       auto size = ParseSize(*text);
-      if (!size.ok()) diag.Add(e->value_at, fmt::format("{}: {}", e->path, StatusMessage(size.status())));
+      if (!size.ok())
+        diag.Add(e->value_at, fmt::format("{}: {}", e->path, StatusMessage(size.status())));
     }
   }
   r.Finish();
-  diag.Add(block.key_at, fmt::format("{}: not supported yet (CPU and memory limits need cgroups)", block.path));
+  diag.Add(block.key_at,
+           fmt::format("{}: not supported yet (CPU and memory limits need cgroups)", block.path));
 }
 
 void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnostics& diag) {
@@ -114,8 +119,9 @@ void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnost
   if (!r.is_map()) return;
   if (const Entry* e = r.Take("command")) {
     if (e->value.IsScalar()) {
-      diag.Add(e->value_at, fmt::format("{}: must be a list (argv, no shell), e.g. [./bin/app, --flag]",
-                                        e->path));
+      diag.Add(
+          e->value_at,
+          fmt::format("{}: must be a list (argv, no shell), e.g. [./bin/app, --flag]", e->path));
     } else if (auto argv = ReadStringList(*e, diag)) {
       if (argv->empty()) diag.Add(e->value_at, fmt::format("{}: must not be empty", e->path));
       for (auto& item : *argv) s.command.push_back(item.value);
@@ -128,14 +134,16 @@ void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnost
   }
   if (const Entry* e = r.Take("replicas")) {
     if (auto n = ReadInt(*e, diag)) {
-      if (*n < 0) diag.Add(e->value_at, fmt::format("{}: must not be negative, got {}", e->path, *n));
+      if (*n < 0)
+        diag.Add(e->value_at, fmt::format("{}: must not be negative, got {}", e->path, *n));
       s.replicas = *n;
     }
   }
   if (const Entry* e = r.Take("protocol")) {
     if (auto p = ReadString(*e, diag)) {
       if (*p == "grpc" || *p == "tcp") {
-        diag.Add(e->value_at, fmt::format("{}: \"{}\" is not supported yet (http is)", e->path, *p));
+        diag.Add(e->value_at,
+                 fmt::format("{}: \"{}\" is not supported yet (http is)", e->path, *p));
       } else if (*p != "http") {
         ReportBadChoice(*e, *p, {"http", "grpc", "tcp"}, diag);
       }
@@ -144,10 +152,14 @@ void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnost
   if (const Entry* e = r.Take("health")) ParseHealth(*e, s.health, diag);
   if (const Entry* e = r.Take("restart")) {
     if (auto p = ReadString(*e, diag)) {
-      if (*p == "always") s.restart = RestartPolicy::kAlways;
-      else if (*p == "on-failure") s.restart = RestartPolicy::kOnFailure;
-      else if (*p == "never") s.restart = RestartPolicy::kNever;
-      else ReportBadChoice(*e, *p, {"always", "on-failure", "never"}, diag);
+      if (*p == "always")
+        s.restart = RestartPolicy::kAlways;
+      else if (*p == "on-failure")
+        s.restart = RestartPolicy::kOnFailure;
+      else if (*p == "never")
+        s.restart = RestartPolicy::kNever;
+      else
+        ReportBadChoice(*e, *p, {"always", "on-failure", "never"}, diag);
     }
   }
   if (const Entry* e = r.Take("depends_on")) {
@@ -178,7 +190,8 @@ void ParseServices(const Entry& block, AppSpec& spec, References& refs, Diagnost
     std::string name = it->first.IsScalar() ? it->first.Scalar() : "";
     if (!std::regex_match(name, kName)) {
       diag.Add(at, fmt::format("services: bad service name \"{}\": use lowercase letters, digits, "
-                               "'-' and '_' (at most 63)", name));
+                               "'-' and '_' (at most 63)",
+                               name));
       continue;
     }
     if (const ServiceSpec* first = spec.FindService(name)) {
@@ -197,7 +210,8 @@ void ParseServices(const Entry& block, AppSpec& spec, References& refs, Diagnost
 void ParseListen(const Entry& e, std::string& out, Diagnostics& diag) {
   if (auto text = ReadString(e, diag)) {
     auto parsed = ParseHostPort(*text);
-    if (!parsed.ok()) diag.Add(e.value_at, fmt::format("{}: {}", e.path, StatusMessage(parsed.status())));
+    if (!parsed.ok())
+      diag.Add(e.value_at, fmt::format("{}: {}", e.path, StatusMessage(parsed.status())));
     out = *text;
   }
 }

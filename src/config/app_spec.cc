@@ -11,9 +11,12 @@ const ServiceSpec* AppSpec::FindService(std::string_view service_name) const {
 
 const char* RestartPolicyName(RestartPolicy policy) {
   switch (policy) {
-    case RestartPolicy::kAlways: return "always";
-    case RestartPolicy::kOnFailure: return "on-failure";
-    case RestartPolicy::kNever: return "never";
+    case RestartPolicy::kAlways:
+      return "always";
+    case RestartPolicy::kOnFailure:
+      return "on-failure";
+    case RestartPolicy::kNever:
+      return "never";
   }
   return "?";
 }

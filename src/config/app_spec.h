@@ -32,7 +32,7 @@ enum class RestartPolicy { kAlways, kOnFailure, kNever };
 
 struct ServiceSpec {
   std::string name;
-  std::vector<std::string> command;       // argv; argv[0] relative to the app file's folder or on PATH
+  std::vector<std::string> command;  // argv; argv[0] relative to the app file's folder or on PATH
   std::map<std::string, std::string> env;  // added to the agent's environment
   int replicas = 1;
   HealthSpec health;
@@ -60,9 +60,9 @@ struct MeshSpec {
 };
 
 struct AppSpec {
-  std::string name;                 // defaults to the app file's folder name
-  std::filesystem::path file;       // the app file as given
-  std::filesystem::path directory;  // where commands run
+  std::string name;                   // defaults to the app file's folder name
+  std::filesystem::path file;         // the app file as given
+  std::filesystem::path directory;    // where commands run
   std::vector<ServiceSpec> services;  // in file order
   GatewaySpec gateway;
   MeshSpec mesh;

@@ -32,7 +32,8 @@ MapReader::MapReader(const YAML::Node& node, Location where, std::string path, D
     return;
   }
   if (!node.IsMap()) {
-    diag_.Add(where, fmt::format("{}: expected a mapping of key: value", path.empty() ? "app file" : path));
+    diag_.Add(where, fmt::format("{}: expected a mapping of key: value",
+                                 path.empty() ? "app file" : path));
     return;
   }
   is_map_ = true;
@@ -123,8 +124,8 @@ std::optional<bool> ReadBool(const Entry& e, Diagnostics& diag) {
 
 std::optional<Duration> ReadDuration(const Entry& e, Diagnostics& diag) {
   if (!e.value.IsScalar()) {
-    diag.Add(e.value_at, fmt::format("{}: expected a duration such as 2s, got {}", e.path,
-                                     Shown(e.value)));
+    diag.Add(e.value_at,
+             fmt::format("{}: expected a duration such as 2s, got {}", e.path, Shown(e.value)));
     return std::nullopt;
   }
   auto parsed = ParseDuration(e.value.Scalar());
@@ -176,9 +177,10 @@ std::optional<std::map<std::string, std::string>> ReadStringMap(const Entry& e, 
 
 void ReportBadChoice(const Entry& e, std::string_view got, const std::vector<std::string>& allowed,
                      Diagnostics& diag) {
-  std::string message = fmt::format("{}: \"{}\" is not one of {}", e.path, got,
-                                    fmt::join(allowed, ", "));
-  if (auto close = ClosestMatch(got, allowed)) message += fmt::format("; did you mean \"{}\"?", *close);
+  std::string message =
+      fmt::format("{}: \"{}\" is not one of {}", e.path, got, fmt::join(allowed, ", "));
+  if (auto close = ClosestMatch(got, allowed))
+    message += fmt::format("; did you mean \"{}\"?", *close);
   diag.Add(e.value_at, std::move(message));
 }
 

@@ -9,8 +9,8 @@
 namespace gantry {
 namespace {
 absl::Status BadDuration(std::string_view text, std::string_view why) {
-  return absl::InvalidArgumentError(fmt::format(
-      "bad duration \"{}\": {} (write e.g. 250ms, 2s, 1m, 1h)", text, why));
+  return absl::InvalidArgumentError(
+      fmt::format("bad duration \"{}\": {} (write e.g. 250ms, 2s, 1m, 1h)", text, why));
 }
 }  // namespace
 
@@ -21,8 +21,8 @@ absl::StatusOr<Duration> ParseDuration(std::string_view text) {
   while (i < text.size()) {
     size_t start = i;
     bool seen_dot = false;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) ||
-                               (text[i] == '.' && !seen_dot))) {
+    while (i < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[i])) || (text[i] == '.' && !seen_dot))) {
       seen_dot = seen_dot || text[i] == '.';
       ++i;
     }
@@ -35,12 +35,18 @@ absl::StatusOr<Duration> ParseDuration(std::string_view text) {
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     std::string_view unit = text.substr(unit_start, i - unit_start);
     double scale = 0;
-    if (unit == "ms") scale = 1;
-    else if (unit == "s") scale = 1000;
-    else if (unit == "m") scale = 60'000;
-    else if (unit == "h") scale = 3'600'000;
-    else if (unit.empty()) return BadDuration(text, "missing unit");
-    else return BadDuration(text, fmt::format("unknown unit \"{}\"", unit));
+    if (unit == "ms")
+      scale = 1;
+    else if (unit == "s")
+      scale = 1000;
+    else if (unit == "m")
+      scale = 60'000;
+    else if (unit == "h")
+      scale = 3'600'000;
+    else if (unit.empty())
+      return BadDuration(text, "missing unit");
+    else
+      return BadDuration(text, fmt::format("unknown unit \"{}\"", unit));
     total_ms += std::stod(number) * scale;
   }
   if (total_ms > static_cast<double>(std::numeric_limits<int64_t>::max() / 2)) {

@@ -15,8 +15,8 @@ void LogWrite(LogLevel level, std::string_view message);
 
 }  // namespace gantry
 
-#define GANTRY_LOG(level, ...)                                                     \
-  do {                                                                             \
-    if (::gantry::LogEnabled(::gantry::LogLevel::level))                           \
+#define GANTRY_LOG(level, ...)                                                   \
+  do {                                                                           \
+    if (::gantry::LogEnabled(::gantry::LogLevel::level))                         \
       ::gantry::LogWrite(::gantry::LogLevel::level, ::fmt::format(__VA_ARGS__)); \
   } while (0)

@@ -24,11 +24,16 @@ absl::StatusOr<uint64_t> ParseSize(std::string_view text) {
   if (i == 0) return bad(text[0] == '-' ? "must not be negative" : "expected a number");
   std::string_view unit = text.substr(i);
   int shift = 0;
-  if (unit.empty()) shift = 0;
-  else if (unit == "K") shift = 10;
-  else if (unit == "M") shift = 20;
-  else if (unit == "G") shift = 30;
-  else return bad(fmt::format("unknown unit \"{}\"", unit));
+  if (unit.empty())
+    shift = 0;
+  else if (unit == "K")
+    shift = 10;
+  else if (unit == "M")
+    shift = 20;
+  else if (unit == "G")
+    shift = 30;
+  else
+    return bad(fmt::format("unknown unit \"{}\"", unit));
   if (shift && value > (std::numeric_limits<uint64_t>::max() >> shift)) return bad("too large");
   return value << shift;
 }

@@ -20,9 +20,9 @@ namespace gantry::internal {
 void BugReported(const char* what, const char* file, int line);
 }  // namespace gantry::internal
 
-#define GANTRY_RETURN_IF_ERROR(expr)         \
-  do {                                       \
-    ::absl::Status gantry_status_ = (expr);  \
+#define GANTRY_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status gantry_status_ = (expr);          \
     if (!gantry_status_.ok()) return gantry_status_; \
   } while (0)
 

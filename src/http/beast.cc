@@ -43,10 +43,10 @@ net::Awaitable<beast::error_code> ReadRequest(beast::tcp_stream& stream, beast::
 }
 
 net::Awaitable<void> WriteErrorAndClose(beast::tcp_stream& stream, int status) {
-  const char* code = status == 413 ? "body_too_large"
+  const char* code = status == 413   ? "body_too_large"
                      : status == 431 ? "headers_too_large"
                                      : "bad_request";
-  const char* message = status == 413 ? "request body too large"
+  const char* message = status == 413   ? "request body too large"
                         : status == 431 ? "request headers too large"
                                         : "malformed HTTP request";
   BeastResponse response = ToBeast(JsonError(status, code, message), 11, false);

@@ -2,15 +2,16 @@
 
 #include <fmt/format.h>
 
-#include "http/beast.h"
 #include "core/status.h"
+#include "http/beast.h"
 #include "net/listen.h"
 
 namespace gantry::http {
 namespace {
 
 std::string Describe(const beast::error_code& ec, Duration timeout) {
-  if (ec == beast::error::timeout) return fmt::format("timed out after {}", FormatDuration(timeout));
+  if (ec == beast::error::timeout)
+    return fmt::format("timed out after {}", FormatDuration(timeout));
   return ec.message();
 }
 
@@ -41,7 +42,8 @@ net::Awaitable<void> FetchOnce(HostPort server, Request request, Duration timeou
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(kMaxBodyBytes * 8);
   beast::error_code read_ec = write_ec;
-  if (!read_ec) std::tie(read_ec, written) = co_await bhttp::async_read(stream, buffer, parser, net::kUseTuple);
+  if (!read_ec)
+    std::tie(read_ec, written) = co_await bhttp::async_read(stream, buffer, parser, net::kUseTuple);
   if (read_ec) {
     *result = absl::UnavailableError(
         fmt::format("request to {} failed: {}", server.ToString(), Describe(read_ec, timeout)));
@@ -56,7 +58,8 @@ net::Awaitable<void> FetchOnce(HostPort server, Request request, Duration timeou
   *result = std::move(response);
 }
 
-net::Awaitable<void> RunProbe(HostPort target, std::string path, Duration timeout, ProbeCallback done) {
+net::Awaitable<void> RunProbe(HostPort target, std::string path, Duration timeout,
+                              ProbeCallback done) {
   auto executor = co_await net::asio::this_coro::executor;
   auto endpoint = net::ToEndpoint(target);
   if (!endpoint.ok()) {
@@ -82,7 +85,9 @@ net::Awaitable<void> RunProbe(HostPort target, std::string path, Duration timeou
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::empty_body> parser;
   beast::error_code read_ec = write_ec;
-  if (!read_ec) std::tie(read_ec, written) = co_await bhttp::async_read_header(stream, buffer, parser, net::kUseTuple);
+  if (!read_ec)
+    std::tie(read_ec, written) =
+        co_await bhttp::async_read_header(stream, buffer, parser, net::kUseTuple);
   if (read_ec) {
     done({false, "GET " + path + ": " + Describe(read_ec, timeout)});
     co_return;

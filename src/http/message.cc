@@ -35,11 +35,21 @@ std::string JsonEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
@@ -55,7 +65,8 @@ Response JsonError(int status, std::string_view code, std::string_view message) 
   Response r;
   r.status = status;
   r.headers.emplace_back("Content-Type", "application/json");
-  r.body = fmt::format("{{\"error\": \"{}\", \"code\": \"{}\"}}\n", JsonEscape(message), JsonEscape(code));
+  r.body = fmt::format("{{\"error\": \"{}\", \"code\": \"{}\"}}\n", JsonEscape(message),
+                       JsonEscape(code));
   return r;
 }
 

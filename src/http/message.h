@@ -17,8 +17,8 @@ struct Request {
   std::string body;
 
   std::string_view Header(std::string_view name) const;  // case-insensitive; "" if absent
-  std::string_view Path() const;                          // target without the query
-  std::string_view Query() const;                         // after '?', or ""
+  std::string_view Path() const;                         // target without the query
+  std::string_view Query() const;                        // after '?', or ""
 };
 
 struct Response {

@@ -14,7 +14,8 @@ struct Server::State {
 
 namespace {
 
-net::Awaitable<void> ServeConnection(net::tcp::socket socket, std::shared_ptr<Server::State> state) {
+net::Awaitable<void> ServeConnection(net::tcp::socket socket,
+                                     std::shared_ptr<Server::State> state) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
@@ -26,7 +27,8 @@ net::Awaitable<void> ServeConnection(net::tcp::socket socket, std::shared_ptr<Se
       co_return;
     }
     bool keep_alive = request.keep_alive();
-    BeastResponse response = ToBeast(state->handler(ToPlain(request)), request.version(), keep_alive);
+    BeastResponse response =
+        ToBeast(state->handler(ToPlain(request)), request.version(), keep_alive);
     if (request.method() == bhttp::verb::head) response.body().clear();
     stream.expires_after(std::chrono::seconds(30));
     auto [write_ec, bytes] = co_await bhttp::async_write(stream, response, net::kUseTuple);

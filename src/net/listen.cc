@@ -2,8 +2,8 @@
 
 #include <sys/socket.h>
 
-#include <boost/asio/socket_base.hpp>
 #include <fmt/format.h>
+#include <boost/asio/socket_base.hpp>
 
 namespace gantry::net {
 
@@ -12,8 +12,8 @@ absl::StatusOr<asio::ip::address> ResolveHost(const std::string& host) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(host, ec);
   if (ec) {
-    return absl::InvalidArgumentError(
-        fmt::format("\"{}\" is not an IP address (names other than localhost are not supported)", host));
+    return absl::InvalidArgumentError(fmt::format(
+        "\"{}\" is not an IP address (names other than localhost are not supported)", host));
   }
   return address;
 }
@@ -28,7 +28,8 @@ namespace {
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 absl::Status BindError(const HostPort& address, const boost::system::error_code& ec) {
-  return absl::UnavailableError(fmt::format("cannot listen on {}: {}", address.ToString(), ec.message()));
+  return absl::UnavailableError(
+      fmt::format("cannot listen on {}: {}", address.ToString(), ec.message()));
 }
 }  // namespace
 

@@ -21,8 +21,10 @@ Duration RestartBackoff::OnExit(Clock::TimePoint now) {
 
 bool ShouldRestart(config::RestartPolicy policy, int wait_status) {
   switch (policy) {
-    case config::RestartPolicy::kAlways: return true;
-    case config::RestartPolicy::kNever: return false;
+    case config::RestartPolicy::kAlways:
+      return true;
+    case config::RestartPolicy::kNever:
+      return false;
     case config::RestartPolicy::kOnFailure:
       return !(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0);
   }

@@ -26,7 +26,8 @@ std::optional<ProcStats> ReadProcStats(pid_t pid) {
     }
   }
   ProcStats stats;
-  stats.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  stats.cpu_seconds =
+      static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
   std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
   uint64_t size_pages = 0, resident_pages = 0;
   if (statm >> size_pages >> resident_pages) {

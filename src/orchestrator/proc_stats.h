@@ -9,8 +9,8 @@
 namespace gantry::orchestrator {
 
 struct ProcStats {
-  double cpu_seconds = 0;      // user + system, since the process started
-  uint64_t memory_bytes = 0;   // resident set size
+  double cpu_seconds = 0;     // user + system, since the process started
+  uint64_t memory_bytes = 0;  // resident set size
 };
 
 std::optional<ProcStats> ReadProcStats(pid_t pid);

@@ -49,7 +49,8 @@ absl::StatusOr<pid_t> SpawnProcess(const ProcessSpec& spec) {
 
   int log_fd = ::open(spec.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
-    return absl::InternalError(fmt::format("cannot open log {}: {}", spec.log_file.string(), std::strerror(errno)));
+    return absl::InternalError(
+        fmt::format("cannot open log {}: {}", spec.log_file.string(), std::strerror(errno)));
   }
   int report[2];  // the child writes errno here if exec fails; CLOEXEC closes it on success
   if (::pipe2(report, O_CLOEXEC) != 0) {
@@ -101,8 +102,8 @@ absl::StatusOr<pid_t> SpawnProcess(const ProcessSpec& spec) {
   ::close(report[0]);
   if (n == sizeof child_errno) {
     ::waitpid(pid, nullptr, 0);
-    return absl::FailedPreconditionError(fmt::format("cannot run {} (in {}): {}", spec.argv[0],
-                                                     spec.cwd.string(), std::strerror(child_errno)));
+    return absl::FailedPreconditionError(fmt::format(
+        "cannot run {} (in {}): {}", spec.argv[0], spec.cwd.string(), std::strerror(child_errno)));
   }
   return pid;
 }

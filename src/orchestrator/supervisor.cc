@@ -3,8 +3,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
+#include <boost/asio/signal_set.hpp>
 
 #include "core/log.h"
 #include "core/status.h"
@@ -17,10 +17,14 @@ namespace gantry::orchestrator {
 
 const char* ReplicaStateName(ReplicaState state) {
   switch (state) {
-    case ReplicaState::kStarting: return "starting";
-    case ReplicaState::kRunning: return "running";
-    case ReplicaState::kStopping: return "stopping";
-    case ReplicaState::kExited: return "exited";
+    case ReplicaState::kStarting:
+      return "starting";
+    case ReplicaState::kRunning:
+      return "running";
+    case ReplicaState::kStopping:
+      return "stopping";
+    case ReplicaState::kExited:
+      return "exited";
   }
   return "?";
 }
@@ -48,8 +52,13 @@ struct Supervisor::Reaper {
 
 Supervisor::Supervisor(net::asio::io_context& io, Clock& clock, const config::AppSpec& spec,
                        SupervisorOptions options, SupervisorEvents events)
-    : io_(io), clock_(clock), spec_(spec), options_(std::move(options)), events_(std::move(events)),
-      base_env_(CurrentEnvironment()), reaper_(std::make_unique<Reaper>(io)) {
+    : io_(io),
+      clock_(clock),
+      spec_(spec),
+      options_(std::move(options)),
+      events_(std::move(events)),
+      base_env_(CurrentEnvironment()),
+      reaper_(std::make_unique<Reaper>(io)) {
   std::filesystem::create_directories(options_.state_dir / "logs");
   for (const auto& service : spec_.services) {
     for (int i = 1; i <= service.replicas; ++i) {
@@ -153,7 +162,8 @@ void Supervisor::OnHealthy(const std::string& id, bool healthy) {
     if (replica->view.id != id || replica->view.pid == 0) continue;
     if (healthy) {
       replica->backoff.OnHealthy(clock_.Now());
-      if (replica->view.state == ReplicaState::kStarting) replica->view.state = ReplicaState::kRunning;
+      if (replica->view.state == ReplicaState::kStarting)
+        replica->view.state = ReplicaState::kRunning;
     } else {
       replica->backoff.OnUnhealthy();
     }

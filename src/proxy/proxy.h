@@ -14,8 +14,8 @@ namespace gantry::proxy {
 class Worker;
 
 struct ProxyOptions {
-  int workers = 1;      // threads, each with its own listeners (SO_REUSEPORT)
-  HostPort gateway;     // port 0 picks a free port
+  int workers = 1;   // threads, each with its own listeners (SO_REUSEPORT)
+  HostPort gateway;  // port 0 picks a free port
   HostPort mesh;
 };
 

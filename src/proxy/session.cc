@@ -22,16 +22,17 @@ BeastResponse Error(int status, std::string_view code, std::string_view message)
 // Connection-level headers belong to one hop; they are not forwarded.
 template <typename Message>
 void RemoveHopByHop(Message& message) {
-  for (auto field : {bhttp::field::connection, bhttp::field::keep_alive, bhttp::field::proxy_connection,
-                     bhttp::field::proxy_authorization, bhttp::field::te, bhttp::field::trailer,
-                     bhttp::field::transfer_encoding, bhttp::field::upgrade}) {
+  for (auto field :
+       {bhttp::field::connection, bhttp::field::keep_alive, bhttp::field::proxy_connection,
+        bhttp::field::proxy_authorization, bhttp::field::te, bhttp::field::trailer,
+        bhttp::field::transfer_encoding, bhttp::field::upgrade}) {
     message.erase(field);
   }
 }
 
 // Chooses the cluster and rewrites the target. Returns an error response when there is none.
-std::optional<BeastResponse> Route(const Snapshot& snapshot, ListenerKind kind, BeastRequest& request,
-                                   const Cluster*& cluster) {
+std::optional<BeastResponse> Route(const Snapshot& snapshot, ListenerKind kind,
+                                   BeastRequest& request, const Cluster*& cluster) {
   std::string_view target = request.target();
   if (kind == ListenerKind::kMesh) {
     std::string authority(request[bhttp::field::host]);
@@ -72,7 +73,8 @@ net::Awaitable<BeastResponse> Forward(Worker* worker, ListenerKind kind, BeastRe
   request.prepare_payload();
   UpstreamResult result = co_await Exchange(worker->pool(), endpoint, request, {});
   switch (result.failure) {
-    case UpstreamFailure::kNone: co_return std::move(result.response);
+    case UpstreamFailure::kNone:
+      co_return std::move(result.response);
     case UpstreamFailure::kTimeout:
       co_return Error(504, "upstream_timeout", "upstream timed out: " + result.detail);
     case UpstreamFailure::kConnect:
@@ -96,7 +98,8 @@ net::Awaitable<void> ServeClient(net::tcp::socket socket, Worker* worker, Listen
     BeastRequest request;
     http::beast::error_code ec = co_await http::ReadRequest(client, buffer, request);
     if (ec) {
-      if (auto status = http::StatusForReadError(ec)) co_await http::WriteErrorAndClose(client, *status);
+      if (auto status = http::StatusForReadError(ec))
+        co_await http::WriteErrorAndClose(client, *status);
       co_return;
     }
     bool keep_alive = request.keep_alive();

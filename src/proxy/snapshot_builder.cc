@@ -4,7 +4,8 @@
 
 namespace gantry::proxy {
 
-std::shared_ptr<Snapshot> BuildSnapshot(const config::AppSpec& spec, const registry::Registry& registry) {
+std::shared_ptr<Snapshot> BuildSnapshot(const config::AppSpec& spec,
+                                        const registry::Registry& registry) {
   auto snapshot = std::make_shared<Snapshot>();
   for (const auto& service : spec.services) {
     Cluster cluster;
@@ -24,9 +25,9 @@ std::shared_ptr<Snapshot> BuildSnapshot(const config::AppSpec& spec, const regis
     route.strip_prefix = route_spec.strip_prefix;
     snapshot->routes.push_back(std::move(route));
   }
-  std::stable_sort(snapshot->routes.begin(), snapshot->routes.end(), [](const Route& a, const Route& b) {
-    return a.prefix.size() > b.prefix.size();
-  });
+  std::stable_sort(
+      snapshot->routes.begin(), snapshot->routes.end(),
+      [](const Route& a, const Route& b) { return a.prefix.size() > b.prefix.size(); });
   return snapshot;
 }
 

@@ -9,6 +9,7 @@
 
 namespace gantry::proxy {
 
-std::shared_ptr<Snapshot> BuildSnapshot(const config::AppSpec& spec, const registry::Registry& registry);
+std::shared_ptr<Snapshot> BuildSnapshot(const config::AppSpec& spec,
+                                        const registry::Registry& registry);
 
 }  // namespace gantry::proxy

@@ -17,7 +17,8 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::TakeIdle(const std::string& ke
   return connection;
 }
 
-void UpstreamPool::GiveBack(const std::string& key, std::unique_ptr<UpstreamConnection> connection) {
+void UpstreamPool::GiveBack(const std::string& key,
+                            std::unique_ptr<UpstreamConnection> connection) {
   auto& idle = idle_[key];
   if (idle.size() < kMaxIdlePerEndpoint) idle.push_back(std::move(connection));
 }
@@ -47,7 +48,8 @@ net::Awaitable<UpstreamResult> Exchange(UpstreamPool& pool, const Endpoint& endp
       connection->stream.socket().set_option(net::tcp::no_delay(true));
     }
     connection->stream.expires_after(timeouts.request);
-    auto [write_ec, written] = co_await bhttp::async_write(connection->stream, request, net::kUseTuple);
+    auto [write_ec, written] =
+        co_await bhttp::async_write(connection->stream, request, net::kUseTuple);
     if (write_ec) {
       if (reused) continue;
       co_return Failed(UpstreamFailure::kReset, endpoint, write_ec);

@@ -61,7 +61,8 @@ std::shared_ptr<const Snapshot> Worker::CurrentSnapshot() {
 const Endpoint& Worker::PickEndpoint(const Snapshot& snapshot, const Cluster& cluster) {
   size_t index = static_cast<size_t>(&cluster - snapshot.clusters.data());
   // A request that started on an older snapshot keeps that snapshot's endpoint list.
-  if (&snapshot != snapshot_.get() || index >= round_robin_.size()) return cluster.endpoints.front();
+  if (&snapshot != snapshot_.get() || index >= round_robin_.size())
+    return cluster.endpoints.front();
   return cluster.endpoints[round_robin_[index].Pick(cluster.endpoints.size())];
 }
 

@@ -6,9 +6,12 @@ namespace gantry::registry {
 
 const char* HealthName(Health health) {
   switch (health) {
-    case Health::kUnknown: return "unknown";
-    case Health::kHealthy: return "healthy";
-    case Health::kUnhealthy: return "unhealthy";
+    case Health::kUnknown:
+      return "unknown";
+    case Health::kHealthy:
+      return "healthy";
+    case Health::kUnhealthy:
+      return "unhealthy";
   }
   return "?";
 }

@@ -9,7 +9,9 @@ namespace gantry::registry {
 
 struct HealthChecker::Check {
   Check(net::asio::io_context& io, std::string id, config::HealthSpec spec)
-      : id(std::move(id)), spec(std::move(spec)), state(this->spec.healthy_after, this->spec.unhealthy_after),
+      : id(std::move(id)),
+        spec(std::move(spec)),
+        state(this->spec.healthy_after, this->spec.unhealthy_after),
         timer(io) {}
   std::string id;
   config::HealthSpec spec;

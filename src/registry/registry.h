@@ -21,7 +21,7 @@ struct Instance {
   HostPort address;
   std::vector<std::string> tags;
   Health health = Health::kUnknown;
-  std::string check_output;            // the last probe's result, e.g. "HTTP 200"
+  std::string check_output;  // the last probe's result, e.g. "HTTP 200"
   Clock::TimePoint health_changed_at{};
 };
 

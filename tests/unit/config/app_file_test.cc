@@ -94,7 +94,8 @@ TEST(AppFile, WrongType) {
 }
 
 TEST(AppFile, CommandMustBeAList) {
-  ExpectError("services:\n  a:\n    command: ./bin/a --x\n", 3, 14, "must be a list (argv, no shell)");
+  ExpectError("services:\n  a:\n    command: ./bin/a --x\n", 3, 14,
+              "must be a list (argv, no shell)");
 }
 
 TEST(AppFile, BadDuration) {
@@ -115,8 +116,8 @@ TEST(AppFile, BadSize) {
 }
 
 TEST(AppFile, DuplicateService) {
-  ExpectError("services:\n  a: { command: [a] }\n  b: { command: [b] }\n  a: { command: [c] }\n", 4, 3,
-              "duplicate service \"a\" (first defined at 2:3)");
+  ExpectError("services:\n  a: { command: [a] }\n  b: { command: [b] }\n  a: { command: [c] }\n", 4,
+              3, "duplicate service \"a\" (first defined at 2:3)");
 }
 
 TEST(AppFile, DuplicateKey) {
@@ -125,18 +126,21 @@ TEST(AppFile, DuplicateKey) {
 }
 
 TEST(AppFile, NegativeReplicas) {
-  ExpectError("services:\n  a:\n    command: [a]\n    replicas: -2\n", 4, 15, "must not be negative");
+  ExpectError("services:\n  a:\n    command: [a]\n    replicas: -2\n", 4, 15,
+              "must not be negative");
 }
 
 TEST(AppFile, DependsOnMissingService) {
-  ExpectError("services:\n  web:\n    command: [w]\n    depends_on: [db, api]\n  api: { command: [a] }\n", 4,
-              18, "services.web.depends_on: no service named \"db\"");
+  ExpectError(
+      "services:\n  web:\n    command: [w]\n    depends_on: [db, api]\n  api: { command: [a] }\n",
+      4, 18, "services.web.depends_on: no service named \"db\"");
 }
 
 TEST(AppFile, RouteToMissingServiceWithDidYouMean) {
   ExpectError(
-      "services:\n  hello: { command: [h] }\ngateway:\n  routes:\n    - { path: /, service: helo }\n", 5,
-      27, "no service named \"helo\"; did you mean \"hello\"?");
+      "services:\n  hello: { command: [h] }\ngateway:\n  routes:\n    - { path: /, service: helo "
+      "}\n",
+      5, 27, "no service named \"helo\"; did you mean \"hello\"?");
 }
 
 TEST(AppFile, DependencyCycle) {
@@ -147,7 +151,8 @@ TEST(AppFile, DependencyCycle) {
 }
 
 TEST(AppFile, SelfDependency) {
-  ExpectError("services:\n  a: { command: [a], depends_on: [a] }\n", 2, 3, "dependency cycle: a -> a");
+  ExpectError("services:\n  a: { command: [a], depends_on: [a] }\n", 2, 3,
+              "dependency cycle: a -> a");
 }
 
 TEST(AppFile, NotSupportedYetIsAnErrorNotIgnored) {
@@ -159,7 +164,8 @@ TEST(AppFile, NotSupportedYetIsAnErrorNotIgnored) {
               "services.a.health.grpc: not supported yet");
   ExpectError("services:\n  a:\n    command: [a]\n    policy: { lb: maglev }\n", 4, 19,
               "\"maglev\" is not supported yet");
-  ExpectError("services:\n  a:\n    command: [a]\n    protocol: grpc\n", 4, 15, "not supported yet");
+  ExpectError("services:\n  a:\n    command: [a]\n    protocol: grpc\n", 4, 15,
+              "not supported yet");
 }
 
 TEST(AppFile, BadChoiceSuggests) {
@@ -168,7 +174,8 @@ TEST(AppFile, BadChoiceSuggests) {
 }
 
 TEST(AppFile, BadListenAddress) {
-  ExpectError("services:\n  a: { command: [a] }\ngateway:\n  listen: 8080\n", 4, 11, "bad address \"8080\"");
+  ExpectError("services:\n  a: { command: [a] }\ngateway:\n  listen: 8080\n", 4, 11,
+              "bad address \"8080\"");
 }
 
 TEST(AppFile, InvalidYaml) {
@@ -184,7 +191,9 @@ TEST(AppFile, EmptyFileAndMissingServices) {
 }
 
 TEST(AppFile, ReportsEveryErrorInFileOrder) {
-  AppFileResult result = Parse("services:\n  a:\n    replicas: x\n    comand: [a]\n  b: { command: [b], depends_on: [z] }\n");
+  AppFileResult result = Parse(
+      "services:\n  a:\n    replicas: x\n    comand: [a]\n  b: { command: [b], depends_on: [z] "
+      "}\n");
   ASSERT_EQ(result.errors.size(), 3u);
   EXPECT_EQ(result.errors[0].line, 2);  // missing command, at the service
   EXPECT_EQ(result.errors[1].line, 3);  // replicas

@@ -13,7 +13,8 @@ TEST(ParseSize, BinaryUnits) {
 }
 
 TEST(ParseSize, RejectsBadText) {
-  for (const char* bad : {"", "M", "12X", "-1M", "1.5G", "12 M", "99999999999999999999", "17179869184G"}) {
+  for (const char* bad :
+       {"", "M", "12X", "-1M", "1.5G", "12 M", "99999999999999999999", "17179869184G"}) {
     EXPECT_FALSE(ParseSize(bad).ok()) << bad;
   }
   EXPECT_NE(ParseSize("12X").status().message().find("unknown unit"), std::string::npos);

@@ -45,9 +45,9 @@ TEST(RestartBackoff, NoResetWhenHealthyTooShortOrInterrupted) {
 }
 
 TEST(ShouldRestart, Policies) {
-  int clean = 0;              // exited with code 0
-  int failed = 1 << 8;        // exited with code 1
-  int killed = SIGKILL;       // killed by a signal
+  int clean = 0;         // exited with code 0
+  int failed = 1 << 8;   // exited with code 1
+  int killed = SIGKILL;  // killed by a signal
   using config::RestartPolicy;
   EXPECT_TRUE(ShouldRestart(RestartPolicy::kAlways, clean));
   EXPECT_TRUE(ShouldRestart(RestartPolicy::kAlways, killed));

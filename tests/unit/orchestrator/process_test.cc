@@ -28,7 +28,9 @@ std::string ReadFile(const std::filesystem::path& path) {
 TEST(SpawnProcess, RunsArgvWithEnvInDirectoryAndCapturesOutput) {
   auto dir = TempDir();
   ProcessSpec spec{{"sh", "-c", "echo \"$GREETING from $(pwd)\"; echo oops >&2"},
-                   {"GREETING=hi", "PATH=/usr/bin:/bin"}, dir, dir / "out.log"};
+                   {"GREETING=hi", "PATH=/usr/bin:/bin"},
+                   dir,
+                   dir / "out.log"};
   auto pid = SpawnProcess(spec);
   ASSERT_TRUE(pid.ok()) << pid.status();
   int status = 0;
@@ -46,7 +48,8 @@ TEST(SpawnProcess, ReportsExecFailure) {
 
 TEST(SignalProcessGroup, ReachesTheWholeGroup) {
   auto dir = TempDir();
-  auto pid = SpawnProcess({{"sh", "-c", "sleep 30 & wait"}, {"PATH=/usr/bin:/bin"}, dir, dir / "g.log"});
+  auto pid =
+      SpawnProcess({{"sh", "-c", "sleep 30 & wait"}, {"PATH=/usr/bin:/bin"}, dir, dir / "g.log"});
   ASSERT_TRUE(pid.ok());
   SignalProcessGroup(*pid, SIGKILL);
   int status = 0;

@@ -15,7 +15,8 @@ gateway:
   routes:
     - { path: /, service: web }
     - { path: /api, service: api, strip_prefix: true }
-)", "t.yaml", ".");
+)",
+                                     "t.yaml", ".");
   EXPECT_TRUE(result.errors.empty());
   return *result.spec;
 }
