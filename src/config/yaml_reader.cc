@@ -25,7 +25,8 @@ Location LocationOf(const YAML::Mark& mark) {
   return {mark.line + 1, mark.column + 1};
 }
 
-MapReader::MapReader(const YAML::Node& node, Location where, std::string path, Diagnostics& diag)
+MapReader::MapReader(const YAML::Node& node, Location where, const std::string& path,
+                     Diagnostics& diag)
     : diag_(diag) {
   if (node.IsNull()) {
     is_map_ = true;  // an empty block ("gateway:") reads as an empty mapping
@@ -52,7 +53,9 @@ MapReader::MapReader(const YAML::Node& node, Location where, std::string path, D
       continue;
     }
     Location value_at = it->second.IsNull() ? key_at : LocationOf(it->second.Mark());
-    std::string entry_path = path.empty() ? key : path + "." + key;
+    std::string entry_path = path;
+    if (!entry_path.empty()) entry_path += '.';
+    entry_path += key;
     entries_.push_back({entry_path, it->second, key_at, value_at});
     keys_.push_back(key);
     used_.push_back(false);

@@ -41,7 +41,7 @@ struct Entry {
 // Reads a mapping's entries; Take() the known ones, then Finish() reports the rest.
 class MapReader {
  public:
-  MapReader(const YAML::Node& node, Location where, std::string path, Diagnostics& diag);
+  MapReader(const YAML::Node& node, Location where, const std::string& path, Diagnostics& diag);
 
   const Entry* Take(std::string_view key);
   // A key of the product contract that is not built yet: an error if present.

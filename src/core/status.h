@@ -30,10 +30,11 @@ void BugReported(const char* what, const char* file, int line);
 #define GANTRY_STATUS_CONCAT(a, b) GANTRY_STATUS_CONCAT_INNER(a, b)
 #define GANTRY_ASSIGN_OR_RETURN(lhs, rexpr) \
   GANTRY_ASSIGN_OR_RETURN_IMPL(GANTRY_STATUS_CONCAT(gantry_statusor_, __LINE__), lhs, rexpr)
-#define GANTRY_ASSIGN_OR_RETURN_IMPL(tmp, lhs, rexpr) \
-  auto tmp = (rexpr);                                 \
-  if (!tmp.ok()) return std::move(tmp).status();      \
-  lhs = std::move(tmp).value()
+// `lhs` may be a declaration ("HostPort address"), so it cannot be parenthesized.
+#define GANTRY_ASSIGN_OR_RETURN_IMPL(tmp, lhs, rexpr) /* NOLINT(bugprone-macro-parentheses) */ \
+  auto tmp = (rexpr);                                 /* NOLINT(bugprone-macro-parentheses) */ \
+  if (!tmp.ok()) return std::move(tmp).status();      /* NOLINT(bugprone-macro-parentheses) */ \
+  lhs = std::move(tmp).value()                        /* NOLINT(bugprone-macro-parentheses) */
 
 #define GANTRY_CHECK(cond) \
   ((cond) ? (void)0 : ::gantry::internal::CheckFailed(#cond, __FILE__, __LINE__))

@@ -17,8 +17,8 @@ namespace bhttp = boost::beast::http;
 using BeastRequest = bhttp::request<bhttp::string_body>;
 using BeastResponse = bhttp::response<bhttp::string_body>;
 
-inline constexpr size_t kMaxHeaderBytes = 16 * 1024;
-inline constexpr size_t kMaxBodyBytes = 8 * 1024 * 1024;
+inline constexpr size_t kMaxHeaderBytes = size_t{16} * 1024;
+inline constexpr size_t kMaxBodyBytes = size_t{8} * 1024 * 1024;
 
 // What to answer when reading a request failed: 400 (malformed), 413 (body too large),
 // 431 (headers too large); nullopt when the peer went away or timed out (just close).

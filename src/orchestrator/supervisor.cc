@@ -120,7 +120,12 @@ std::vector<std::string> Supervisor::EnvironmentFor(const Replica& replica) cons
   vars["HTTP_PROXY"] = vars["http_proxy"] = proxy;  // curl reads only the lower-case one
   vars["NO_PROXY"] = vars["no_proxy"] = no_proxy;
   std::vector<std::string> out;
-  for (const auto& [key, value] : vars) out.push_back(key + "=" + value);
+  out.reserve(vars.size());
+  for (const auto& [key, value] : vars) {
+    std::string& entry = out.emplace_back(key);
+    entry += '=';
+    entry += value;
+  }
   return out;
 }
 

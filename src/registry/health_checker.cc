@@ -52,7 +52,7 @@ void HealthChecker::Unwatch(const std::string& instance_id) {
   checks_.erase(it);
 }
 
-void HealthChecker::Schedule(std::shared_ptr<Check> check) {
+void HealthChecker::Schedule(const std::shared_ptr<Check>& check) {
   Duration delay = check->ever_passed ? check->spec.interval
                                       : std::min(check->spec.interval, kStartupProbeInterval);
   check->timer.expires_after(delay);
@@ -62,7 +62,7 @@ void HealthChecker::Schedule(std::shared_ptr<Check> check) {
   });
 }
 
-void HealthChecker::Probe(std::shared_ptr<Check> check) {
+void HealthChecker::Probe(const std::shared_ptr<Check>& check) {
   const Instance* instance = registry_.Find(check->id);
   if (!instance) return;
   auto done = [this, check](http::ProbeResult result) {

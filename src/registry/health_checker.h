@@ -27,8 +27,8 @@ class HealthChecker {
 
  private:
   struct Check;
-  void Schedule(std::shared_ptr<Check> check);
-  void Probe(std::shared_ptr<Check> check);
+  void Schedule(const std::shared_ptr<Check>& check);
+  void Probe(const std::shared_ptr<Check>& check);
   void OnResult(const std::shared_ptr<Check>& check, bool passed, std::string output);
 
   boost::asio::io_context& io_;
