@@ -10,8 +10,7 @@ find_package(Threads REQUIRED)
 add_compile_definitions(
   BOOST_ASIO_SEPARATE_COMPILATION
   BOOST_BEAST_SEPARATE_COMPILATION
-  BOOST_ASIO_NO_DEPRECATED
-  BOOST_BEAST_USE_STD_STRING_VIEW)
+  BOOST_ASIO_NO_DEPRECATED)
 
 # gantry_library(NAME SOURCES... DEPS ...): one CMake library per src/ folder.
 function(gantry_library name)

@@ -30,27 +30,32 @@ void RemoveHopByHop(Message& message) {
   }
 }
 
+// The request's authority: the host of an absolute-form target ("GET http://hello/x", as
+// HTTP_PROXY clients send; the target becomes "/x"), else the Host header.
+std::string TakeAuthority(BeastRequest& request) {
+  std::string_view target = request.target();
+  if (!target.starts_with("http://")) return std::string(request[bhttp::field::host]);
+  std::string_view rest = target.substr(7);
+  size_t end = rest.find_first_of("/?");
+  std::string authority(rest.substr(0, end));
+  std::string path = end == std::string_view::npos ? "/" : std::string(rest.substr(end));
+  if (path.front() == '?') path.insert(0, "/");
+  request.target(path);
+  return authority;
+}
+
 // Chooses the cluster and rewrites the target. Returns an error response when there is none.
 std::optional<BeastResponse> Route(const Snapshot& snapshot, ListenerKind kind,
                                    BeastRequest& request, const Cluster*& cluster) {
-  std::string_view target = request.target();
-  if (kind == ListenerKind::kMesh) {
-    std::string authority(request[bhttp::field::host]);
-    if (target.starts_with("http://")) {  // absolute form, as HTTP_PROXY clients send
-      std::string_view rest = target.substr(7);
-      size_t slash = rest.find('/');
-      authority = std::string(rest.substr(0, slash));
-      std::string path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-      request.target(path);
-    }
-    std::string service = HostWithoutPort(authority);
-    cluster = snapshot.FindCluster(service);
+  std::string host = HostWithoutPort(TakeAuthority(request));
+  if (kind == ListenerKind::kMesh) {  // the host names the service
+    cluster = snapshot.FindCluster(host);
     if (!cluster) {
-      return Error(404, "unknown_service", fmt::format("no service named \"{}\"", service));
+      return Error(404, "unknown_service", fmt::format("no service named \"{}\"", host));
     }
     return std::nullopt;
   }
-  std::string host = HostWithoutPort(request[bhttp::field::host]);
+  std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
   const proxy::Route* route = MatchRoute(snapshot, host, path);
   if (!route) return Error(404, "no_route", fmt::format("no route for {}", path));

@@ -51,6 +51,13 @@ class HelloApp(unittest.TestCase):
         self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply)
         self.assertIn(b"got: hello from hello-", reply)
 
+    def test_gateway_accepts_absolute_form_targets(self):
+        reply = raw_exchange(self.agent.gateway,
+                             b"GET http://shop.example/greet?x=1 HTTP/1.1\r\nHost: shop.example\r\n"
+                             b"Connection: close\r\n\r\n")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply)
+        self.assertIn(b"got: hello from hello-", reply)
+
     def test_mesh_unknown_service_is_404_json(self):
         status, headers, body = http_request(self.agent.mesh, "GET", "/", headers={"Host": "nope"})
         self.assertEqual(status, 404)
