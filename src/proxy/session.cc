@@ -38,8 +38,9 @@ std::string TakeAuthority(BeastRequest& request) {
   std::string_view rest = target.substr(7);
   size_t end = rest.find_first_of("/?");
   std::string authority(rest.substr(0, end));
-  std::string path = end == std::string_view::npos ? "/" : std::string(rest.substr(end));
-  if (path.front() == '?') path.insert(0, "/");
+  std::string path;
+  if (end == std::string_view::npos || rest[end] == '?') path.push_back('/');
+  if (end != std::string_view::npos) path.append(rest.substr(end));
   request.target(path);
   return authority;
 }
