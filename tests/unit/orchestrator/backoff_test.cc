@@ -13,6 +13,7 @@ TEST(RestartBackoff, DoublesFrom100msUpTo30s) {
   FakeClock clock;
   RestartBackoff backoff;
   std::vector<int64_t> delays;
+  delays.reserve(12);
   for (int i = 0; i < 12; ++i) delays.push_back(backoff.OnExit(clock.Now()).count());
   EXPECT_EQ(delays, (std::vector<int64_t>{100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000,
                                           30000, 30000}));

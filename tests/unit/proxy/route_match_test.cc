@@ -62,6 +62,7 @@ TEST(HostWithoutPort, Forms) {
 TEST(RoundRobin, VisitsEveryEndpointInTurn) {
   RoundRobin rr;
   std::vector<size_t> picks;
+  picks.reserve(6);
   for (int i = 0; i < 6; ++i) picks.push_back(rr.Pick(3));
   EXPECT_EQ(picks, (std::vector<size_t>{0, 1, 2, 0, 1, 2}));
 }
