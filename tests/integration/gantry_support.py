@@ -6,6 +6,7 @@ agent.json); every wait has a deadline.
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -141,6 +142,16 @@ class Agent:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def copy_example(name):
+    """Copies examples/<name> into a new folder, with bin/hello linked to this build's binary,
+    so the example's own app file runs against the build under test."""
+    folder = os.path.join(tempfile.mkdtemp(prefix="gantry-example-"), name)
+    shutil.copytree(os.path.join(EXAMPLES, name), folder, ignore=shutil.ignore_patterns("bin", ".gantry"))
+    os.makedirs(os.path.join(folder, "bin"))
+    os.symlink(HELLO, os.path.join(folder, "bin", "hello"))
+    return os.path.join(folder, "gantry.yaml")
 
 
 def write_app(text):

@@ -5,13 +5,13 @@ import json
 import os
 import unittest
 
-from gantry_support import EXAMPLES, Agent, http_request, raw_exchange
+from gantry_support import Agent, copy_example, http_request, raw_exchange
 
 
 class HelloApp(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.agent = Agent(os.path.join(EXAMPLES, "hello", "gantry.yaml"))
+        cls.agent = Agent(copy_example("hello"))
         cls.agent.wait_ready()
 
     @classmethod

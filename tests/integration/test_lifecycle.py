@@ -6,8 +6,8 @@ import subprocess
 import time
 import unittest
 
-from gantry_support import (EXAMPLES, GANTRY, HELLO, Agent, group_alive, http_request, pid_alive,
-                            wait_for, write_app)
+from gantry_support import (GANTRY, HELLO, Agent, copy_example, group_alive, http_request,
+                            pid_alive, wait_for, write_app)
 
 
 def hello_app(replicas=3, health_path="/healthz", extra=""):
@@ -49,7 +49,7 @@ class Lifecycle(unittest.TestCase):
             self.assertIn("hello from hello-2", seen)
 
     def test_ctrl_c_stops_every_replica_and_leaves_no_process(self):
-        with Agent(os.path.join(EXAMPLES, "hello", "gantry.yaml")) as agent:
+        with Agent(copy_example("hello")) as agent:
             agent.wait_ready()
             pids = [r["pid"] for r in agent.ps()]
             self.assertEqual(len(pids), 4)
