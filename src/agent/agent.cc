@@ -103,9 +103,12 @@ class Agent {
     return events;
   }
 
+  // Takes the replica out of routing before the caller signals it: the snapshot without it is
+  // published now, not with the next burst of registry work.
   void Deregister(const std::string& id) {
     checker_->Unwatch(id);
     registry_.Remove(id);
+    snapshots_.Publish(proxy::BuildSnapshot(spec_, registry_));
   }
 
   // Registry changes come in bursts; publish one snapshot per burst, outside the caller's stack.

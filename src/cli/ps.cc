@@ -36,7 +36,12 @@ int Ps(const AgentLocator& locator, const std::string& service, const std::strin
     std::fprintf(stderr, "gantry ps: %s\n", std::string(StatusMessage(body.status())).c_str());
     return 1;
   }
-  json::value rows = json::parse(*body);
+  boost::system::error_code ec;
+  json::value rows = json::parse(*body, ec);
+  if (ec || !rows.is_array()) {
+    std::fprintf(stderr, "gantry ps: the agent's answer is not a JSON list of replicas\n");
+    return 1;
+  }
   if (output == "json") {
     std::puts(json::serialize(rows).c_str());
     return 0;
@@ -45,6 +50,7 @@ int Ps(const AgentLocator& locator, const std::string& service, const std::strin
       "{:<18} {:<12} {:>7}  {:<21} {:<9} {:<10} {:>8}  {:>8}  {:>7}  {:>7}\n", "ID", "SERVICE",
       "PID", "ADDRESS", "STATE", "HEALTH", "RESTARTS", "UPTIME", "CPU", "MEMORY");
   for (const auto& value : rows.as_array()) {
+    if (!value.is_object()) continue;
     const json::object& row = value.as_object();
     std::string uptime = "-", cpu = "-", memory = "-";
     if (const auto* u = row.if_contains("uptime_seconds");

@@ -235,7 +235,18 @@ void ParseRoute(const YAML::Node& node, size_t index, const Entry& list, AppSpec
     }
   }
   if (host_entry) {
-    if (auto h = ReadString(*host_entry, diag)) route.host = *h;
+    if (auto h = ReadString(*host_entry, diag)) {
+      // Requests are matched by their lowercased host without a port: say so for other forms.
+      static const std::regex kHost("[a-z0-9]([a-z0-9.-]*[a-z0-9])?");
+      if (!std::regex_match(*h, kHost)) {
+        diag.Add(
+            host_entry->value_at,
+            fmt::format("{}: \"{}\" is not a host name: use lowercase letters, digits, '.' and "
+                        "'-', without a port",
+                        host_entry->path, *h));
+      }
+      route.host = *h;
+    }
   }
   if (!path_entry && !host_entry) diag.Add(at, fmt::format("{}: needs a path or a host", path));
   if (const Entry* e = r.Take("service")) {
@@ -284,7 +295,9 @@ AppFileResult ParseAppFile(std::string_view text, const std::filesystem::path& f
   AppSpec spec;
   spec.file = file;
   spec.directory = directory;
-  spec.name = std::filesystem::absolute(directory).filename().string();
+  spec.name =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(directory)).filename().string();
+  if (spec.name.empty()) spec.name = "app";
   References refs;
   try {
     YAML::Node root = YAML::Load(std::string(text));

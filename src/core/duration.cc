@@ -49,8 +49,8 @@ absl::StatusOr<Duration> ParseDuration(std::string_view text) {
       return BadDuration(text, fmt::format("unknown unit \"{}\"", unit));
     total_ms += std::stod(number) * scale;
   }
-  if (total_ms > static_cast<double>(std::numeric_limits<int64_t>::max()) / 2) {
-    return BadDuration(text, "too large");
+  if (total_ms > static_cast<double>(kMaxDuration.count())) {
+    return BadDuration(text, "longer than a year");
   }
   if (total_ms != std::floor(total_ms)) return BadDuration(text, "finer than a millisecond");
   return Duration(static_cast<int64_t>(total_ms));

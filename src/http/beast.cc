@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <boost/asio/write.hpp>
+
 namespace gantry::http {
 
 std::optional<int> StatusForReadError(const beast::error_code& ec) {
@@ -37,8 +39,21 @@ net::Awaitable<beast::error_code> ReadRequest(beast::tcp_stream& stream, beast::
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(kMaxHeaderBytes);
   parser.body_limit(kMaxBodyBytes);
-  auto [ec, bytes] = co_await bhttp::async_read(stream, buffer, parser, net::kUseTuple);
-  if (!ec) out = parser.release();
+  auto [ec, bytes] = co_await bhttp::async_read_header(stream, buffer, parser, net::kUseTuple);
+  if (ec) co_return ec;
+  // A client that waits for "100 Continue" before sending its body gets it now, not after
+  // a timeout of its own.
+  if (!parser.is_done() && beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    std::tie(ec, bytes) = co_await net::asio::async_write(
+        stream, net::asio::buffer(kContinue.data(), kContinue.size()), net::kUseTuple);
+    if (ec) co_return ec;
+  }
+  if (!parser.is_done()) {
+    std::tie(ec, bytes) = co_await bhttp::async_read(stream, buffer, parser, net::kUseTuple);
+    if (ec) co_return ec;
+  }
+  out = parser.release();
   co_return ec;
 }
 

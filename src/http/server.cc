@@ -42,7 +42,10 @@ net::Awaitable<void> AcceptLoop(std::shared_ptr<Server::State> state) {
   for (;;) {
     auto [ec, socket] = co_await state->acceptor->async_accept(net::kUseTuple);
     if (ec == net::asio::error::operation_aborted || !state->acceptor->is_open()) co_return;
-    if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
+    if (ec) {  // e.g. EMFILE: serve the connections we have, try again shortly (no busy loop)
+      co_await net::PauseAfterAcceptError(ec);
+      continue;
+    }
     net::asio::co_spawn(state->acceptor->get_executor(), ServeConnection(std::move(socket), state),
                         net::asio::detached);
   }

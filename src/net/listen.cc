@@ -3,7 +3,9 @@
 #include <sys/socket.h>
 
 #include <fmt/format.h>
+
 #include <boost/asio/socket_base.hpp>
+#include "core/log.h"
 
 namespace gantry::net {
 
@@ -61,6 +63,13 @@ absl::StatusOr<std::unique_ptr<tcp::acceptor>> Listen(asio::io_context& io, cons
   if (!ec) acceptor->listen(options.backlog, ec);
   if (ec) return BindError(address, ec);
   return acceptor;
+}
+
+Awaitable<void> PauseAfterAcceptError(boost::system::error_code ec) {
+  GANTRY_LOG(kWarn, "accept failed: {}; retrying in 100ms", ec.message());
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(std::chrono::milliseconds(100));
+  co_await timer.async_wait(kUseTuple);
 }
 
 absl::StatusOr<uint16_t> PickFreePort() {

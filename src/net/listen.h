@@ -24,6 +24,10 @@ struct ListenOptions {
 absl::StatusOr<std::unique_ptr<tcp::acceptor>> Listen(asio::io_context& io, const HostPort& address,
                                                       ListenOptions options);
 
+// After a failed accept (EMFILE, ENFILE, ENOBUFS...), waits 100 ms so that an accept loop
+// does not spin on an error that persists; logs the error.
+Awaitable<void> PauseAfterAcceptError(boost::system::error_code ec);
+
 // A port on 127.0.0.1 that was free a moment ago, for a replica's PORT.
 absl::StatusOr<uint16_t> PickFreePort();
 

@@ -177,6 +177,9 @@ void Supervisor::OnHealthy(const std::string& id, bool healthy) {
 
 void Supervisor::OnExit(Replica& replica, int wait_status) {
   replica.kill_timer.cancel();
+  // A replica is its main process: as a container's processes die with its PID 1, whatever is
+  // left of the process group (the leader's pid is the group id) is killed now.
+  SignalProcessGroup(replica.view.pid, SIGKILL);
   std::string why = DescribeWaitStatus(wait_status);
   replica.view.pid = 0;
   replica.view.state = ReplicaState::kExited;

@@ -23,6 +23,9 @@ class UpstreamPool {
  public:
   std::unique_ptr<UpstreamConnection> TakeIdle(const std::string& key);
   void GiveBack(const std::string& key, std::unique_ptr<UpstreamConnection> connection);
+  // Closes idle connections to endpoints the snapshot no longer has (a restarted replica
+  // listens on a new port; its old connections would otherwise linger in CLOSE_WAIT).
+  void RetainOnly(const Snapshot& snapshot);
   void Clear() { idle_.clear(); }
 
  private:
@@ -43,8 +46,9 @@ struct UpstreamTimeouts {
   Duration request{std::chrono::seconds(15)};  // from sending to the whole response read
 };
 
-// Sends `request` to `endpoint` and reads the response. A pooled connection that turns out to
-// be closed by the replica is replaced by a fresh one once (the replica never saw the request).
+// Sends `request` to `endpoint` and reads the final response (interim 1xx are skipped). A pooled
+// connection the replica turns out to have closed is replaced by a fresh one once, for
+// idempotent methods only (pooled connections are also checked before use).
 // `request` must outlive the returned awaitable (callers co_await it at once).
 net::Awaitable<UpstreamResult> Exchange(UpstreamPool& pool, const Endpoint& endpoint,
                                         http::BeastRequest& request, UpstreamTimeouts timeouts);

@@ -45,7 +45,10 @@ net::Awaitable<void> Worker::AcceptLoop(net::tcp::acceptor* acceptor, ListenerKi
   for (;;) {
     auto [ec, socket] = co_await acceptor->async_accept(net::kUseTuple);
     if (!acceptor->is_open()) co_return;
-    if (ec) continue;  // e.g. EMFILE: keep serving the connections we have
+    if (ec) {  // e.g. EMFILE: serve the connections we have, try again shortly (no busy loop)
+      co_await net::PauseAfterAcceptError(ec);
+      continue;
+    }
     net::asio::co_spawn(io_, ServeClient(std::move(socket), this, kind), net::asio::detached);
   }
 }
@@ -53,6 +56,7 @@ net::Awaitable<void> Worker::AcceptLoop(net::tcp::acceptor* acceptor, ListenerKi
 std::shared_ptr<const Snapshot> Worker::CurrentSnapshot() {
   if (!snapshot_ || snapshot_->version != snapshots_.version()) {
     snapshot_ = snapshots_.Load();
+    pool_.RetainOnly(*snapshot_);
     round_robin_.assign(snapshot_->clusters.size(), RoundRobin(static_cast<uint64_t>(index_)));
   }
   return snapshot_;

@@ -72,6 +72,22 @@ def group_alive(pgid):
     return True
 
 
+def group_members(pgid):
+    """Pids of live (non-zombie) processes in process group `pgid`."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(entry))
+    return members
+
+
 class Agent:
     """`gantry up` in the background with its own state folder and free ports."""
 

@@ -6,8 +6,8 @@ import subprocess
 import time
 import unittest
 
-from gantry_support import (GANTRY, HELLO, Agent, copy_example, group_alive, http_request,
-                            pid_alive, wait_for, write_app)
+from gantry_support import (GANTRY, HELLO, Agent, copy_example, group_alive, group_members,
+                            http_request, pid_alive, wait_for, write_app)
 
 
 def hello_app(replicas=3, health_path="/healthz", extra=""):
@@ -82,6 +82,29 @@ services:
             self.assertLess(time.monotonic() - started, 10)
             self.assertIn("killed by SIGKILL", agent.output())
             wait_for(lambda: not group_alive(pid), 5, "the replica's process group to be gone")
+
+    def test_a_replica_that_leaves_children_behind_is_cleaned_up(self):
+        # The main process exits on SIGTERM at once; its child ignores SIGTERM and would live on.
+        straggler = "(trap '' TERM; exec sleep 1000) & exec sleep 1000"
+        app = write_app(f"""
+services:
+  parent:
+    command: [/bin/sh, -c, "{straggler}"]
+    stop_grace: 1s
+  crasher:
+    command: [/bin/sh, -c, "{straggler}"]
+    restart: never
+""")
+        with Agent(app) as agent:
+            agent.wait_ready()
+            rows = {r["id"]: r for r in agent.ps()}
+            parent, crasher = rows["parent-1"]["pid"], rows["crasher-1"]["pid"]
+            wait_for(lambda: len(group_members(crasher)) == 2, 10, "the crasher's child to start")
+            os.kill(crasher, signal.SIGKILL)  # the leader dies: its group goes with it
+            wait_for(lambda: not group_alive(crasher), 10, "the crasher's orphaned child to be killed")
+            wait_for(lambda: len(group_members(parent)) == 2, 10, "the parent's child to start")
+            self.assertEqual(agent.stop(), 0)
+            wait_for(lambda: not group_alive(parent), 10, "the parent's orphaned child to be killed")
 
     def test_no_healthy_replica_gives_503_json(self):
         with Agent(hello_app(replicas=1, health_path="/missing")) as agent:

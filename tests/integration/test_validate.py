@@ -50,6 +50,31 @@ class Validate(unittest.TestCase):
         self.assertEqual(result.returncode, 2)
         self.assertIn("not supported yet", result.stderr)
 
+    def test_ps_reports_a_non_json_answer_in_one_line(self):
+        import http.server
+        import threading
+
+        class NotJson(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", "9")
+                self.end_headers()
+                self.wfile.write(b"not json!")
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), NotJson)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            result = subprocess.run([GANTRY, "ps", "--api", f"127.0.0.1:{server.server_port}"],
+                                    capture_output=True, text=True, timeout=30)
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr, "gantry ps: the agent's answer is not a JSON list of replicas\n")
+
     def test_version(self):
         result = subprocess.run([GANTRY, "version"], capture_output=True, text=True, timeout=30)
         self.assertEqual(result.returncode, 0)

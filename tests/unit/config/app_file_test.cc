@@ -173,6 +173,23 @@ TEST(AppFile, BadChoiceSuggests) {
               "\"alway\" is not one of always, on-failure, never; did you mean \"always\"?");
 }
 
+TEST(AppFile, RouteHostMustBeAPlainLowercaseName) {
+  ExpectError(
+      "services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { host: Shop.Example, service: "
+      "a }\n",
+      5, 15, "\"Shop.Example\" is not a host name");
+  ExpectError(
+      "services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { host: a.example:8080, "
+      "service: a }\n",
+      5, 15, "without a port");
+}
+
+TEST(AppFile, DefaultNameIsTheFolderEvenWhenGivenAsDot) {
+  AppFileResult result = ParseAppFile("services:\n  a: { command: [a] }\n", "gantry.yaml", ".");
+  ASSERT_TRUE(result.spec);
+  EXPECT_EQ(result.spec->name, std::filesystem::current_path().filename().string());
+}
+
 TEST(AppFile, BadListenAddress) {
   ExpectError("services:\n  a: { command: [a] }\ngateway:\n  listen: 8080\n", 4, 11,
               "bad address \"8080\"");

@@ -31,6 +31,11 @@ TEST(ParseDuration, RejectsBadText) {
   EXPECT_NE(ParseDuration("5").status().message().find("missing unit"), std::string::npos);
   EXPECT_NE(ParseDuration("5x").status().message().find("unknown unit"), std::string::npos);
   EXPECT_NE(ParseDuration("-1s").status().message().find("negative"), std::string::npos);
+  // Timers count nanoseconds in 64 bits: anything near that would overflow.
+  EXPECT_NE(ParseDuration("3000000000h").status().message().find("longer than a year"),
+            std::string::npos);
+  EXPECT_EQ(*ParseDuration("8784h"), kMaxDuration);
+  EXPECT_FALSE(ParseDuration("8784h1ms").ok());
 }
 
 TEST(FormatDuration, ShortestExactSpelling) {
