@@ -1,0 +1,149 @@
+#include "store/wal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <boost/crc.hpp>
+
+#include "core/log.h"
+
+namespace gantry::store {
+namespace {
+
+constexpr size_t kHeaderBytes = 8;
+constexpr uint32_t kMaxRecordBytes = 64u << 20;  // far above any record; guards a garbage length
+
+uint32_t Crc32(std::string_view data) {
+  boost::crc_32_type crc;
+  crc.process_bytes(data.data(), data.size());
+  return crc.checksum();
+}
+
+void PutU32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint32_t GetU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+absl::Status Errno(std::string_view what, const std::filesystem::path& path, int err) {
+  std::string message = fmt::format("{} {}: {}", what, path.string(), std::strerror(err));
+  if (err == ENOSPC || err == EDQUOT) return absl::ResourceExhaustedError(message);
+  return absl::InternalError(message);
+}
+
+absl::StatusOr<std::string> ReadAll(int fd, const std::filesystem::path& path) {
+  std::string data;
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Errno("cannot read", path, errno);
+    if (n == 0) return data;
+    data.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+absl::Status WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::ErrnoToStatus(errno, "write");
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string FrameRecord(std::string_view payload) {
+  std::string out;
+  out.reserve(kHeaderBytes + payload.size());
+  PutU32(out, static_cast<uint32_t>(payload.size()));
+  PutU32(out, Crc32(payload));
+  out.append(payload);
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::filesystem::path& path,
+                                               const Replay& replay) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("cannot open", path, errno);
+  auto data = ReadAll(fd, path);
+  if (!data.ok()) {
+    ::close(fd);
+    return data.status();
+  }
+  size_t offset = 0;
+  while (data->size() - offset >= kHeaderBytes) {
+    uint32_t length = GetU32(data->data() + offset);
+    uint32_t crc = GetU32(data->data() + offset + 4);
+    if (length > kMaxRecordBytes || data->size() - offset - kHeaderBytes < length) break;
+    std::string_view payload(data->data() + offset + kHeaderBytes, length);
+    if (Crc32(payload) != crc) break;
+    if (auto status = replay(payload); !status.ok()) {
+      ::close(fd);
+      return status;
+    }
+    offset += kHeaderBytes + length;
+  }
+  uint64_t dropped = data->size() - offset;
+  if (dropped > 0) {
+    // A crash mid-append leaves a partial record: nothing after it was ever acknowledged.
+    GANTRY_LOG(kWarn, "{}: cutting off a torn tail of {} bytes after {} intact bytes",
+               path.string(), dropped, offset);
+    if (::ftruncate(fd, static_cast<off_t>(offset)) != 0 || ::fdatasync(fd) != 0) {
+      int err = errno;
+      ::close(fd);
+      return Errno("cannot truncate", path, err);
+    }
+  }
+  if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
+    int err = errno;
+    ::close(fd);
+    return Errno("cannot seek", path, err);
+  }
+  // The file's own entry must be durable too, or a crash could lose a freshly created log.
+  int dir =
+      ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(), O_RDONLY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return std::unique_ptr<Wal>(new Wal(fd, offset, dropped));
+}
+
+Wal::~Wal() { ::close(fd_); }
+
+absl::Status Wal::Append(const std::vector<std::string>& records) {
+  std::string batch;
+  for (const auto& record : records) batch += FrameRecord(record);
+  absl::Status status = WriteAll(fd_, batch);
+  if (status.ok() && ::fdatasync(fd_) != 0) status = absl::ErrnoToStatus(errno, "fdatasync");
+  if (status.ok()) {
+    size_ += batch.size();
+    return status;
+  }
+  // Cut back to the last durable record so no partial batch stays behind.
+  if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0 ||
+      ::lseek(fd_, static_cast<off_t>(size_), SEEK_SET) < 0) {
+    GANTRY_LOG(kError, "write-ahead log: cannot cut back after a failed append: {}",
+               std::strerror(errno));
+  }
+  if (absl::IsResourceExhausted(status)) {  // abseil maps ENOSPC and EDQUOT here
+    return absl::ResourceExhaustedError(std::string("disk full: ") + std::string(status.message()));
+  }
+  return absl::InternalError(std::string("write-ahead log append failed: ") +
+                             std::string(status.message()));
+}
+
+}  // namespace gantry::store

@@ -1,0 +1,47 @@
+// An append-only write-ahead log of opaque records. Each record is framed as
+// [u32 length][u32 CRC-32 of the payload][payload] (little-endian). Append() returns only once
+// the records are on disk (fdatasync). Open() replays every intact record in order; a torn or
+// corrupt tail, which a crash in the middle of an append leaves, is cut off.
+// Not thread-safe: one owner (the store's sync thread) calls it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace gantry::store {
+
+class Wal {
+ public:
+  using Replay = std::function<absl::Status(std::string_view record)>;
+
+  // Opens (or creates) the log at `path`, calling `replay` for each intact record. A replay
+  // error aborts the open.
+  static absl::StatusOr<std::unique_ptr<Wal>> Open(const std::filesystem::path& path,
+                                                   const Replay& replay);
+  ~Wal();
+
+  // Appends the records and makes them durable. On failure (ENOSPC, EIO...) the log is cut back
+  // to where it was, so a later append starts clean; ResourceExhausted means the disk is full.
+  absl::Status Append(const std::vector<std::string>& records);
+
+  uint64_t size() const { return size_; }
+  uint64_t dropped_tail_bytes() const { return dropped_tail_; }  // cut off by Open
+
+ private:
+  Wal(int fd, uint64_t size, uint64_t dropped) : fd_(fd), size_(size), dropped_tail_(dropped) {}
+  int fd_;
+  uint64_t size_;
+  uint64_t dropped_tail_;
+};
+
+// Framing, exposed for tests.
+std::string FrameRecord(std::string_view payload);
+
+}  // namespace gantry::store
