@@ -16,6 +16,7 @@ debug: setup
 	cmake --build --preset debug
 
 run: release
+	@ln -sfn $(CURDIR)/build/release/examples/hello/hello examples/hello/bin/hello
 	./build/release/gantry up -f $(APP)
 
 test: debug
