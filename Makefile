@@ -9,7 +9,7 @@ setup:
 
 release: setup
 	cmake --preset release >/dev/null
-	cmake --build --preset release
+	cmake --build --preset release --target gantry hello
 
 debug: setup
 	cmake --preset debug >/dev/null

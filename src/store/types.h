@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gantry::store {
@@ -62,6 +63,26 @@ struct TxnOp {
   KeyRange range;     // kGet and kDelete; kPut uses range.key
   std::string value;  // kPut
   LeaseId lease = 0;  // kPut
+
+  static TxnOp Get(KeyRange range) {
+    TxnOp op;
+    op.range = std::move(range);
+    return op;
+  }
+  static TxnOp Put(std::string key, std::string value, LeaseId lease = 0) {
+    TxnOp op;
+    op.type = Type::kPut;
+    op.range.key = std::move(key);
+    op.value = std::move(value);
+    op.lease = lease;
+    return op;
+  }
+  static TxnOp Delete(KeyRange range) {
+    TxnOp op;
+    op.type = Type::kDelete;
+    op.range = std::move(range);
+    return op;
+  }
 };
 
 struct TxnOpResult {

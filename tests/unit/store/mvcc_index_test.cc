@@ -63,8 +63,8 @@ TEST(MvccIndex, TxnComparesThenOrElse) {
   MvccIndex index;
   ASSERT_TRUE(index.Put("lock", "owner-1").ok());
   Compare free{"lock", Compare::Target::kVersion, Compare::Op::kEqual, 0, ""};
-  TxnOp take{TxnOp::Type::kPut, {"lock", false}, "owner-2", 0};
-  TxnOp read{TxnOp::Type::kGet, {"lock", false}, "", 0};
+  TxnOp take = TxnOp::Put("lock", "owner-2");
+  TxnOp read = TxnOp::Get({"lock", false});
   auto result = index.Txn({free}, {take}, {read});
   ASSERT_TRUE(result.ok());
   EXPECT_FALSE(result->succeeded);
@@ -73,8 +73,8 @@ TEST(MvccIndex, TxnComparesThenOrElse) {
   EXPECT_EQ(result->results[0].kvs[0].value, "owner-1");
 
   Compare held{"lock", Compare::Target::kValue, Compare::Op::kEqual, 0, "owner-1"};
-  TxnOp release{TxnOp::Type::kDelete, {"lock", false}, "", 0};
-  TxnOp note{TxnOp::Type::kPut, {"log", false}, "released", 0};
+  TxnOp release = TxnOp::Delete({"lock", false});
+  TxnOp note = TxnOp::Put("log", "released");
   result = index.Txn({held}, {release, note}, {});
   ASSERT_TRUE(result.ok());
   EXPECT_TRUE(result->succeeded);
@@ -85,12 +85,12 @@ TEST(MvccIndex, TxnComparesThenOrElse) {
 
 TEST(MvccIndex, TxnIsAllOrNothing) {
   MvccIndex index;
-  TxnOp ok{TxnOp::Type::kPut, {"a", false}, "1", 0};
-  TxnOp bad{TxnOp::Type::kPut, {"b", false}, "1", /*lease=*/99};
+  TxnOp ok = TxnOp::Put("a", "1");
+  TxnOp bad = TxnOp::Put("b", "1", /*lease=*/99);
   EXPECT_EQ(index.Txn({}, {ok, bad}, {}).status().code(), absl::StatusCode::kNotFound);
   EXPECT_FALSE(index.Get("a"));
   EXPECT_EQ(index.Txn({}, {ok, ok}, {}).status().code(), absl::StatusCode::kInvalidArgument);
-  TxnOp wipe{TxnOp::Type::kDelete, {"", true}, "", 0};
+  TxnOp wipe = TxnOp::Delete({"", true});
   EXPECT_EQ(index.Txn({}, {ok, wipe}, {}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(index.revision(), 1);
 }
@@ -183,8 +183,8 @@ TEST(MvccIndex, AWatchMayCancelItselfFromItsCallback) {
     ++calls;
     index.CancelWatch(id);
   });
-  TxnOp a{TxnOp::Type::kPut, {"a", false}, "1", 0};
-  TxnOp b{TxnOp::Type::kPut, {"b", false}, "1", 0};
+  TxnOp a = TxnOp::Put("a", "1");
+  TxnOp b = TxnOp::Put("b", "1");
   ASSERT_TRUE(index.Txn({}, {a, b}, {}).ok());
   EXPECT_EQ(calls, 1);
 }

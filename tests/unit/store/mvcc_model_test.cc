@@ -126,9 +126,9 @@ void RunSequence(uint32_t seed) {
         Revision actual = state.count(key) ? state[key].mod_revision : 0;
         Revision guess = pick(2) ? actual : actual + 1;
         Compare compare{key, Compare::Target::kModRevision, Compare::Op::kEqual, guess, ""};
-        TxnOp put{TxnOp::Type::kPut, {key, false}, "t" + std::to_string(step), 0};
-        TxnOp del{TxnOp::Type::kDelete, {other, false}, "", 0};
-        TxnOp get{TxnOp::Type::kGet, {key, false}, "", 0};
+        TxnOp put = TxnOp::Put(key, "t" + std::to_string(step));
+        TxnOp del = TxnOp::Delete({other, false});
+        TxnOp get = TxnOp::Get({key, false});
         auto result = index.Txn({compare}, {put, del}, {get});
         ASSERT_TRUE(result.ok()) << result.status();
         ASSERT_EQ(result->succeeded, guess == actual);
