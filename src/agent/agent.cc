@@ -47,7 +47,7 @@ class Agent {
   absl::Status Setup() {
     GANTRY_RETURN_IF_ERROR(ClaimStateDir(options_.state_dir));
     for (const auto& service : spec_.services) registry_.DeclareService(service.name);
-    snapshots_.Publish(proxy::BuildSnapshot(spec_, registry_));
+    PublishSnapshot();
 
     proxy::ProxyOptions proxy_options;
     proxy_options.workers = options_.workers;
@@ -80,7 +80,7 @@ class Agent {
     proxy_->Start();
     api_server_->Start();
     WaitForSignals();
-    supervisor_->StartReady([this](const std::string& s) { return registry_.HasHealthy(s); });
+    StartReadyServices();
     return absl::OkStatus();
   }
 
@@ -108,7 +108,7 @@ class Agent {
   void Deregister(const std::string& id) {
     checker_->Unwatch(id);
     registry_.Remove(id);
-    snapshots_.Publish(proxy::BuildSnapshot(spec_, registry_));
+    PublishSnapshot();
   }
 
   // Registry changes come in bursts; publish one snapshot per burst, outside the caller's stack.
@@ -117,15 +117,21 @@ class Agent {
     registry_work_pending_ = true;
     net::asio::post(io_, [this] {
       registry_work_pending_ = false;
-      snapshots_.Publish(proxy::BuildSnapshot(spec_, registry_));
+      PublishSnapshot();
       for (const auto& [id, health] : progress_.HealthChanges(registry_)) {
         supervisor_->OnHealthy(id, health == registry::Health::kHealthy);
       }
       if (shutting_down_) return;
-      supervisor_->StartReady([this](const std::string& s) { return registry_.HasHealthy(s); });
+      StartReadyServices();
       progress_.MaybeReady(registry_, proxy_->gateway_address(), proxy_->mesh_address(),
                            api_server_->address());
     });
+  }
+
+  void PublishSnapshot() { snapshots_.Publish(proxy::BuildSnapshot(spec_, registry_)); }
+
+  void StartReadyServices() {
+    supervisor_->StartReady([this](const std::string& s) { return registry_.HasHealthy(s); });
   }
 
   void WaitForSignals() {

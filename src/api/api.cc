@@ -46,6 +46,10 @@ std::vector<std::string> Segments(std::string_view path) {
   return out;
 }
 
+http::Response UnknownService(const std::string& name) {
+  return http::JsonError(404, "unknown_service", fmt::format("no service named \"{}\"", name));
+}
+
 // Seconds on the wall clock for a steady-clock instant (for JSON timestamps).
 double UnixSeconds(Clock& clock, Clock::TimePoint at) {
   auto wall = std::chrono::system_clock::now() - (clock.Now() - at);
@@ -117,16 +121,12 @@ http::Response Api::Services() const {
 }
 
 http::Response Api::Service(const std::string& name) const {
-  if (!registry_.services().count(name)) {
-    return http::JsonError(404, "unknown_service", fmt::format("no service named \"{}\"", name));
-  }
+  if (!registry_.services().count(name)) return UnknownService(name);
   return Json(ServiceSummary(registry_, name), registry_.index());
 }
 
 http::Response Api::Instances(const std::string& name, bool healthy_only) const {
-  if (!registry_.services().count(name)) {
-    return http::JsonError(404, "unknown_service", fmt::format("no service named \"{}\"", name));
-  }
+  if (!registry_.services().count(name)) return UnknownService(name);
   json::array out;
   for (const auto* instance : registry_.InstancesOf(name)) {
     if (healthy_only && instance->health != registry::Health::kHealthy) continue;

@@ -14,6 +14,10 @@ namespace gantry::cli {
 namespace json = boost::json;
 
 namespace {
+// One line of the table: the header and every replica share the columns.
+constexpr std::string_view kRow =
+    "{:<18} {:<12} {:>7}  {:<21} {:<9} {:<10} {:>8}  {:>8}  {:>7}  {:>7}\n";
+
 std::string Text(const json::object& row, const char* key) {
   const json::value* v = row.if_contains(key);
   if (!v) return "-";
@@ -46,9 +50,8 @@ int Ps(const AgentLocator& locator, const std::string& service, const std::strin
     std::puts(json::serialize(rows).c_str());
     return 0;
   }
-  std::string table = fmt::format(
-      "{:<18} {:<12} {:>7}  {:<21} {:<9} {:<10} {:>8}  {:>8}  {:>7}  {:>7}\n", "ID", "SERVICE",
-      "PID", "ADDRESS", "STATE", "HEALTH", "RESTARTS", "UPTIME", "CPU", "MEMORY");
+  std::string table = fmt::format(kRow, "ID", "SERVICE", "PID", "ADDRESS", "STATE", "HEALTH",
+                                  "RESTARTS", "UPTIME", "CPU", "MEMORY");
   for (const auto& value : rows.as_array()) {
     if (!value.is_object()) continue;
     const json::object& row = value.as_object();
@@ -62,8 +65,7 @@ int Ps(const AgentLocator& locator, const std::string& service, const std::strin
     if (const auto* m = row.if_contains("memory_bytes"); m && m->is_number()) {
       memory = FormatSize(m->to_number<uint64_t>() / (1 << 20) << 20);
     }
-    table += fmt::format("{:<18} {:<12} {:>7}  {:<21} {:<9} {:<10} {:>8}  {:>8}  {:>7}  {:>7}\n",
-                         Text(row, "id"), Text(row, "service"),
+    table += fmt::format(kRow, Text(row, "id"), Text(row, "service"),
                          Text(row, "pid") == "0" ? "-" : Text(row, "pid"), Text(row, "address"),
                          Text(row, "state"), Text(row, "health"), Text(row, "restarts"), uptime,
                          cpu, memory);

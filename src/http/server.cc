@@ -38,19 +38,6 @@ net::Awaitable<void> ServeConnection(net::tcp::socket socket,
   stream.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
 }
 
-net::Awaitable<void> AcceptLoop(std::shared_ptr<Server::State> state) {
-  for (;;) {
-    auto [ec, socket] = co_await state->acceptor->async_accept(net::kUseTuple);
-    if (ec == net::asio::error::operation_aborted || !state->acceptor->is_open()) co_return;
-    if (ec) {  // e.g. EMFILE: serve the connections we have, try again shortly (no busy loop)
-      co_await net::PauseAfterAcceptError(ec);
-      continue;
-    }
-    net::asio::co_spawn(state->acceptor->get_executor(), ServeConnection(std::move(socket), state),
-                        net::asio::detached);
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(net::asio::io_context& io,
@@ -71,7 +58,13 @@ Server::Server(std::shared_ptr<State> state, HostPort address)
 Server::~Server() { Stop(); }
 
 void Server::Start() {
-  net::asio::co_spawn(state_->acceptor->get_executor(), AcceptLoop(state_), net::asio::detached);
+  // The callback owns the state, and so the acceptor, for as long as the loop runs.
+  auto serve = [state = state_](net::tcp::socket socket) {
+    net::asio::co_spawn(state->acceptor->get_executor(), ServeConnection(std::move(socket), state),
+                        net::asio::detached);
+  };
+  net::asio::co_spawn(state_->acceptor->get_executor(), net::AcceptLoop(*state_->acceptor, serve),
+                      net::asio::detached);
 }
 
 void Server::Stop() {

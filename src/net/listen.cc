@@ -65,11 +65,19 @@ absl::StatusOr<std::unique_ptr<tcp::acceptor>> Listen(asio::io_context& io, cons
   return acceptor;
 }
 
-Awaitable<void> PauseAfterAcceptError(boost::system::error_code ec) {
-  GANTRY_LOG(kWarn, "accept failed: {}; retrying in 100ms", ec.message());
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(std::chrono::milliseconds(100));
-  co_await timer.async_wait(kUseTuple);
+Awaitable<void> AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::socket)> serve) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {  // serve the connections we have, try again shortly
+      GANTRY_LOG(kWarn, "accept failed: {}; retrying in 100ms", ec.message());
+      asio::steady_timer timer(acceptor.get_executor());
+      timer.expires_after(std::chrono::milliseconds(100));
+      co_await timer.async_wait(kUseTuple);
+      continue;
+    }
+    serve(std::move(socket));
+  }
 }
 
 absl::StatusOr<uint16_t> PickFreePort() {

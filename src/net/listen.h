@@ -1,6 +1,7 @@
 // Listening sockets. Control plane and data plane both open theirs through here.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -24,9 +25,10 @@ struct ListenOptions {
 absl::StatusOr<std::unique_ptr<tcp::acceptor>> Listen(asio::io_context& io, const HostPort& address,
                                                       ListenOptions options);
 
-// After a failed accept (EMFILE, ENFILE, ENOBUFS...), waits 100 ms so that an accept loop
-// does not spin on an error that persists; logs the error.
-Awaitable<void> PauseAfterAcceptError(boost::system::error_code ec);
+// Accepts connections until the acceptor is closed, handing each to `serve`. After a failed
+// accept (EMFILE, ENFILE, ENOBUFS...) it logs and waits 100 ms rather than spin on an error that
+// persists. `serve` must keep `acceptor` alive (e.g. by owning what owns it).
+Awaitable<void> AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::socket)> serve);
 
 // A port on 127.0.0.1 that was free a moment ago, for a replica's PORT.
 absl::StatusOr<uint16_t> PickFreePort();

@@ -156,6 +156,10 @@ void Supervisor::Start(Replica& replica) {
   replica.view.last_exit = error;
   events_.failed_to_start(replica.view.id, error);
   if (replica.service.restart == config::RestartPolicy::kNever) return;
+  ScheduleRestart(replica);
+}
+
+void Supervisor::ScheduleRestart(Replica& replica) {
   replica.restart_timer.expires_after(replica.backoff.OnExit(clock_.Now()));
   replica.restart_timer.async_wait([this, &replica](const boost::system::error_code& ec) {
     if (!ec) Start(replica);
@@ -187,12 +191,7 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
   events_.exited(replica.view, why);
   bool restart = !stopping_all_ && !replica.stop_requested &&
                  ShouldRestart(replica.service.restart, wait_status);
-  if (restart) {
-    replica.restart_timer.expires_after(replica.backoff.OnExit(clock_.Now()));
-    replica.restart_timer.async_wait([this, &replica](const boost::system::error_code& ec) {
-      if (!ec) Start(replica);
-    });
-  }
+  if (restart) ScheduleRestart(replica);
   MaybeFinishStopping();
 }
 

@@ -73,6 +73,8 @@ class Supervisor {
   struct Replica;
   void Start(Replica& replica);
   void Stop(Replica& replica);
+  // Starts the replica again after its backoff delay.
+  void ScheduleRestart(Replica& replica);
   void Reap();
   void OnExit(Replica& replica, int wait_status);
   void WaitForChildren();

@@ -19,8 +19,11 @@ absl::Status Worker::Listen(ListenerKind kind, const HostPort& address, bool reu
 }
 
 void Worker::Start() {
-  for (auto& [acceptor, kind] : acceptors_) {
-    net::asio::co_spawn(io_, AcceptLoop(acceptor.get(), kind), net::asio::detached);
+  for (auto& [acceptor, kind] : acceptors_) {  // acceptors live as long as the worker
+    auto serve = [this, kind = kind](net::tcp::socket socket) {
+      net::asio::co_spawn(io_, ServeClient(std::move(socket), this, kind), net::asio::detached);
+    };
+    net::asio::co_spawn(io_, net::AcceptLoop(*acceptor, serve), net::asio::detached);
   }
   thread_ = std::thread([this] {
     auto guard = net::asio::make_work_guard(io_);
@@ -39,18 +42,6 @@ void Worker::Stop() {
     io_.stop();
   });
   thread_.join();
-}
-
-net::Awaitable<void> Worker::AcceptLoop(net::tcp::acceptor* acceptor, ListenerKind kind) {
-  for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(net::kUseTuple);
-    if (!acceptor->is_open()) co_return;
-    if (ec) {  // e.g. EMFILE: serve the connections we have, try again shortly (no busy loop)
-      co_await net::PauseAfterAcceptError(ec);
-      continue;
-    }
-    net::asio::co_spawn(io_, ServeClient(std::move(socket), this, kind), net::asio::detached);
-  }
 }
 
 std::shared_ptr<const Snapshot> Worker::CurrentSnapshot() {

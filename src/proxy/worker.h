@@ -32,8 +32,6 @@ class Worker {
   UpstreamPool& pool() { return pool_; }
 
  private:
-  net::Awaitable<void> AcceptLoop(net::tcp::acceptor* acceptor, ListenerKind kind);
-
   int index_;
   const SnapshotStore& snapshots_;
   net::asio::io_context io_{1};

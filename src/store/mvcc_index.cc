@@ -89,8 +89,15 @@ void MvccIndex::PutAt(const std::string& key, const std::string& value, LeaseId 
 }
 
 int64_t MvccIndex::DeleteAt(const KeyRange& range, Revision at, std::vector<Event>& events) {
-  std::vector<std::string> doomed;
-  for (const KeyValue& kv : Range(range)) doomed.push_back(kv.key);
+  std::vector<std::string> doomed;  // names only: values may be large
+  if (!range.prefix) {
+    if (live_.count(range.key)) doomed.push_back(range.key);
+  } else {
+    for (auto it = live_.lower_bound(range.key); it != live_.end() && range.Contains(it->first);
+         ++it) {
+      doomed.push_back(it->first);
+    }
+  }
   for (const std::string& key : doomed) {
     auto it = live_.find(key);
     if (it->second.lease != 0) {
