@@ -232,14 +232,15 @@ absl::StatusOr<LeaseId> MvccIndex::GrantLease(Duration ttl, Clock::TimePoint now
   } else if (id < 0 || leases_.count(id)) {
     return absl::AlreadyExistsError(fmt::format("lease {} exists or is invalid", id));
   }
-  leases_[id] = Lease{ttl, now + ttl, {}};
+  leases_[id] = Lease{LeaseInfo{ttl, now + ttl, 1}, {}};
   return id;
 }
 
 absl::Status MvccIndex::KeepAlive(LeaseId id, Clock::TimePoint now) {
   auto it = leases_.find(id);
   if (it == leases_.end()) return absl::NotFoundError(fmt::format("no lease {}", id));
-  it->second.deadline = now + it->second.ttl;
+  it->second.info.deadline = now + it->second.info.ttl;
+  ++it->second.info.renewals;
   return absl::OkStatus();
 }
 
@@ -255,26 +256,42 @@ absl::Status MvccIndex::RevokeLease(LeaseId id) {
 }
 
 std::vector<LeaseId> MvccIndex::ExpireLeases(Clock::TimePoint now) {
-  std::vector<LeaseId> expired;
-  for (const auto& [id, lease] : leases_) {
-    if (lease.deadline <= now) expired.push_back(id);
-  }
+  std::vector<LeaseId> expired = LeasesDueBy(now);
   for (LeaseId id : expired) (void)RevokeLease(id);
   return expired;
+}
+
+std::vector<LeaseId> MvccIndex::LeasesDueBy(Clock::TimePoint now) const {
+  std::vector<LeaseId> due;
+  for (const auto& [id, lease] : leases_) {
+    if (lease.info.deadline <= now) due.push_back(id);
+  }
+  return due;
 }
 
 std::optional<Clock::TimePoint> MvccIndex::NextLeaseDeadline() const {
   std::optional<Clock::TimePoint> next;
   for (const auto& [id, lease] : leases_) {
-    if (!next || lease.deadline < *next) next = lease.deadline;
+    if (!next || lease.info.deadline < *next) next = lease.info.deadline;
   }
   return next;
 }
 
-std::optional<Duration> MvccIndex::LeaseTtl(LeaseId id) const {
+std::optional<MvccIndex::LeaseInfo> MvccIndex::GetLease(LeaseId id) const {
   auto it = leases_.find(id);
   if (it == leases_.end()) return std::nullopt;
-  return it->second.ttl;
+  return it->second.info;
+}
+
+std::vector<LeaseId> MvccIndex::Leases() const {
+  std::vector<LeaseId> ids;
+  ids.reserve(leases_.size());
+  for (const auto& [id, lease] : leases_) ids.push_back(id);
+  return ids;
+}
+
+void MvccIndex::SetLeaseDeadline(LeaseId id, Clock::TimePoint deadline) {
+  if (auto it = leases_.find(id); it != leases_.end()) it->second.info.deadline = deadline;
 }
 
 absl::StatusOr<MvccIndex::WatchId> MvccIndex::Watch(const KeyRange& range, Revision from,
@@ -305,6 +322,14 @@ absl::Status MvccIndex::Compact(Revision revision) {
   while (!history_.empty() && history_.front().kv.mod_revision <= revision) history_.pop_front();
   compacted_ = revision;
   return absl::OkStatus();
+}
+
+void MvccIndex::TrimHistory(size_t max_events) {
+  while (history_.size() > max_events) {
+    Revision oldest = history_.front().kv.mod_revision;
+    while (!history_.empty() && history_.front().kv.mod_revision == oldest) history_.pop_front();
+    compacted_ = oldest;
+  }
 }
 
 }  // namespace gantry::store

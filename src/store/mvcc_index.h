@@ -45,10 +45,19 @@ class MvccIndex {
   // Leases. `now` comes from the caller's clock.
   absl::StatusOr<LeaseId> GrantLease(Duration ttl, Clock::TimePoint now, LeaseId id = 0);
   absl::Status KeepAlive(LeaseId id, Clock::TimePoint now);
-  absl::Status RevokeLease(LeaseId id);                     // deletes its keys, one revision
-  std::vector<LeaseId> ExpireLeases(Clock::TimePoint now);  // revokes every lease past its TTL
+  absl::Status RevokeLease(LeaseId id);                          // deletes its keys, one revision
+  std::vector<LeaseId> ExpireLeases(Clock::TimePoint now);       // revokes every lease past its TTL
+  std::vector<LeaseId> LeasesDueBy(Clock::TimePoint now) const;  // past their TTL, still there
   std::optional<Clock::TimePoint> NextLeaseDeadline() const;
-  std::optional<Duration> LeaseTtl(LeaseId id) const;
+  struct LeaseInfo {
+    Duration ttl;
+    Clock::TimePoint deadline;
+    int64_t renewals = 0;  // 1 on grant, +1 per keepalive: tells a stale expiry from a live one
+  };
+  std::optional<LeaseInfo> GetLease(LeaseId id) const;
+  std::vector<LeaseId> Leases() const;
+  // Moves a lease's deadline (a durable store re-arms leases after a restart).
+  void SetLeaseDeadline(LeaseId id, Clock::TimePoint deadline);
 
   // Delivers every event for `range` with revision >= from (0: from the next write on), in
   // order, without gaps or repeats: first the history, then each write as it happens.
@@ -58,11 +67,12 @@ class MvccIndex {
 
   // Forgets history up to and including `revision` (watches can no longer start there).
   absl::Status Compact(Revision revision);
+  // Compacts the oldest whole revisions until at most `max_events` events of history remain.
+  void TrimHistory(size_t max_events);
 
  private:
   struct Lease {
-    Duration ttl;
-    Clock::TimePoint deadline;
+    LeaseInfo info;
     std::set<std::string> keys;
   };
   struct Watcher {

@@ -3,6 +3,7 @@
 // since creation); leases that delete their keys when they end.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,6 +18,8 @@ using LeaseId = int64_t;  // 0: no lease
 // Limits every backend enforces (PRODUCT.md's API promises the same).
 inline constexpr size_t kMaxKeyBytes = size_t{8} * 1024;
 inline constexpr size_t kMaxValueBytes = size_t{1024} * 1024;
+inline constexpr std::chrono::milliseconds kMinLeaseTtl{1000};
+inline constexpr std::chrono::milliseconds kMaxLeaseTtl{std::chrono::hours(24)};
 
 struct KeyValue {
   std::string key;
@@ -83,6 +86,13 @@ struct TxnOp {
     op.range = std::move(range);
     return op;
   }
+};
+
+// If every compare holds, `success` runs, else `failure`.
+struct TxnRequest {
+  std::vector<Compare> compares;
+  std::vector<TxnOp> success;
+  std::vector<TxnOp> failure;
 };
 
 struct TxnOpResult {

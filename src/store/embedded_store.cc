@@ -1,0 +1,369 @@
+#include "store/embedded_store.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "core/log.h"
+#include "core/status.h"
+#include "net/asio.h"
+
+namespace gantry::store {
+
+using std::chrono::milliseconds;
+
+struct EmbeddedStore::Runtime {
+  explicit Runtime(net::asio::io_context& io) : sync_thread(1), lease_timer(io) {}
+  net::asio::thread_pool sync_thread;
+  net::asio::steady_timer lease_timer;
+};
+
+namespace {
+
+constexpr auto kExpiryRetry = std::chrono::seconds(1);
+
+int64_t SystemWallMs() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+absl::Status CheckKeyValue(const std::string& key, const std::string& value) {
+  if (key.empty()) return absl::InvalidArgumentError("empty key");
+  if (key.size() > kMaxKeyBytes) {
+    return absl::InvalidArgumentError(
+        fmt::format("key of {} bytes: at most {}", key.size(), kMaxKeyBytes));
+  }
+  if (value.size() > kMaxValueBytes) {
+    return absl::InvalidArgumentError(
+        fmt::format("value of {} bytes: at most {}", value.size(), kMaxValueBytes));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTtl(Duration ttl) {
+  if (ttl < kMinLeaseTtl || ttl > kMaxLeaseTtl) {
+    return absl::InvalidArgumentError(fmt::format("lease TTL {}: must be from {} to {}",
+                                                  FormatDuration(ttl), FormatDuration(kMinLeaseTtl),
+                                                  FormatDuration(kMaxLeaseTtl)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+EmbeddedStore::EmbeddedStore(net::asio::io_context& io, EmbeddedStoreOptions options)
+    : io_(io), options_(std::move(options)), runtime_(std::make_unique<Runtime>(io)) {
+  if (!options_.clock) options_.clock = &Clock::Real();
+  if (!options_.wall_ms) options_.wall_ms = SystemWallMs;
+}
+
+EmbeddedStore::~EmbeddedStore() {
+  *alive_ = false;
+  runtime_->lease_timer.cancel();
+  runtime_->sync_thread.join();  // an append in flight finishes; its completions are dropped
+}
+
+absl::StatusOr<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(net::asio::io_context& io,
+                                                                   EmbeddedStoreOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) {
+    return absl::InternalError(
+        fmt::format("cannot create store folder {}: {}", options.dir.string(), ec.message()));
+  }
+  std::unique_ptr<EmbeddedStore> store(new EmbeddedStore(io, std::move(options)));
+  if (auto status = store->Recover(); !status.ok()) return status;
+  return store;
+}
+
+absl::Status EmbeddedStore::Recover() {
+  std::map<LeaseId, int64_t> wall_deadlines;  // ms since the epoch, per lease still there
+  auto replay = [&](std::string_view data) -> absl::Status {
+    auto record = DecodeRecord(data);
+    if (!record.ok()) return record.status();
+    // Results are ignored: a request that failed when first applied fails the same way now.
+    if (auto* txn = std::get_if<TxnRequest>(&*record)) {
+      (void)ApplyTxn(*txn);
+    } else if (auto* grant = std::get_if<GrantRecord>(&*record)) {
+      if (ApplyGrant(*grant).ok()) wall_deadlines[grant->id] = grant->wall_ms + grant->ttl_ms;
+      next_lease_ = std::max(next_lease_, grant->id + 1);
+    } else if (auto* keepalive = std::get_if<KeepAliveRecord>(&*record)) {
+      if (auto lease = ApplyKeepAlive(*keepalive); lease.ok())
+        wall_deadlines[keepalive->id] = keepalive->wall_ms + lease->ttl.count();
+    } else if (auto* revoke = std::get_if<RevokeRecord>(&*record)) {
+      (void)ApplyRevoke(revoke->id);
+    } else {
+      ApplyExpire(std::get<ExpireRecord>(*record));
+    }
+    return absl::OkStatus();
+  };
+  auto wal = Wal::Open(options_.dir / "store.wal", replay);
+  if (!wal.ok()) return wal.status();
+  wal_ = std::move(*wal);
+
+  // Leases run on in wall-clock time while the agent is down.
+  int64_t wall_now = options_.wall_ms();
+  Clock::TimePoint now = options_.clock->Now();
+  std::vector<ExpireRecord> ran_out;
+  for (LeaseId id : index_.Leases()) {
+    int64_t left_ms = wall_deadlines[id] - wall_now;
+    if (left_ms <= 0) ran_out.push_back({id, index_.GetLease(id)->renewals});
+    index_.SetLeaseDeadline(id, now + milliseconds(std::max<int64_t>(left_ms, 0)));
+  }
+  if (!ran_out.empty()) {
+    // Expire them before anyone can read their keys (the sync thread is not running yet).
+    std::vector<std::string> records;
+    for (const ExpireRecord& r : ran_out) records.push_back(EncodeRecord(r));
+    if (auto status = wal_->Append(records); status.ok()) {
+      for (const ExpireRecord& r : ran_out) ApplyExpire(r);
+      GANTRY_LOG(kInfo, "store: {} leases ran out while the agent was down", ran_out.size());
+    } else {
+      GANTRY_LOG(kWarn, "store: cannot expire leases yet: {}", StatusMessage(status));
+    }
+  }
+  index_.TrimHistory(options_.history_events);
+  ArmLeaseTimer();
+  return absl::OkStatus();
+}
+
+// --- the write path ---------------------------------------------------------------------------
+
+void EmbeddedStore::Submit(const Record& record, std::function<void(absl::Status)> on_durable) {
+  queued_records_.push_back(EncodeRecord(record));
+  queued_completions_.push_back(std::move(on_durable));
+  if (!appending_) StartAppend();
+}
+
+void EmbeddedStore::StartAppend() {
+  appending_ = true;
+  in_flight_ = std::move(queued_completions_);
+  queued_completions_.clear();
+  // The work guard keeps the loop running while the append is away on the sync thread.
+  net::asio::post(runtime_->sync_thread,
+                  [this, records = std::move(queued_records_), alive = std::weak_ptr<bool>(alive_),
+                   work = net::asio::make_work_guard(io_)]() mutable {
+                    absl::Status status = wal_->Append(records);
+                    net::asio::post(io_, [this, status = std::move(status), alive]() mutable {
+                      if (auto live = alive.lock(); live && *live) FinishAppend(std::move(status));
+                    });
+                  });
+  queued_records_.clear();
+}
+
+void EmbeddedStore::FinishAppend(absl::Status status) {
+  ++stats_.appends;
+  if (status.ok()) {
+    stats_.records += in_flight_.size();
+  } else {
+    ++stats_.failed_appends;
+    GANTRY_LOG(kError, "store: {} writes failed: {}", in_flight_.size(), StatusMessage(status));
+  }
+  // In log order; completions may queue more writes, which go in the next batch.
+  auto completions = std::move(in_flight_);
+  in_flight_.clear();
+  for (auto& completion : completions) completion(status);
+  appending_ = false;
+  if (!queued_completions_.empty()) StartAppend();
+}
+
+template <typename T>
+void EmbeddedStore::Fail(Done<T> done, absl::Status status) {
+  // Writes always complete later, never inside the call.
+  net::asio::post(io_, [done = std::move(done), status = std::move(status)] { done(status); });
+}
+
+void EmbeddedStore::AfterApply(bool leases_changed) {
+  index_.TrimHistory(options_.history_events);
+  if (leases_changed) ArmLeaseTimer();
+}
+
+void EmbeddedStore::Put(std::string key, std::string value, PutOptions options,
+                        Done<Revision> done) {
+  if (auto status = CheckKeyValue(key, value); !status.ok()) return Fail(std::move(done), status);
+  TxnRequest request;
+  if (options.expect_mod_revision) {
+    Compare compare;
+    compare.key = key;
+    compare.number = *options.expect_mod_revision;
+    request.compares.push_back(std::move(compare));
+    request.failure.push_back(TxnOp::Get(KeyRange{key, false}));
+  }
+  request.success.push_back(TxnOp::Put(std::move(key), std::move(value), options.lease));
+  Txn(std::move(request), [done = std::move(done), expected = options.expect_mod_revision](
+                              absl::StatusOr<TxnResult> result) {
+    if (!result.ok()) return done(result.status());
+    if (!result->succeeded) {
+      const auto& found = result->results.front().kvs;
+      return done(absl::FailedPreconditionError(
+          fmt::format("the key is at mod revision {}, not {}",
+                      found.empty() ? 0 : found.front().mod_revision, *expected)));
+    }
+    done(result->revision);
+  });
+}
+
+void EmbeddedStore::Delete(KeyRange range, Done<DeleteResult> done) {
+  TxnRequest request;
+  request.success.push_back(TxnOp::Delete(std::move(range)));
+  Txn(std::move(request), [done = std::move(done)](absl::StatusOr<TxnResult> result) {
+    if (!result.ok()) return done(result.status());
+    done(DeleteResult{result->results.front().deleted, result->revision});
+  });
+}
+
+void EmbeddedStore::Txn(TxnRequest request, Done<TxnResult> done) {
+  for (const auto* ops : {&request.success, &request.failure}) {
+    for (const TxnOp& op : *ops) {
+      if (op.type != TxnOp::Type::kPut) continue;
+      if (auto status = CheckKeyValue(op.range.key, op.value); !status.ok())
+        return Fail(std::move(done), status);
+    }
+  }
+  auto shared = std::make_shared<TxnRequest>(std::move(request));
+  Submit(*shared, [this, shared, done = std::move(done)](absl::Status durable) {
+    if (!durable.ok()) return done(durable);
+    auto result = ApplyTxn(*shared);
+    AfterApply(false);
+    done(std::move(result));
+  });
+}
+
+void EmbeddedStore::GrantLease(Duration ttl, Done<LeaseGrant> done) {
+  if (auto status = CheckTtl(ttl); !status.ok()) return Fail(std::move(done), status);
+  GrantRecord record{next_lease_++, ttl.count(), options_.wall_ms()};
+  Submit(record, [this, record, done = std::move(done)](absl::Status durable) {
+    if (!durable.ok()) return done(durable);
+    auto grant = ApplyGrant(record);
+    AfterApply(true);
+    done(std::move(grant));
+  });
+}
+
+void EmbeddedStore::KeepAlive(LeaseId id, Done<LeaseGrant> done) {
+  if (!index_.GetLease(id))
+    return Fail(std::move(done), absl::NotFoundError(fmt::format("no lease {}", id)));
+  KeepAliveRecord record{id, options_.wall_ms()};
+  Submit(record, [this, record, done = std::move(done)](absl::Status durable) {
+    if (!durable.ok()) return done(durable);
+    auto lease = ApplyKeepAlive(record);
+    AfterApply(true);
+    done(std::move(lease));
+  });
+}
+
+void EmbeddedStore::RevokeLease(LeaseId id, Done<Revision> done) {
+  if (!index_.GetLease(id))
+    return Fail(std::move(done), absl::NotFoundError(fmt::format("no lease {}", id)));
+  Submit(RevokeRecord{id}, [this, id, done = std::move(done)](absl::Status durable) {
+    if (!durable.ok()) return done(durable);
+    absl::Status status = ApplyRevoke(id);
+    AfterApply(true);
+    if (!status.ok()) return done(status);
+    done(index_.revision());
+  });
+}
+
+// --- leases -----------------------------------------------------------------------------------
+
+void EmbeddedStore::CheckLeases() {
+  Clock::TimePoint now = options_.clock->Now();
+  if (now < retry_expiry_at_) return ArmLeaseTimer();
+  for (LeaseId id : index_.LeasesDueBy(now)) {
+    int64_t renewals = index_.GetLease(id)->renewals;
+    auto [it, added] = expiring_.try_emplace(id, renewals);
+    if (!added && it->second == renewals) continue;  // its expiry is already on the way
+    it->second = renewals;
+    ExpireRecord record{id, renewals};
+    Submit(record, [this, record](absl::Status durable) {
+      if (!durable.ok()) {
+        // Disk full: the lease stays until an expiry can be logged; try again later.
+        expiring_.erase(record.id);
+        retry_expiry_at_ = options_.clock->Now() + kExpiryRetry;
+        return ArmLeaseTimer();
+      }
+      ApplyExpire(record);
+      AfterApply(true);
+    });
+  }
+  ArmLeaseTimer();
+}
+
+void EmbeddedStore::ArmLeaseTimer() {
+  // The earliest deadline among leases whose expiry is not already on its way.
+  std::optional<Clock::TimePoint> next;
+  for (LeaseId id : index_.Leases()) {
+    auto lease = index_.GetLease(id);
+    auto pending = expiring_.find(id);
+    if (pending != expiring_.end() && pending->second == lease->renewals) continue;
+    if (!next || lease->deadline < *next) next = lease->deadline;
+  }
+  auto& timer = runtime_->lease_timer;
+  if (!next) {
+    timer.cancel();
+    return;
+  }
+  Clock::TimePoint at = std::max(*next, retry_expiry_at_);
+  timer.expires_after(std::max(at - options_.clock->Now(), Clock::TimePoint::duration::zero()));
+  timer.async_wait([this, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec) {
+    auto live = alive.lock();
+    if (ec || !live || !*live) return;
+    CheckLeases();
+  });
+}
+
+// --- applying durable requests ----------------------------------------------------------------
+
+absl::StatusOr<TxnResult> EmbeddedStore::ApplyTxn(const TxnRequest& request) {
+  return index_.Txn(request.compares, request.success, request.failure);
+}
+
+absl::StatusOr<LeaseGrant> EmbeddedStore::ApplyGrant(const GrantRecord& record) {
+  Duration ttl(record.ttl_ms);
+  auto id = index_.GrantLease(ttl, options_.clock->Now(), record.id);
+  if (!id.ok()) return id.status();
+  return LeaseGrant{*id, ttl};
+}
+
+absl::StatusOr<LeaseGrant> EmbeddedStore::ApplyKeepAlive(const KeepAliveRecord& record) {
+  if (auto status = index_.KeepAlive(record.id, options_.clock->Now()); !status.ok()) return status;
+  return LeaseGrant{record.id, index_.GetLease(record.id)->ttl};
+}
+
+absl::Status EmbeddedStore::ApplyRevoke(LeaseId id) {
+  expiring_.erase(id);
+  return index_.RevokeLease(id);
+}
+
+void EmbeddedStore::ApplyExpire(const ExpireRecord& record) {
+  auto lease = index_.GetLease(record.id);
+  if (lease && lease->renewals == record.renewals) (void)ApplyRevoke(record.id);
+  if (auto it = expiring_.find(record.id); it != expiring_.end() && it->second == record.renewals)
+    expiring_.erase(it);
+}
+
+// --- reads ------------------------------------------------------------------------------------
+
+void EmbeddedStore::Range(const KeyRange& range, Done<RangeResult> done) {
+  done(RangeResult{index_.Range(range), index_.revision()});
+}
+
+WatchId EmbeddedStore::Watch(KeyRange range, Revision from, WatchCallback callback) {
+  auto id = index_.Watch(range, from, [callback](const Event& event) { callback(event); });
+  if (!id.ok()) {
+    callback(id.status());
+    return 0;
+  }
+  return *id;
+}
+
+void EmbeddedStore::CancelWatch(WatchId id) { index_.CancelWatch(id); }
+
+void EmbeddedStore::Compact(Revision revision, Done<Revision> done) {
+  if (auto status = index_.Compact(revision); !status.ok()) return done(status);
+  done(revision);
+}
+
+}  // namespace gantry::store
