@@ -18,6 +18,7 @@
 #include "proxy/proxy.h"
 #include "proxy/snapshot_builder.h"
 #include "registry/health_checker.h"
+#include "store/embedded_store.h"
 
 namespace gantry::agent {
 namespace {
@@ -46,6 +47,9 @@ class Agent {
  private:
   absl::Status Setup() {
     GANTRY_RETURN_IF_ERROR(ClaimStateDir(options_.state_dir));
+    store::EmbeddedStoreOptions store_options;
+    store_options.dir = options_.state_dir / "store";
+    GANTRY_ASSIGN_OR_RETURN(store_, store::EmbeddedStore::Open(io_, store_options));
     for (const auto& service : spec_.services) registry_.DeclareService(service.name);
     PublishSnapshot();
 
@@ -56,10 +60,11 @@ class Agent {
     GANTRY_ASSIGN_OR_RETURN(proxy_, proxy::Proxy::Create(proxy_options, snapshots_));
 
     HostPort api_address = options_.api.value_or(HostPort{"127.0.0.1", 7700});
-    GANTRY_ASSIGN_OR_RETURN(api_server_,
-                            http::Server::Create(io_, api_address, [this](const http::Request& r) {
-                              return api_->Handle(r);
-                            }));
+    GANTRY_ASSIGN_OR_RETURN(
+        api_server_, http::Server::Create(io_, api_address,
+                                          [this](http::Request request, http::Respond respond) {
+                                            api_->Handle(request, std::move(respond));
+                                          }));
     checker_ = std::make_unique<registry::HealthChecker>(io_, Clock::Real(), registry_);
     supervisor_ = std::make_unique<orchestrator::Supervisor>(
         io_, Clock::Real(), spec_,
@@ -67,9 +72,10 @@ class Agent {
                                         api_server_->address()},
         Events());
     api_ = std::make_unique<api::Api>(
+        io_,
         api::AgentInfo{spec_.name, static_cast<int>(::getpid()), api_server_->address(),
                        proxy_->gateway_address(), proxy_->mesh_address()},
-        registry_, *supervisor_, Clock::Real());
+        registry_, *supervisor_, *store_, Clock::Real());
     registry_.OnChange([this] { ScheduleRegistryWork(); });
 
     GANTRY_RETURN_IF_ERROR(
@@ -118,6 +124,7 @@ class Agent {
     net::asio::post(io_, [this] {
       registry_work_pending_ = false;
       PublishSnapshot();
+      api_->RegistryChanged();
       for (const auto& [id, health] : progress_.HealthChanges(registry_)) {
         supervisor_->OnHealthy(id, health == registry::Health::kHealthy);
       }
@@ -163,6 +170,7 @@ class Agent {
   Progress progress_;
   net::asio::io_context io_{1};
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
+  std::unique_ptr<store::EmbeddedStore> store_;
   registry::Registry registry_;
   proxy::SnapshotStore snapshots_;
   std::unique_ptr<proxy::Proxy> proxy_;

@@ -3,48 +3,14 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include "api/json_http.h"
+#include "net/asio.h"
 #include "orchestrator/proc_stats.h"
 #include "version.h"
 
 namespace gantry::api {
 namespace json = boost::json;
 namespace {
-
-http::Response Json(const json::value& body, uint64_t index = 0) {
-  http::Response r;
-  r.headers.emplace_back("Content-Type", "application/json");
-  if (index) r.headers.emplace_back("X-Gantry-Index", std::to_string(index));
-  r.body = json::serialize(body);
-  r.body += '\n';
-  return r;
-}
-
-// Query parameter `name`, or "" when absent.
-std::string QueryParam(std::string_view query, std::string_view name) {
-  size_t pos = 0;
-  while (pos <= query.size()) {
-    size_t end = query.find('&', pos);
-    if (end == std::string_view::npos) end = query.size();
-    std::string_view pair = query.substr(pos, end - pos);
-    size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name)
-      return eq == std::string_view::npos ? "true" : std::string(pair.substr(eq + 1));
-    pos = end + 1;
-  }
-  return "";
-}
-
-std::vector<std::string> Segments(std::string_view path) {
-  std::vector<std::string> out;
-  size_t pos = 1;
-  while (pos <= path.size()) {
-    size_t end = path.find('/', pos);
-    if (end == std::string_view::npos) end = path.size();
-    if (end > pos) out.emplace_back(path.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return out;
-}
 
 http::Response UnknownService(const std::string& name) {
   return http::JsonError(404, "unknown_service", fmt::format("no service named \"{}\"", name));
@@ -58,41 +24,68 @@ double UnixSeconds(Clock& clock, Clock::TimePoint at) {
 
 }  // namespace
 
-Api::Api(AgentInfo info, const registry::Registry& registry,
-         const orchestrator::Supervisor& supervisor, Clock& clock)
-    : info_(std::move(info)), registry_(registry), supervisor_(supervisor), clock_(clock) {}
+Api::Api(net::asio::io_context& io, AgentInfo info, const registry::Registry& registry,
+         const orchestrator::Supervisor& supervisor, store::Store& store, Clock& clock)
+    : info_(std::move(info)),
+      registry_(registry),
+      supervisor_(supervisor),
+      clock_(clock),
+      kv_(io, store),
+      registry_waiters_(io) {}
 
-http::Response Api::Handle(const http::Request& request) const {
-  std::vector<std::string> seg = Segments(request.Path());
+void Api::Handle(const http::Request& request, http::Respond respond) {
+  std::string_view path = request.Path();
+  constexpr std::string_view kKv = "/api/v1/kv/";
+  constexpr std::string_view kLeases = "/api/v1/leases";
+  if (path.starts_with(kKv))
+    return kv_.HandleKv(request, path.substr(kKv.size()), std::move(respond));
+  if (path == "/api/v1/kv") return kv_.HandleKv(request, "", std::move(respond));
+  if (path.starts_with(kLeases) && (path.size() == kLeases.size() || path[kLeases.size()] == '/')) {
+    return kv_.HandleLeases(request, path.substr(kLeases.size()), std::move(respond));
+  }
+  std::vector<std::string> seg = Segments(path);
   if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1") {
-    return http::JsonError(404, "not_found", fmt::format("no such endpoint: {}", request.Path()));
+    return respond(http::JsonError(404, "not_found", fmt::format("no such endpoint: {}", path)));
   }
   seg.erase(seg.begin(), seg.begin() + 2);
-  std::string_view query = request.Query();
-  bool known_read =
+  bool registry_read =
       !seg.empty() && (seg[0] == "agent" || seg[0] == "services" || seg[0] == "replicas");
-  if (known_read && request.method != "GET" && request.method != "HEAD") {
-    return http::JsonError(405, "method_not_allowed",
-                           fmt::format("{} is not allowed on {}", request.method, request.Path()));
+  if (!registry_read) {
+    static const std::vector<std::string> kNotBuilt = {"instances", "apply",  "locks",
+                                                       "topics",    "traces", "sd"};
+    if (!seg.empty() && std::find(kNotBuilt.begin(), kNotBuilt.end(), seg[0]) != kNotBuilt.end()) {
+      return respond(
+          http::JsonError(501, "not_supported", fmt::format("{} is not supported yet", path)));
+    }
+    return respond(http::JsonError(404, "not_found", fmt::format("no such endpoint: {}", path)));
   }
-  if (known_read && !QueryParam(query, "index").empty()) {
-    return http::JsonError(501, "not_supported",
-                           "blocking queries (?index=) are not supported yet");
+  if (request.method != "GET" && request.method != "HEAD") {
+    return respond(MethodNotAllowed(request, "GET"));
   }
+  std::string_view query = request.Query();
+  BlockingParse blocking = ParseBlocking(query);
+  if (blocking.error) return respond(std::move(*blocking.error));
+  if (!blocking.query) return respond(RegistryRead(seg, query));
+  uint64_t index = blocking.query->index;
+  registry_waiters_.Park(
+      blocking.query->wait, [this, index] { return registry_.index() > index; },
+      [this, seg, query = std::string(query), respond = std::move(respond)] {
+        respond(RegistryRead(seg, query));
+      });
+}
+
+http::Response Api::RegistryRead(const std::vector<std::string>& seg,
+                                 std::string_view query) const {
   if (seg.size() == 1 && seg[0] == "agent") return Agent();
   if (seg.size() == 1 && seg[0] == "services") return Services();
   if (seg.size() == 2 && seg[0] == "services") return Service(seg[1]);
   if (seg.size() == 3 && seg[0] == "services" && seg[2] == "instances") {
     return Instances(seg[1], QueryParam(query, "healthy") == "true");
   }
-  if (seg.size() == 1 && seg[0] == "replicas") return Replicas(QueryParam(query, "service"));
-  static const std::vector<std::string> kNotBuilt = {"instances", "apply",  "kv",     "leases",
-                                                     "locks",     "topics", "traces", "sd"};
-  if (!seg.empty() && std::find(kNotBuilt.begin(), kNotBuilt.end(), seg[0]) != kNotBuilt.end()) {
-    return http::JsonError(501, "not_supported",
-                           fmt::format("{} is not supported yet", request.Path()));
+  if (seg.size() == 1 && seg[0] == "replicas") {
+    return Replicas(QueryParam(query, "service").value_or(""));
   }
-  return http::JsonError(404, "not_found", fmt::format("no such endpoint: {}", request.Path()));
+  return http::JsonError(404, "not_found", "no such endpoint");
 }
 
 http::Response Api::Agent() const {

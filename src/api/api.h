@@ -1,11 +1,14 @@
-// The agent's HTTP API (/api/v1): read-only views of the registry and the supervisor for now.
-// Control-plane thread only: handlers read live state directly.
+// The agent's HTTP API (/api/v1): views of the registry and the supervisor (blocking on the
+// registry's index), and the store's keys and leases (KvApi). Control-plane thread only.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "api/blocking.h"
+#include "api/kv_api.h"
 #include "core/address.h"
-#include "http/message.h"
+#include "http/server.h"
 #include "orchestrator/supervisor.h"
 #include "registry/registry.h"
 
@@ -21,12 +24,15 @@ struct AgentInfo {
 
 class Api {
  public:
-  Api(AgentInfo info, const registry::Registry& registry,
-      const orchestrator::Supervisor& supervisor, Clock& clock);
+  Api(boost::asio::io_context& io, AgentInfo info, const registry::Registry& registry,
+      const orchestrator::Supervisor& supervisor, store::Store& store, Clock& clock);
 
-  http::Response Handle(const http::Request& request) const;
+  void Handle(const http::Request& request, http::Respond respond);
+  // Wakes blocking reads of services and instances; the agent calls it after registry changes.
+  void RegistryChanged() { registry_waiters_.Wake(); }
 
  private:
+  http::Response RegistryRead(const std::vector<std::string>& seg, std::string_view query) const;
   http::Response Agent() const;
   http::Response Services() const;
   http::Response Service(const std::string& name) const;
@@ -37,6 +43,8 @@ class Api {
   const registry::Registry& registry_;
   const orchestrator::Supervisor& supervisor_;
   Clock& clock_;
+  KvApi kv_;
+  ParkedRequests registry_waiters_;
 };
 
 }  // namespace gantry::api

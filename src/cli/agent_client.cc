@@ -1,5 +1,6 @@
 #include "cli/agent_client.h"
 
+#include <cctype>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -25,18 +26,40 @@ absl::StatusOr<HostPort> FindAgent(const AgentLocator& locator) {
 }
 
 absl::StatusOr<std::string> GetFromAgent(const AgentLocator& locator, const std::string& path) {
-  GANTRY_ASSIGN_OR_RETURN(HostPort api, FindAgent(locator));
   http::Request request;
   request.target = path;
-  GANTRY_ASSIGN_OR_RETURN(http::Response response,
-                          http::Fetch(api, request, std::chrono::seconds(10)));
+  GANTRY_ASSIGN_OR_RETURN(http::Response response, CallAgent(locator, std::move(request)));
   if (response.status / 100 == 2) return response.body;
+  return absl::UnavailableError(ErrorOf(response));
+}
+
+absl::StatusOr<http::Response> CallAgent(const AgentLocator& locator, http::Request request,
+                                         Duration timeout) {
+  GANTRY_ASSIGN_OR_RETURN(HostPort api, FindAgent(locator));
+  return http::Fetch(api, request, timeout);
+}
+
+std::string ErrorOf(const http::Response& response) {
   boost::system::error_code ec;
   auto body = boost::json::parse(response.body, ec);
-  if (!ec && body.is_object() && body.as_object().contains("error")) {
-    return absl::UnavailableError(boost::json::value_to<std::string>(body.as_object().at("error")));
+  if (!ec && body.is_object()) {
+    if (const auto* error = body.as_object().if_contains("error"); error && error->is_string())
+      return std::string(error->as_string());
   }
-  return absl::UnavailableError(fmt::format("agent answered HTTP {}", response.status));
+  return fmt::format("agent answered HTTP {}", response.status);
+}
+
+std::string PathEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+      out.push_back(c);
+    } else {
+      out += fmt::format("%{:02X}", u);
+    }
+  }
+  return out;
 }
 
 }  // namespace gantry::cli

@@ -21,7 +21,21 @@ struct UpFlags {
   std::filesystem::path state_dir;
 };
 
+struct KvFlags {
+  std::string verb;  // get | put | del | ls | watch
+  AgentLocator locator;
+  std::string key;                   // for ls: the prefix
+  std::optional<std::string> value;  // put; absent or "-": read stdin
+  std::string lease;                 // put --lease ID
+  std::optional<int64_t> cas;        // put/del --cas REV
+  bool prefix = false;               // del, watch
+  int64_t from = 0;                  // watch --from REV (0: from now on)
+  int64_t count = 0;                 // watch --count N: exit after N events
+  std::string output = "table";      // ls -o
+};
+
 int Up(const UpFlags& flags);
+int Kv(const KvFlags& flags);
 int Validate(const std::filesystem::path& file);
 int Ps(const AgentLocator& locator, const std::string& service, const std::string& output);
 int Version();

@@ -70,6 +70,37 @@ int Main(int argc, char** argv) {
   AddLocatorFlags(ps_cmd, ps_locator);
   ps_cmd->callback([&] { exit_code = Ps(ps_locator, ps_service, ps_output); });
 
+  KvFlags kv;
+  CLI::App* kv_cmd = app.add_subcommand("kv", "the KV store: get, put, del, ls, watch");
+  kv_cmd->require_subcommand(1);
+  auto add_kv_verb = [&](const char* verb, const char* what) {
+    CLI::App* command = kv_cmd->add_subcommand(verb, what);
+    AddLocatorFlags(command, kv.locator);
+    command->callback([&, verb] {
+      kv.verb = verb;
+      exit_code = Kv(kv);
+    });
+    return command;
+  };
+  add_kv_verb("get", "print a key's value")->add_option("key", kv.key, "the key")->required();
+  CLI::App* kv_put = add_kv_verb("put", "write a key (value from the argument or stdin)");
+  kv_put->add_option("key", kv.key, "the key")->required();
+  kv_put->add_option("value", kv.value, "the value; - or absent: read stdin");
+  kv_put->add_option("--lease", kv.lease, "attach to this lease (the key goes when it ends)");
+  kv_put->add_option("--cas", kv.cas, "write only if the key's mod revision is this (0: absent)");
+  CLI::App* kv_del = add_kv_verb("del", "delete a key, or every key under a prefix");
+  kv_del->add_option("key", kv.key, "the key or prefix")->required();
+  kv_del->add_flag("--prefix", kv.prefix, "delete every key starting with it");
+  kv_del->add_option("--cas", kv.cas, "delete only if the key's mod revision is this");
+  CLI::App* kv_ls = add_kv_verb("ls", "list keys under a prefix");
+  kv_ls->add_option("prefix", kv.key, "the prefix (default: every key)");
+  kv_ls->add_option("-o,--output", kv.output, "table | json");
+  CLI::App* kv_watch = add_kv_verb("watch", "print every change of a key or prefix");
+  kv_watch->add_option("key", kv.key, "the key or prefix")->required();
+  kv_watch->add_flag("--prefix", kv.prefix, "every key starting with it");
+  kv_watch->add_option("--from", kv.from, "start at this revision (default: changes from now)");
+  kv_watch->add_option("--count", kv.count, "exit after this many events");
+
   app.add_subcommand("version", "version and build info")->callback([&] { exit_code = Version(); });
 
   AddNotYet(app, "down", "drain and stop a detached app", exit_code);
@@ -80,7 +111,6 @@ int Main(int argc, char** argv) {
   AddNotYet(app, "events", "starts, exits, restarts, scaling, rollouts", exit_code);
   AddNotYet(app, "top", "live request rates and latencies", exit_code);
   AddNotYet(app, "call", "one request through the mesh", exit_code);
-  AddNotYet(app, "kv", "the KV store", exit_code);
   AddNotYet(app, "lock", "run a command while holding a lock", exit_code);
   AddNotYet(app, "pub", "publish a message", exit_code);
   AddNotYet(app, "sub", "subscribe to a topic", exit_code);

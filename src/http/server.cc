@@ -14,6 +14,23 @@ struct Server::State {
 
 namespace {
 
+// Suspends the connection until the handler responds. If it never does (the agent is shutting
+// down), the connection's coroutine is destroyed with the loop.
+net::Awaitable<Response> AskHandler(Server::State& state, Request request) {
+  // A coroutine, so that `request` lives until the initiation below runs (at the co_await).
+  co_return co_await net::asio::async_initiate<decltype(net::asio::use_awaitable), void(Response)>(
+      [&state, &request](auto completion) {
+        auto shared = std::make_shared<decltype(completion)>(std::move(completion));
+        state.handler(std::move(request), [shared](Response response) {
+          auto executor = net::asio::get_associated_executor(*shared);
+          net::asio::post(executor, [shared, response = std::move(response)]() mutable {
+            (*shared)(std::move(response));
+          });
+        });
+      },
+      net::asio::use_awaitable);
+}
+
 net::Awaitable<void> ServeConnection(net::tcp::socket socket,
                                      std::shared_ptr<Server::State> state) {
   beast::tcp_stream stream(std::move(socket));
@@ -27,8 +44,8 @@ net::Awaitable<void> ServeConnection(net::tcp::socket socket,
       co_return;
     }
     bool keep_alive = request.keep_alive();
-    BeastResponse response =
-        ToBeast(state->handler(ToPlain(request)), request.version(), keep_alive);
+    Response answer = co_await AskHandler(*state, ToPlain(request));
+    BeastResponse response = ToBeast(answer, request.version(), keep_alive);
     if (request.method() == bhttp::verb::head) response.body().clear();
     stream.expires_after(std::chrono::seconds(30));
     auto [write_ec, bytes] = co_await bhttp::async_write(stream, response, net::kUseTuple);

@@ -1,5 +1,6 @@
 // A small HTTP/1.1 server for the control plane (the agent API). Runs on the io_context it is
-// given; the handler is called on that thread, one request at a time per connection.
+// given; the handler is called on that thread, one request at a time per connection, and
+// answers through `respond`, at once or later (a blocking query parks until its data changes).
 #pragma once
 
 #include <functional>
@@ -15,7 +16,8 @@ class io_context;
 
 namespace gantry::http {
 
-using Handler = std::function<Response(const Request&)>;
+using Respond = std::function<void(Response)>;  // call once, on the server's thread
+using Handler = std::function<void(Request, Respond)>;
 
 class Server {
  public:

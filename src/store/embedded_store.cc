@@ -1,6 +1,12 @@
 #include "store/embedded_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <boost/asio/executor_work_guard.hpp>
@@ -64,6 +70,7 @@ EmbeddedStore::~EmbeddedStore() {
   *alive_ = false;
   runtime_->lease_timer.cancel();
   runtime_->sync_thread.join();  // an append in flight finishes; its completions are dropped
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 absl::StatusOr<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(net::asio::io_context& io,
@@ -74,7 +81,18 @@ absl::StatusOr<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(net::asio::io
     return absl::InternalError(
         fmt::format("cannot create store folder {}: {}", options.dir.string(), ec.message()));
   }
+  // One process per store: a second writer would interleave records in the log.
+  auto lock_path = options.dir / "LOCK";
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    if (lock_fd >= 0) ::close(lock_fd);
+    return absl::FailedPreconditionError(
+        fmt::format("the store in {} is in use by another process ({})", options.dir.string(),
+                    std::strerror(err)));
+  }
   std::unique_ptr<EmbeddedStore> store(new EmbeddedStore(io, std::move(options)));
+  store->lock_fd_ = lock_fd;
   if (auto status = store->Recover(); !status.ok()) return status;
   return store;
 }

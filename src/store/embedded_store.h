@@ -100,6 +100,7 @@ class EmbeddedStore final : public Store {
   Clock::TimePoint retry_expiry_at_{};   // after a failed expiry append, wait before the next
   Stats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  int lock_fd_ = -1;  // flock'ed "LOCK" file in the store folder
   std::unique_ptr<Runtime> runtime_;
 };
 

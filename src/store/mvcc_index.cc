@@ -216,7 +216,8 @@ void MvccIndex::Commit(std::vector<Event> events) {
     // A callback may cancel watches: look each one up again.
     std::vector<WatchId> ids;
     for (const auto& [id, watcher] : watchers_) {
-      if (watcher.range.Contains(event.kv.key)) ids.push_back(id);
+      if (event.kv.mod_revision >= watcher.from && watcher.range.Contains(event.kv.key))
+        ids.push_back(id);
     }
     for (WatchId id : ids) {
       if (auto it = watchers_.find(id); it != watchers_.end()) it->second.callback(event);
@@ -305,7 +306,7 @@ absl::StatusOr<MvccIndex::WatchId> MvccIndex::Watch(const KeyRange& range, Revis
     if (event.kv.mod_revision >= from && range.Contains(event.kv.key)) callback(event);
   }
   WatchId id = next_watch_++;
-  watchers_[id] = Watcher{range, std::move(callback)};
+  watchers_[id] = Watcher{range, from, std::move(callback)};
   return id;
 }
 

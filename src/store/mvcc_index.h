@@ -77,6 +77,7 @@ class MvccIndex {
   };
   struct Watcher {
     KeyRange range;
+    Revision from;  // live events below it are not delivered (a watch may start in the future)
     WatchCallback callback;
   };
 

@@ -91,8 +91,8 @@ def group_members(pgid):
 class Agent:
     """`gantry up` in the background with its own state folder and free ports."""
 
-    def __init__(self, app_file, workers=2):
-        self.state_dir = tempfile.mkdtemp(prefix="gantry-it-")
+    def __init__(self, app_file, workers=2, state_dir=None):
+        self.state_dir = state_dir or tempfile.mkdtemp(prefix="gantry-it-")
         self.lines = []
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(
@@ -116,9 +116,10 @@ class Agent:
             raise AssertionError(f"gantry exited with {self.proc.returncode}:\n{self.output()}")
         try:
             with open(os.path.join(self.state_dir, "agent.json")) as f:
-                return json.load(f)
+                info = json.load(f)
         except (FileNotFoundError, json.JSONDecodeError):
             return None
+        return info if info.get("pid") == self.proc.pid else None  # not a killed one's
 
     def output(self):
         with self._lock:
@@ -143,6 +144,13 @@ class Agent:
         finally:
             self._reader.join(timeout=5)
             self.proc.stdout.close()
+
+    def kill9(self):
+        """SIGKILL of the agent alone (its replicas follow through PDEATHSIG)."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self._reader.join(timeout=5)
+        self.proc.stdout.close()
 
     def close(self):
         if self.proc.poll() is None:

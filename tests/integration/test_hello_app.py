@@ -114,8 +114,8 @@ class HelloApp(unittest.TestCase):
     def test_api_errors_are_json(self):
         cases = [("GET", "/api/v1/services/nope", 404, "unknown_service"),
                  ("POST", "/api/v1/services", 405, "method_not_allowed"),
-                 ("GET", "/api/v1/kv/x", 501, "not_supported"),
-                 ("GET", "/api/v1/services?index=3", 501, "not_supported"),
+                 ("GET", "/api/v1/locks/x", 501, "not_supported"),
+                 ("GET", "/api/v1/services?index=x", 400, "invalid_argument"),
                  ("GET", "/nope", 404, "not_found")]
         for method, path, want_status, want_code in cases:
             status, headers, body = http_request(self.agent.api, method, path)

@@ -1,6 +1,7 @@
 #include "store/embedded_store.h"
 
 #include <sys/mount.h>
+#include <sys/wait.h>
 
 #include <cstring>
 #include <random>
@@ -325,6 +326,26 @@ TEST_F(EmbeddedStoreTest, ReplayRebuildsTheSameStateForRandomRequests) {
     EXPECT_EQ(before->revision, after->revision);
     EXPECT_EQ(before->kvs, after->kvs);
   }
+}
+
+}  // namespace
+}  // namespace gantry::store
+
+namespace gantry::store {
+namespace {
+
+TEST_F(EmbeddedStoreTest, ASecondProcessCannotOpenTheSameStore) {
+  Open();
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    net::asio::io_context io;
+    auto second = EmbeddedStore::Open(io, {dir_, nullptr, nullptr, 10});
+    ::_exit(!second.ok() && absl::IsFailedPrecondition(second.status()) ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the second open succeeded";
 }
 
 }  // namespace

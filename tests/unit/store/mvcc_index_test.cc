@@ -191,3 +191,18 @@ TEST(MvccIndex, AWatchMayCancelItselfFromItsCallback) {
 
 }  // namespace
 }  // namespace gantry::store
+
+namespace gantry::store {
+namespace {
+
+TEST(MvccIndex, AWatchFromAFutureRevisionSkipsEarlierWrites) {
+  MvccIndex index;
+  std::vector<Revision> seen;
+  ASSERT_TRUE(
+      index.Watch({"", true}, 4, [&](const Event& e) { seen.push_back(e.kv.mod_revision); }).ok());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(index.Put("k", "v").ok());  // revisions 2..5
+  EXPECT_EQ(seen, (std::vector<Revision>{4, 5}));
+}
+
+}  // namespace
+}  // namespace gantry::store
