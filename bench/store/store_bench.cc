@@ -1,0 +1,288 @@
+// Load generator for bench/store/run: drives gantry's KV API or etcd's JSON gateway with the
+// same client, one thread, N keep-alive connections, and prints one JSON line of results.
+//
+//   store_bench --system gantry|etcd --addr 127.0.0.1:PORT --test put|get|range|watch
+//               [--clients N] [--seconds S] [--max-ops N]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+
+#include "core/address.h"
+#include "core/base64.h"
+#include "net/asio.h"
+
+namespace gantry::bench {
+namespace {
+
+namespace asio = net::asio;
+using net::tcp;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string system = "gantry";
+  HostPort addr;
+  std::string test = "put";
+  int clients = 1;
+  double seconds = 5;
+  int64_t max_ops = 2'000'000;
+};
+
+const std::string kValue(64, 'v');
+constexpr int kKeys = 1000;
+constexpr int kRangeKeys = 100;
+
+std::string Key(int64_t i) { return "bench/k" + std::to_string(i % kKeys); }
+std::string RangeKey(int i) { return "bench/r/" + std::to_string(1000 + i); }
+
+std::string Http(const std::string& method, const std::string& target, const std::string& body) {
+  std::string out = method + " " + target + " HTTP/1.1\r\nHost: bench\r\n";
+  out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  return out + body;
+}
+
+std::string EtcdJson(std::initializer_list<std::pair<const char*, std::string>> fields) {
+  std::string out = "{";
+  for (const auto& [name, value] : fields) {
+    if (out.size() > 1) out += ",";
+    out += "\"" + std::string(name) + "\":\"" + Base64Encode(value) + "\"";
+  }
+  return out + "}";
+}
+
+std::string PutRequest(const Options& o, const std::string& key) {
+  if (o.system == "gantry") return Http("PUT", "/api/v1/kv/" + key, kValue);
+  return Http("POST", "/v3/kv/put", EtcdJson({{"key", key}, {"value", kValue}}));
+}
+
+std::string GetRequest(const Options& o, const std::string& key) {
+  if (o.system == "gantry") return Http("GET", "/api/v1/kv/" + key, "");
+  return Http("POST", "/v3/kv/range", EtcdJson({{"key", key}}));
+}
+
+std::string RangeRequest(const Options& o) {
+  if (o.system == "gantry") return Http("GET", "/api/v1/kv/bench/r/?prefix=true", "");
+  return Http("POST", "/v3/kv/range", EtcdJson({{"key", "bench/r/"}, {"range_end", "bench/r0"}}));
+}
+
+// Ensures `buffer` holds at least `n` bytes.
+asio::awaitable<void> Fill(tcp::socket& socket, std::string& buffer, size_t n) {
+  if (buffer.size() < n) {
+    co_await asio::async_read(socket, asio::dynamic_buffer(buffer),
+                              asio::transfer_exactly(n - buffer.size()), asio::use_awaitable);
+  }
+}
+
+// Reads one response (Content-Length or chunked body, as Go's server sends large ones);
+// returns its status.
+asio::awaitable<int> ReadResponse(tcp::socket& socket, std::string& buffer, std::string* body) {
+  size_t header_end = co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer),
+                                                      "\r\n\r\n", asio::use_awaitable);
+  int status = std::atoi(buffer.c_str() + 9);
+  std::string head = buffer.substr(0, header_end);
+  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  buffer.erase(0, header_end);
+  std::string content;
+  if (head.find("transfer-encoding: chunked") != std::string::npos) {
+    for (;;) {
+      size_t line_end = co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer),
+                                                        "\r\n", asio::use_awaitable);
+      size_t size = std::strtoul(buffer.c_str(), nullptr, 16);
+      buffer.erase(0, line_end);
+      co_await Fill(socket, buffer, size + 2);
+      content.append(buffer, 0, size);
+      buffer.erase(0, size + 2);
+      if (size == 0) break;
+    }
+  } else {
+    size_t length = 0;
+    if (auto pos = head.find("content-length:"); pos != std::string::npos)
+      length = std::strtoul(head.c_str() + pos + 15, nullptr, 10);
+    co_await Fill(socket, buffer, length);
+    content = buffer.substr(0, length);
+    buffer.erase(0, length);
+  }
+  if (body) *body = std::move(content);
+  co_return status;
+}
+
+// The last "revision": N (or "N") in a JSON body; 0 when there is none.
+int64_t LastRevision(const std::string& body) {
+  auto pos = body.rfind("\"revision\":");
+  if (pos == std::string::npos) return 0;
+  pos += 11;
+  if (pos < body.size() && body[pos] == '"') ++pos;
+  return std::strtoll(body.c_str() + pos, nullptr, 10);
+}
+
+asio::awaitable<tcp::socket> Connect(const Options& o) {
+  tcp::socket socket(co_await asio::this_coro::executor);
+  co_await socket.async_connect({asio::ip::make_address(o.addr.host), o.addr.port},
+                                asio::use_awaitable);
+  socket.set_option(tcp::no_delay(true));
+  co_return socket;
+}
+
+struct Results {
+  std::vector<double> latencies_us;
+  int64_t errors = 0;
+  int64_t issued = 0;
+};
+
+// One keep-alive connection sending `make(i)` until the time or op budget runs out.
+template <typename Make>
+asio::awaitable<void> Client(const Options& o, Make make, Clock::time_point end, Results& r) {
+  tcp::socket socket = co_await Connect(o);
+  std::string buffer;
+  while (Clock::now() < end && r.issued < o.max_ops) {
+    std::string request = make(r.issued++);
+    auto start = Clock::now();
+    co_await asio::async_write(socket, asio::buffer(request), asio::use_awaitable);
+    int status = co_await ReadResponse(socket, buffer, nullptr);
+    if (status != 200) ++r.errors;
+    r.latencies_us.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+}
+
+// Sequential puts of one key with fresh values; per put, the time from sending it to receiving
+// its watch event. gantry: long-polled ?watch=REV; etcd: the gateway's streamed /v3/watch.
+asio::awaitable<void> WatchLatency(const Options& o, Clock::time_point end, Results& r) {
+  tcp::socket writer = co_await Connect(o);
+  tcp::socket watcher = co_await Connect(o);
+  std::string wbuf, rbuf, body;
+  const std::string key = "bench/w";
+  // Learn the current revision with a first put.
+  co_await asio::async_write(writer, asio::buffer(PutRequest(o, key)), asio::use_awaitable);
+  co_await ReadResponse(writer, wbuf, &body);
+  int64_t next = LastRevision(body) + 1;
+  if (o.system == "etcd") {
+    std::string create = "{\"create_request\":" + EtcdJson({{"key", key}}) + "}";
+    co_await asio::async_write(watcher, asio::buffer(Http("POST", "/v3/watch", create)),
+                               asio::use_awaitable);
+    co_await asio::async_read_until(watcher, asio::dynamic_buffer(rbuf), "\"created\":true",
+                                    asio::use_awaitable);
+    rbuf.clear();
+  }
+  while (Clock::now() < end && r.issued < o.max_ops) {
+    ++r.issued;
+    auto start = Clock::now();
+    if (o.system == "gantry") {
+      std::string poll =
+          Http("GET", "/api/v1/kv/" + key + "?watch=" + std::to_string(next) + "&wait=10s", "");
+      co_await asio::async_write(watcher, asio::buffer(poll), asio::use_awaitable);
+    }
+    co_await asio::async_write(writer, asio::buffer(PutRequest(o, key)), asio::use_awaitable);
+    if (o.system == "gantry") {
+      co_await ReadResponse(watcher, rbuf, &body);
+      if (body.find("\"events\":[]") != std::string::npos) ++r.errors;
+      next = LastRevision(body) + 1;
+    } else {
+      co_await asio::async_read_until(watcher, asio::dynamic_buffer(rbuf), "\"events\"",
+                                      asio::use_awaitable);
+      rbuf.erase(0, rbuf.find("\"events\"") + 8);
+    }
+    r.latencies_us.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    co_await ReadResponse(writer, wbuf, nullptr);
+  }
+}
+
+asio::awaitable<void> Preload(const Options& o) {
+  tcp::socket socket = co_await Connect(o);
+  std::string buffer;
+  for (int i = 0; i < kKeys + kRangeKeys; ++i) {
+    std::string key = i < kKeys ? Key(i) : RangeKey(i - kKeys);
+    co_await asio::async_write(socket, asio::buffer(PutRequest(o, key)), asio::use_awaitable);
+    if (co_await ReadResponse(socket, buffer, nullptr) != 200)
+      throw std::runtime_error("preload put failed");
+  }
+}
+
+int Run(const Options& o) {
+  asio::io_context io(1);
+  Results results;
+  std::exception_ptr failure;
+  auto on_done = [&](std::exception_ptr e) {
+    if (e && !failure) failure = e;
+  };
+  if (o.test == "get" || o.test == "range") {
+    asio::co_spawn(io, Preload(o), on_done);
+    io.run();
+    io.restart();
+  }
+  auto start = Clock::now();
+  auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  if (o.test == "watch") {
+    asio::co_spawn(io, WatchLatency(o, end, results), on_done);
+  } else {
+    for (int c = 0; c < o.clients; ++c) {
+      std::function<std::string(int64_t)> make;
+      if (o.test == "put") make = [&o, c](int64_t i) { return PutRequest(o, Key(i * 7 + c)); };
+      if (o.test == "get") make = [&o, c](int64_t i) { return GetRequest(o, Key(i * 7 + c)); };
+      if (o.test == "range") make = [&o](int64_t) { return RangeRequest(o); };
+      asio::co_spawn(io, Client(o, make, end, results), on_done);
+    }
+  }
+  io.run();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "store_bench: %s\n", e.what());
+      return 1;
+    }
+  }
+  auto& lat = results.latencies_us;
+  std::sort(lat.begin(), lat.end());
+  auto pct = [&lat](double p) {
+    return lat.empty() ? 0.0 : lat[static_cast<size_t>(p * (lat.size() - 1))];
+  };
+  std::printf(
+      "{\"system\":\"%s\",\"test\":\"%s\",\"clients\":%d,\"ops\":%zu,\"errors\":%lld,"
+      "\"ops_per_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f}\n",
+      o.system.c_str(), o.test.c_str(), o.clients, lat.size(),
+      static_cast<long long>(results.errors), lat.size() / elapsed, pct(0.5), pct(0.99));
+  return results.errors ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace gantry::bench
+
+int main(int argc, char** argv) {
+  gantry::bench::Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--system")
+      o.system = value;
+    else if (flag == "--addr")
+      o.addr = *gantry::ParseHostPort(value);
+    else if (flag == "--test")
+      o.test = value;
+    else if (flag == "--clients")
+      o.clients = std::stoi(value);
+    else if (flag == "--seconds")
+      o.seconds = std::stod(value);
+    else if (flag == "--max-ops")
+      o.max_ops = std::stoll(value);
+    else {
+      std::fprintf(stderr, "store_bench: unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  if (o.addr.port == 0 || (o.system != "gantry" && o.system != "etcd")) {
+    std::fprintf(stderr,
+                 "usage: store_bench --system gantry|etcd --addr HOST:PORT --test "
+                 "put|get|range|watch [--clients N] [--seconds S]\n");
+    return 2;
+  }
+  return gantry::bench::Run(o);
+}
