@@ -18,10 +18,14 @@
 #include "proxy/proxy.h"
 #include "proxy/snapshot_builder.h"
 #include "registry/health_checker.h"
+#include "registry/registry_store.h"
 #include "store/embedded_store.h"
 
 namespace gantry::agent {
 namespace {
+
+// The agent's lease holds its replicas' registry keys: if the agent dies, they go with it.
+constexpr Duration kAgentLeaseTtl = std::chrono::seconds(10);
 
 absl::StatusOr<HostPort> Choose(const std::optional<HostPort>& flag, const std::string& from_file) {
   if (flag) return *flag;
@@ -41,7 +45,7 @@ class Agent {
     }
     io_.run();
     RemoveAgentFile(options_.state_dir);
-    return 0;
+    return exit_code_;
   }
 
  private:
@@ -65,7 +69,13 @@ class Agent {
                                           [this](http::Request request, http::Respond respond) {
                                             api_->Handle(request, std::move(respond));
                                           }));
-    checker_ = std::make_unique<registry::HealthChecker>(io_, Clock::Real(), registry_);
+    registry_store_ = std::make_unique<registry::RegistryStore>(*store_, registry_);
+    checker_ = std::make_unique<registry::HealthChecker>(
+        io_, Clock::Real(),
+        [this](const std::string& id, registry::Health health, const std::string& output) {
+          registry_store_->SetHealth(id, health, output);
+        });
+    registry_store_->OnExpired([this](const std::string& id) { checker_->Unwatch(id); });
     supervisor_ = std::make_unique<orchestrator::Supervisor>(
         io_, Clock::Real(), spec_,
         orchestrator::SupervisorOptions{options_.state_dir, proxy_->mesh_address(),
@@ -75,7 +85,7 @@ class Agent {
         io_,
         api::AgentInfo{spec_.name, static_cast<int>(::getpid()), api_server_->address(),
                        proxy_->gateway_address(), proxy_->mesh_address()},
-        registry_, *supervisor_, *store_, Clock::Real());
+        api::ApiDeps{registry_, *registry_store_, *checker_, *supervisor_, *store_}, Clock::Real());
     registry_.OnChange([this] { ScheduleRegistryWork(); });
 
     GANTRY_RETURN_IF_ERROR(
@@ -86,22 +96,66 @@ class Agent {
     proxy_->Start();
     api_server_->Start();
     WaitForSignals();
-    StartReadyServices();
+    Boot();
     return absl::OkStatus();
+  }
+
+  // The asynchronous half of starting: the agent's lease, the registry from the store, then
+  // the replicas. A failure here stops the agent.
+  void Boot() {
+    store_->GrantLease(kAgentLeaseTtl, [this](absl::StatusOr<store::LeaseGrant> lease) {
+      if (!lease.ok()) return Fail("cannot take the agent's lease", lease.status());
+      agent_lease_ = lease->id;
+      KeepAgentLeaseAlive();
+      registry_store_->Start(agent_lease_, [this](absl::Status status) {
+        if (!status.ok()) return Fail("cannot load the registry", status);
+        // Instances registered through the API before a restart: their checks run again.
+        for (const auto& [id, owned] : registry_store_->owned()) {
+          checker_->Watch(id, owned.instance.address, owned.instance.check);
+        }
+        StartReadyServices();
+      });
+    });
+  }
+
+  void KeepAgentLeaseAlive() {
+    lease_timer_.expires_after(kAgentLeaseTtl / 3);
+    lease_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      store_->KeepAlive(agent_lease_, [](absl::StatusOr<store::LeaseGrant> r) {
+        if (!r.ok())
+          GANTRY_LOG(kError, "cannot keep the agent's lease: {}", StatusMessage(r.status()));
+      });
+      KeepAgentLeaseAlive();
+    });
+  }
+
+  void Fail(const char* what, const absl::Status& status) {
+    std::fprintf(stderr, "gantry: %s: %s\n", what, std::string(StatusMessage(status)).c_str());
+    exit_code_ = 1;
+    shutting_down_ = true;
+    supervisor_->StopAll([this] { Finish(); });
   }
 
   orchestrator::SupervisorEvents Events() {
     orchestrator::SupervisorEvents events;
     events.started = [this](const orchestrator::ReplicaView& replica) {
       progress_.Started(replica);
-      registry_.Upsert(
-          {replica.id, replica.service, replica.address, {}, registry::Health::kUnknown, "", {}});
-      checker_->Watch(replica.id, spec_.FindService(replica.service)->health);
+      registry::Instance instance;
+      instance.id = replica.id;
+      instance.service = replica.service;
+      instance.address = replica.address;
+      instance.check = spec_.FindService(replica.service)->health;
+      registry_store_->Register(instance, agent_lease_, [](absl::Status) {});
+      checker_->Watch(replica.id, replica.address, instance.check);
     };
-    events.stopping = [this](const orchestrator::ReplicaView& replica) { Deregister(replica.id); };
+    events.stopping = [this](const orchestrator::ReplicaView& replica,
+                             std::function<void()> proceed) {
+      Deregister(replica.id, std::move(proceed));
+    };
     events.exited = [this](const orchestrator::ReplicaView& replica, const std::string& why) {
       progress_.Exited(replica, why, shutting_down_);
-      Deregister(replica.id);
+      Deregister(replica.id, [] {});
     };
     events.failed_to_start = [this](const std::string& id, const std::string& error) {
       progress_.FailedToStart(id, error);
@@ -109,12 +163,15 @@ class Agent {
     return events;
   }
 
-  // Takes the replica out of routing before the caller signals it: the snapshot without it is
-  // published now, not with the next burst of registry work.
-  void Deregister(const std::string& id) {
+  // Takes the replica out of the store and then out of routing, before `then` (the caller's
+  // SIGTERM): the snapshot without it is published at once, not with the next burst of work.
+  void Deregister(const std::string& id, std::function<void()> then) {
     checker_->Unwatch(id);
-    registry_.Remove(id);
-    PublishSnapshot();
+    if (!registry_store_->owned().count(id)) return then();  // already gone
+    registry_store_->Deregister(id, [this, then = std::move(then)](const absl::Status&) {
+      PublishSnapshot();
+      then();
+    });
   }
 
   // Registry changes come in bursts; publish one snapshot per burst, outside the caller's stack.
@@ -158,6 +215,7 @@ class Agent {
   }
 
   void Finish() {
+    lease_timer_.cancel();
     proxy_->Stop();
     api_server_->Stop();
     signals_.cancel();
@@ -176,8 +234,12 @@ class Agent {
   std::unique_ptr<proxy::Proxy> proxy_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<http::Server> api_server_;
+  std::unique_ptr<registry::RegistryStore> registry_store_;
   std::unique_ptr<registry::HealthChecker> checker_;
   std::unique_ptr<orchestrator::Supervisor> supervisor_;
+  boost::asio::steady_timer lease_timer_{io_};
+  store::LeaseId agent_lease_ = 0;
+  int exit_code_ = 0;
   bool registry_work_pending_ = false;
   bool shutting_down_ = false;
 };

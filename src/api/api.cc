@@ -6,6 +6,7 @@
 #include "api/json_http.h"
 #include "net/asio.h"
 #include "orchestrator/proc_stats.h"
+#include "registry/instance_json.h"
 #include "version.h"
 
 namespace gantry::api {
@@ -16,21 +17,20 @@ http::Response UnknownService(const std::string& name) {
   return http::JsonError(404, "unknown_service", fmt::format("no service named \"{}\"", name));
 }
 
-// Seconds on the wall clock for a steady-clock instant (for JSON timestamps).
-double UnixSeconds(Clock& clock, Clock::TimePoint at) {
-  auto wall = std::chrono::system_clock::now() - (clock.Now() - at);
-  return std::chrono::duration<double>(wall.time_since_epoch()).count();
+// Seconds since the epoch (for JSON timestamps).
+double UnixSeconds(std::chrono::system_clock::time_point at) {
+  return std::chrono::duration<double>(at.time_since_epoch()).count();
 }
 
 }  // namespace
 
-Api::Api(net::asio::io_context& io, AgentInfo info, const registry::Registry& registry,
-         const orchestrator::Supervisor& supervisor, store::Store& store, Clock& clock)
+Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
     : info_(std::move(info)),
-      registry_(registry),
-      supervisor_(supervisor),
+      registry_(deps.registry),
+      supervisor_(deps.supervisor),
       clock_(clock),
-      kv_(io, store),
+      kv_(io, deps.store),
+      instances_(deps.registry, deps.registry_store, deps.checker, deps.store),
       registry_waiters_(io) {}
 
 void Api::Handle(const http::Request& request, http::Respond respond) {
@@ -40,8 +40,14 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   if (path.starts_with(kKv))
     return kv_.HandleKv(request, path.substr(kKv.size()), std::move(respond));
   if (path == "/api/v1/kv") return kv_.HandleKv(request, "", std::move(respond));
-  if (path.starts_with(kLeases) && (path.size() == kLeases.size() || path[kLeases.size()] == '/')) {
+  constexpr std::string_view kInstances = "/api/v1/instances";
+  auto under = [path](std::string_view base) {
+    return path.starts_with(base) && (path.size() == base.size() || path[base.size()] == '/');
+  };
+  if (under(kLeases))
     return kv_.HandleLeases(request, path.substr(kLeases.size()), std::move(respond));
+  if (under(kInstances)) {
+    return instances_.Handle(request, path.substr(kInstances.size()), std::move(respond));
   }
   std::vector<std::string> seg = Segments(path);
   if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1") {
@@ -125,15 +131,17 @@ http::Response Api::Instances(const std::string& name, bool healthy_only) const 
     if (healthy_only && instance->health != registry::Health::kHealthy) continue;
     json::array tags;
     for (const auto& tag : instance->tags) tags.push_back(json::value(tag));
-    json::object check{{"output", instance->check_output}};
-    if (instance->health_changed_at != Clock::TimePoint{}) {
-      check["changed_at"] = UnixSeconds(clock_, instance->health_changed_at);
+    json::object check{{"kind", registry::CheckKindName(instance->check.kind)},
+                       {"output", instance->check_output}};
+    if (instance->health_changed_at != std::chrono::system_clock::time_point{}) {
+      check["changed_at"] = UnixSeconds(instance->health_changed_at);
     }
     out.push_back(json::object{{"id", instance->id},
                                {"service", instance->service},
                                {"address", instance->address.ToString()},
                                {"health", registry::HealthName(instance->health)},
                                {"tags", std::move(tags)},
+                               {"source", instance->source},
                                {"check", std::move(check)}});
   }
   return Json(out, registry_.index());
@@ -157,6 +165,9 @@ http::Response Api::Replicas(const std::string& service) const {
          running ? std::chrono::duration<double>(clock_.Now() - replica.started_at).count() : 0.0},
         {"last_exit", replica.last_exit},
         {"check", instance ? instance->check_output : ""}};
+    if (instance && instance->health_changed_at != std::chrono::system_clock::time_point{}) {
+      row["check_changed_at"] = UnixSeconds(instance->health_changed_at);
+    }
     if (auto stats = orchestrator::ReadProcStats(replica.pid); running && stats) {
       row["cpu_seconds"] = stats->cpu_seconds;
       row["memory_bytes"] = stats->memory_bytes;

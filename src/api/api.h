@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/blocking.h"
+#include "api/instances_api.h"
 #include "api/kv_api.h"
 #include "core/address.h"
 #include "http/server.h"
@@ -22,10 +23,18 @@ struct AgentInfo {
   HostPort mesh;
 };
 
+// What the handlers read and write, all owned by the agent.
+struct ApiDeps {
+  const registry::Registry& registry;
+  registry::RegistryStore& registry_store;
+  registry::HealthChecker& checker;
+  const orchestrator::Supervisor& supervisor;
+  store::Store& store;
+};
+
 class Api {
  public:
-  Api(boost::asio::io_context& io, AgentInfo info, const registry::Registry& registry,
-      const orchestrator::Supervisor& supervisor, store::Store& store, Clock& clock);
+  Api(boost::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock);
 
   void Handle(const http::Request& request, http::Respond respond);
   // Wakes blocking reads of services and instances; the agent calls it after registry changes.
@@ -44,6 +53,7 @@ class Api {
   const orchestrator::Supervisor& supervisor_;
   Clock& clock_;
   KvApi kv_;
+  InstancesApi instances_;
   ParkedRequests registry_waiters_;
 };
 

@@ -47,6 +47,14 @@ store::Done<store::LeaseGrant> AnswerLease(http::Respond respond) {
   };
 }
 
+constexpr std::string_view kReservedPrefix = "gantry/";
+
+// Whether a write to `range` could change a key under the reserved prefix.
+bool TouchesReserved(const store::KeyRange& range) {
+  if (range.key.starts_with(kReservedPrefix)) return true;
+  return range.prefix && kReservedPrefix.starts_with(range.key);
+}
+
 std::optional<store::LeaseId> ParseLeaseId(std::string_view text) {
   int64_t id = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
@@ -91,6 +99,12 @@ void KvApi::HandleKv(const http::Request& request, std::string_view raw_key,
     }
     if (blocking.query) return ReadWhenChanged(range, prefix, *blocking.query, std::move(respond));
     return Read(range, prefix, std::move(respond));
+  }
+  if ((request.method == "PUT" || request.method == "DELETE") && TouchesReserved(range)) {
+    return respond(http::JsonError(
+        403, "reserved",
+        fmt::format("keys under \"{}\" are the agent's own (the registry); they are read-only here",
+                    kReservedPrefix)));
   }
   if (request.method == "PUT") {
     if (prefix)

@@ -16,7 +16,7 @@ namespace json = boost::json;
 namespace {
 // One line of the table: the header and every replica share the columns.
 constexpr std::string_view kRow =
-    "{:<18} {:<12} {:>7}  {:<21} {:<9} {:<10} {:>8}  {:>8}  {:>7}  {:>7}\n";
+    "{:<18} {:<12} {:>7}  {:<21} {:<9} {:<10} {:>8}  {:>8}  {:>7}  {:>7}  {}\n";
 
 std::string Text(const json::object& row, const char* key) {
   const json::value* v = row.if_contains(key);
@@ -25,6 +25,19 @@ std::string Text(const json::object& row, const char* key) {
   if (v->is_int64()) return std::to_string(v->as_int64());
   if (v->is_double()) return fmt::format("{:.1f}", v->as_double());
   return "-";
+}
+// The check's last output and how long ago the health last changed: "HTTP 200 (2m ago)".
+std::string Check(const json::object& row) {
+  std::string out = Text(row, "check");
+  const json::value* changed = row.if_contains("check_changed_at");
+  if (changed && changed->is_double()) {
+    double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto ago =
+        std::chrono::seconds(static_cast<int64_t>(std::max(0.0, now - changed->as_double())));
+    out += fmt::format(" (since {} ago)", FormatDuration(ago));
+  }
+  return out;
 }
 }  // namespace
 
@@ -51,7 +64,7 @@ int Ps(const AgentLocator& locator, const std::string& service, const std::strin
     return 0;
   }
   std::string table = fmt::format(kRow, "ID", "SERVICE", "PID", "ADDRESS", "STATE", "HEALTH",
-                                  "RESTARTS", "UPTIME", "CPU", "MEMORY");
+                                  "RESTARTS", "UPTIME", "CPU", "MEMORY", "CHECK");
   for (const auto& value : rows.as_array()) {
     if (!value.is_object()) continue;
     const json::object& row = value.as_object();
@@ -68,7 +81,7 @@ int Ps(const AgentLocator& locator, const std::string& service, const std::strin
     table += fmt::format(kRow, Text(row, "id"), Text(row, "service"),
                          Text(row, "pid") == "0" ? "-" : Text(row, "pid"), Text(row, "address"),
                          Text(row, "state"), Text(row, "health"), Text(row, "restarts"), uptime,
-                         cpu, memory);
+                         cpu, memory, Check(row));
   }
   std::fputs(table.c_str(), stdout);
   return 0;

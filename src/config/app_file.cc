@@ -27,11 +27,13 @@ void ParseHealth(const Entry& block, HealthSpec& health, Diagnostics& diag) {
   if (!r.is_map()) return;
   const Entry* http = r.Take("http");
   const Entry* tcp = r.Take("tcp");
-  bool unsupported_check = r.Take("grpc") || r.Take("ttl");
+  const Entry* ttl = r.Take("ttl");
+  bool unsupported_check = r.Take("grpc") != nullptr;
   r.NotSupportedYet("grpc");
-  r.NotSupportedYet("ttl");
-  if (http && tcp)
-    diag.Add(tcp->key_at, fmt::format("{}: give one of http or tcp, not both", block.path));
+  if ((http != nullptr) + (tcp != nullptr) + (ttl != nullptr) > 1) {
+    const Entry* second = ttl ? ttl : tcp;
+    diag.Add(second->key_at, fmt::format("{}: give one of http, tcp or ttl", block.path));
+  }
   if (http) {
     if (auto path = ReadString(*http, diag)) {
       if (!path->starts_with("/")) {
@@ -43,8 +45,17 @@ void ParseHealth(const Entry& block, HealthSpec& health, Diagnostics& diag) {
   } else if (tcp) {
     if (auto on = ReadBool(*tcp, diag))
       health.kind = *on ? HealthSpec::Kind::kTcp : HealthSpec::Kind::kNone;
+  } else if (ttl) {
+    if (auto d = ReadDuration(*ttl, diag)) {
+      if (*d < std::chrono::seconds(1) || *d > std::chrono::hours(24)) {
+        diag.Add(ttl->value_at, fmt::format("{}: must be from 1s to 24h", ttl->path));
+      }
+      health.kind = HealthSpec::Kind::kTtl;
+      health.ttl = *d;
+    }
   } else if (!r.entries().empty() && !unsupported_check) {
-    diag.Add(block.key_at, fmt::format("{}: needs a check: http: /path or tcp: true", block.path));
+    diag.Add(block.key_at,
+             fmt::format("{}: needs a check: http: /path, tcp: true or ttl: 10s", block.path));
   }
   auto positive_duration = [&](const char* key, Duration& out) {
     if (const Entry* e = r.Take(key)) {

@@ -19,13 +19,16 @@ struct Location {
 };
 
 struct HealthSpec {
-  enum class Kind { kNone, kHttp, kTcp };
+  enum class Kind { kNone, kHttp, kTcp, kTtl };
   Kind kind = Kind::kNone;  // kNone: a replica is healthy while its process runs
   std::string http_path;    // for kHttp, e.g. "/healthz"
+  Duration ttl{};           // for kTtl: unhealthy when no heartbeat came for this long
   Duration interval{std::chrono::seconds(2)};
   Duration timeout{std::chrono::seconds(1)};
   int healthy_after = 1;    // consecutive passes to become healthy
   int unhealthy_after = 3;  // consecutive failures to become unhealthy
+
+  friend bool operator==(const HealthSpec&, const HealthSpec&) = default;
 };
 
 enum class RestartPolicy { kAlways, kOnFailure, kNever };

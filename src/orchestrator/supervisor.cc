@@ -200,11 +200,13 @@ void Supervisor::Stop(Replica& replica) {
   replica.restart_timer.cancel();
   if (replica.view.pid == 0) return;
   replica.view.state = ReplicaState::kStopping;
-  events_.stopping(replica.view);
-  SignalProcessGroup(replica.view.pid, SIGTERM);
-  replica.kill_timer.expires_after(replica.service.stop_grace);
-  replica.kill_timer.async_wait([&replica](const boost::system::error_code& ec) {
-    if (!ec && replica.view.pid != 0) SignalProcessGroup(replica.view.pid, SIGKILL);
+  events_.stopping(replica.view, [&replica, pid = replica.view.pid] {
+    if (replica.view.pid != pid) return;  // it exited meanwhile
+    SignalProcessGroup(pid, SIGTERM);
+    replica.kill_timer.expires_after(replica.service.stop_grace);
+    replica.kill_timer.async_wait([&replica](const boost::system::error_code& ec) {
+      if (!ec && replica.view.pid != 0) SignalProcessGroup(replica.view.pid, SIGKILL);
+    });
   });
 }
 

@@ -45,8 +45,9 @@ struct SupervisorOptions {
 };
 
 struct SupervisorEvents {
-  std::function<void(const ReplicaView&)> started;                     // process is up: register it
-  std::function<void(const ReplicaView&)> stopping;                    // deregister before SIGTERM
+  std::function<void(const ReplicaView&)> started;  // process is up: register it
+  // Deregister, then call `proceed` (SIGTERM follows): callers leave routing before the signal.
+  std::function<void(const ReplicaView&, std::function<void()> proceed)> stopping;
   std::function<void(const ReplicaView&, const std::string&)> exited;  // with why; deregister
   std::function<void(const std::string& id, const std::string& error)> failed_to_start;
 };

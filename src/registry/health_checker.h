@@ -1,14 +1,20 @@
-// Runs each watched instance's health probe on the control-plane loop and feeds the results
-// through a HealthState into the Registry. Until an instance has first passed, it is probed
+// Decides each watched instance's health on the control-plane loop: probes (http, tcp) through a
+// HealthState so one flap does not flip traffic, or heartbeats (ttl) that must come within the
+// TTL. Reports each change of health or output through a callback; writing it down (to the
+// store) is the caller's business. Until an instance has first passed a probe, it is probed
 // every 100 ms (capped by its interval) so that a new replica takes traffic as soon as it can.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "config/app_spec.h"
-#include "registry/registry.h"
+#include "core/address.h"
+#include "core/clock.h"
+#include "registry/health.h"
 
 namespace boost::asio {
 class io_context;
@@ -18,22 +24,31 @@ namespace gantry::registry {
 
 class HealthChecker {
  public:
-  HealthChecker(boost::asio::io_context& io, Clock& clock, Registry& registry);
+  using OnChange =
+      std::function<void(const std::string& id, Health health, const std::string& output)>;
+  HealthChecker(boost::asio::io_context& io, Clock& clock, OnChange on_change);
   ~HealthChecker();
 
-  // Starts probing a registered instance. With no check configured it is healthy at once.
-  void Watch(const std::string& instance_id, const config::HealthSpec& spec);
-  void Unwatch(const std::string& instance_id);
+  // Starts deciding an instance's health. With no check configured it is healthy at once; a
+  // ttl check starts unknown and waits for its first heartbeat.
+  void Watch(const std::string& id, const HostPort& address, const config::HealthSpec& spec);
+  void Unwatch(const std::string& id);
+
+  // A ttl check's heartbeat: the instance passes (or fails) and its TTL starts over.
+  // NotFound for an unknown instance, FailedPrecondition when its check is not a ttl check.
+  absl::Status Heartbeat(const std::string& id, bool passed, std::string output);
 
  private:
   struct Check;
   void Schedule(const std::shared_ptr<Check>& check);
   void Probe(const std::shared_ptr<Check>& check);
   void OnResult(const std::shared_ptr<Check>& check, bool passed, std::string output);
+  void ArmTtl(const std::shared_ptr<Check>& check);
+  void Report(Check& check, Health health, std::string output);
 
   boost::asio::io_context& io_;
   Clock& clock_;
-  Registry& registry_;
+  OnChange on_change_;
   std::map<std::string, std::shared_ptr<Check>> checks_;
 };
 

@@ -8,26 +8,14 @@ void Registry::DeclareService(const std::string& service) {
 
 void Registry::Upsert(Instance instance) {
   services_.insert(instance.service);
-  std::string id = instance.id;
-  instances_[id] = std::move(instance);
+  auto [it, added] = instances_.try_emplace(instance.id);
+  if (!added && it->second == instance) return;
+  it->second = std::move(instance);
   Changed();
 }
 
 void Registry::Remove(const std::string& id) {
   if (instances_.erase(id)) Changed();
-}
-
-bool Registry::SetHealth(const std::string& id, Health health, std::string output,
-                         Clock::TimePoint now) {
-  auto it = instances_.find(id);
-  if (it == instances_.end()) return false;
-  Instance& instance = it->second;
-  instance.check_output = std::move(output);
-  if (instance.health == health) return false;
-  instance.health = health;
-  instance.health_changed_at = now;
-  Changed();
-  return true;
 }
 
 const Instance* Registry::Find(const std::string& id) const {

@@ -1,7 +1,9 @@
-// Where every replica is and whether it is healthy. Plain state, control-plane thread only;
-// every change bumps the index and notifies the listeners (who publish proxy snapshots).
+// Where every replica is and whether it is healthy: the in-memory view every reader uses (the
+// proxy's snapshots, the API), fed from the store by RegistryStore. Plain state, control-plane
+// thread only; every change bumps the index and notifies the listeners.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -9,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "config/app_spec.h"
 #include "core/address.h"
-#include "core/clock.h"
 #include "registry/health.h"
 
 namespace gantry::registry {
@@ -22,7 +24,11 @@ struct Instance {
   std::vector<std::string> tags;
   Health health = Health::kUnknown;
   std::string check_output;  // the last probe's result, e.g. "HTTP 200"
-  Clock::TimePoint health_changed_at{};
+  std::chrono::system_clock::time_point health_changed_at{};  // wall clock: stored and shown
+  std::string source = "gantry";  // "gantry": a replica gantry runs; "api": registered by a client
+  config::HealthSpec check;       // how its health is decided
+
+  friend bool operator==(const Instance&, const Instance&) = default;
 };
 
 class Registry {
@@ -34,8 +40,6 @@ class Registry {
   // Registers an instance, or replaces the one with the same id.
   void Upsert(Instance instance);
   void Remove(const std::string& id);
-  // Returns true when the health changed (the output alone is recorded without notifying).
-  bool SetHealth(const std::string& id, Health health, std::string output, Clock::TimePoint now);
 
   const Instance* Find(const std::string& id) const;
   std::vector<const Instance*> InstancesOf(const std::string& service) const;  // by id

@@ -226,3 +226,23 @@ TEST(AppFile, MissingFile) {
 
 }  // namespace
 }  // namespace gantry::config
+
+namespace gantry::config {
+namespace {
+
+TEST(AppFile, TtlCheck) {
+  AppFileResult result = Parse("services:\n  a:\n    command: [a]\n    health: { ttl: 15s }\n");
+  ASSERT_TRUE(result.spec) << result.errors.size() << " errors";
+  EXPECT_EQ(result.spec->services[0].health.kind, HealthSpec::Kind::kTtl);
+  EXPECT_EQ(result.spec->services[0].health.ttl, Duration(15000));
+}
+
+TEST(AppFile, OneCheckKindOnlyAndTtlInRange) {
+  ExpectError("services:\n  a:\n    command: [a]\n    health: { http: /h, ttl: 5s }\n", 4, 25,
+              "services.a.health: give one of http, tcp or ttl");
+  ExpectError("services:\n  a:\n    command: [a]\n    health: { ttl: 100ms }\n", 4, 20,
+              "services.a.health.ttl: must be from 1s to 24h");
+}
+
+}  // namespace
+}  // namespace gantry::config

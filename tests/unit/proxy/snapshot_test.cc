@@ -23,7 +23,12 @@ gateway:
 
 registry::Instance Make(const std::string& id, const std::string& service, uint16_t port,
                         registry::Health health) {
-  return {id, service, {"127.0.0.1", port}, {}, health, "", {}};
+  registry::Instance instance;
+  instance.id = id;
+  instance.service = service;
+  instance.address = {"127.0.0.1", port};
+  instance.health = health;
+  return instance;
 }
 
 TEST(BuildSnapshot, OnlyHealthyEndpointsInIdOrder) {

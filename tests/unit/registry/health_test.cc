@@ -41,24 +41,31 @@ TEST(HealthState, OneFlapDoesNotFlipTraffic) {
   EXPECT_EQ(state.changed_at(), clock.Now());
 }
 
+Instance Make(const std::string& id, int port, Health health = Health::kUnknown) {
+  Instance instance;
+  instance.id = id;
+  instance.service = "web";
+  instance.address = {"127.0.0.1", static_cast<uint16_t>(port)};
+  instance.health = health;
+  return instance;
+}
+
 TEST(Registry, TracksInstancesHealthAndIndex) {
-  FakeClock clock;
   Registry registry;
   int notified = 0;
   registry.OnChange([&] { ++notified; });
   registry.DeclareService("idle");
-  registry.Upsert({"web-1", "web", {"127.0.0.1", 1}, {}, Health::kUnknown, "", {}});
-  registry.Upsert({"web-2", "web", {"127.0.0.1", 2}, {}, Health::kUnknown, "", {}});
+  registry.Upsert(Make("web-1", 1));
+  registry.Upsert(Make("web-2", 2));
   EXPECT_EQ(registry.services(), (std::set<std::string>{"idle", "web"}));
   EXPECT_FALSE(registry.HasHealthy("web"));
   uint64_t index = registry.index();
-  EXPECT_TRUE(registry.SetHealth("web-2", Health::kHealthy, "HTTP 200", clock.Now()));
+  registry.Upsert(Make("web-2", 2, Health::kHealthy));
   EXPECT_GT(registry.index(), index);
   EXPECT_TRUE(registry.HasHealthy("web"));
   index = registry.index();
-  EXPECT_FALSE(registry.SetHealth("web-2", Health::kHealthy, "HTTP 204", clock.Now()));
-  EXPECT_EQ(registry.index(), index);  // same health: no new index, output still recorded
-  EXPECT_EQ(registry.Find("web-2")->check_output, "HTTP 204");
+  registry.Upsert(Make("web-2", 2, Health::kHealthy));  // the same again: no change
+  EXPECT_EQ(registry.index(), index);
   registry.Remove("web-2");
   EXPECT_FALSE(registry.HasHealthy("web"));
   EXPECT_EQ(registry.InstancesOf("web").size(), 1u);

@@ -1,0 +1,62 @@
+// The registry on the store. Every instance is a key, "gantry/registry/<service>/<id>", whose
+// value is the instance as JSON (instance_json.h), attached to a lease: the agent's own lease
+// for the replicas it runs (if the agent dies, they go), the instance's own lease for one a
+// client registered with a ttl check (if its heartbeats stop for long, it goes).
+//
+// RegistryStore keeps the in-memory Registry (what readers use) in step with those keys through
+// a watch, and writes the instances this agent owns. A write is in the Registry by the time its
+// callback runs (the store applies, and so notifies watchers, before completing).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "registry/registry.h"
+#include "store/store.h"
+
+namespace gantry::registry {
+
+class RegistryStore {
+ public:
+  using Done = std::function<void(absl::Status)>;
+
+  RegistryStore(store::Store& store, Registry& view);
+  ~RegistryStore();
+
+  // Loads every instance into the view and follows changes. Replicas left by an earlier agent
+  // (source "gantry", another lease) died with it and are deleted; instances registered through
+  // the API are this agent's again (see owned()).
+  void Start(store::LeaseId agent_lease, Done done);
+
+  // Writes an instance this agent owns (new, or replacing the one with its id).
+  void Register(Instance instance, store::LeaseId lease, Done done);
+  // Records a health change of an owned instance (the time is now, on the wall clock).
+  void SetHealth(const std::string& id, Health health, const std::string& output);
+  // Deletes an owned instance; `done` runs once it is gone from the store and the view.
+  void Deregister(const std::string& id, Done done);
+
+  struct Owned {
+    Instance instance;
+    store::LeaseId lease = 0;
+  };
+  const std::map<std::string, Owned>& owned() const { return owned_; }
+
+  // Called when an owned instance's key goes without Deregister (its lease ran out).
+  void OnExpired(std::function<void(const std::string& id)> callback) {
+    on_expired_ = std::move(callback);
+  }
+
+ private:
+  void Follow(store::Revision from);
+  void Write(const Owned& owned, Done done);
+
+  store::Store& store_;
+  Registry& view_;
+  store::WatchId watch_ = 0;
+  std::map<std::string, Owned> owned_;
+  std::function<void(const std::string& id)> on_expired_;
+};
+
+}  // namespace gantry::registry

@@ -1,0 +1,158 @@
+#include "registry/registry_store.h"
+
+#include <gtest/gtest.h>
+
+#include "registry/health_checker.h"
+#include "registry/instance_json.h"
+#include "unit/store/store_test_support.h"
+
+namespace gantry::registry {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using store::testing::Await;
+using store::testing::RunUntil;
+
+Instance Sample(const std::string& id, const std::string& source) {
+  Instance instance;
+  instance.id = id;
+  instance.service = "web";
+  instance.address = {"127.0.0.1", 8081};
+  instance.tags = {"v2", "canary"};
+  instance.health = Health::kHealthy;
+  instance.check_output = "HTTP 200";
+  instance.health_changed_at =
+      std::chrono::system_clock::time_point(milliseconds(1'700'000'000'123));
+  instance.source = source;
+  instance.check.kind = config::HealthSpec::Kind::kTtl;
+  instance.check.ttl = seconds(10);
+  return instance;
+}
+
+TEST(InstanceJson, RoundTripsEveryField) {
+  Instance instance = Sample("web-1", "api");
+  auto back = InstanceFromJson(InstanceToJson(instance));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, instance);
+  EXPECT_EQ(InstanceKey(instance), "gantry/registry/web/web-1");
+  EXPECT_FALSE(InstanceFromJson("{\"id\": 1}").ok());
+  EXPECT_FALSE(InstanceFromJson("not json").ok());
+}
+
+class RegistryStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = store::testing::FreshDir("registry"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<store::EmbeddedStore> Open() {
+    store::EmbeddedStoreOptions options;
+    options.dir = dir_;
+    options.clock = &clock_;
+    auto opened = store::EmbeddedStore::Open(io_, options);
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    return std::move(*opened);
+  }
+  store::LeaseId Lease(store::Store& store, Duration ttl) {
+    return Await<store::LeaseGrant>(
+               io_, [&](store::Done<store::LeaseGrant> done) { store.GrantLease(ttl, done); })
+        ->id;
+  }
+  absl::Status Register(RegistryStore& registry, Instance instance, store::LeaseId lease) {
+    std::optional<absl::Status> result;
+    registry.Register(std::move(instance), lease, [&](absl::Status s) { result = s; });
+    RunUntil(io_, [&] { return result.has_value(); });
+    return result.value_or(absl::DeadlineExceededError("no answer"));
+  }
+
+  std::filesystem::path dir_;
+  net::asio::io_context io_;
+  FakeClock clock_;
+};
+
+TEST_F(RegistryStoreTest, TheViewFollowsTheStoreAndAnEarlierAgentsReplicasAreRemoved) {
+  {
+    auto store = Open();
+    Registry view;
+    RegistryStore registry(*store, view);
+    store::LeaseId agent = Lease(*store, seconds(10));
+    std::optional<absl::Status> started;
+    registry.Start(agent, [&](absl::Status s) { started = s; });
+    ASSERT_TRUE(RunUntil(io_, [&] { return started.has_value(); }));
+    ASSERT_TRUE(Register(registry, Sample("replica-1", "gantry"), agent).ok());
+    ASSERT_TRUE(Register(registry, Sample("external-1", "api"), 0).ok());
+    // Written means visible: the view has both by the time the callbacks ran.
+    ASSERT_NE(view.Find("replica-1"), nullptr);
+    EXPECT_EQ(*view.Find("external-1"), Sample("external-1", "api"));
+    registry.SetHealth("external-1", Health::kUnhealthy, "no heartbeat");
+    ASSERT_TRUE(
+        RunUntil(io_, [&] { return view.Find("external-1")->health == Health::kUnhealthy; }));
+    EXPECT_EQ(view.Find("external-1")->check_output, "no heartbeat");
+  }
+  // A new agent (the first was killed): its replica is stale, the external instance is kept.
+  auto store = Open();
+  Registry view;
+  RegistryStore registry(*store, view);
+  std::optional<absl::Status> started;
+  registry.Start(Lease(*store, seconds(10)), [&](absl::Status s) { started = s; });
+  ASSERT_TRUE(RunUntil(io_, [&] { return started.has_value(); }));
+  ASSERT_TRUE(started->ok()) << *started;
+  EXPECT_EQ(view.Find("replica-1"), nullptr);
+  ASSERT_NE(view.Find("external-1"), nullptr);
+  EXPECT_EQ(view.Find("external-1")->health, Health::kUnhealthy);
+  EXPECT_EQ(registry.owned().count("external-1"), 1u);
+  auto keys = Await<store::RangeResult>(io_, [&](store::Done<store::RangeResult> done) {
+    store->Range({"gantry/registry/", true}, done);
+  });
+  EXPECT_EQ(keys->kvs.size(), 1u);
+
+  std::optional<absl::Status> gone;
+  registry.Deregister("external-1", [&](absl::Status s) { gone = s; });
+  ASSERT_TRUE(RunUntil(io_, [&] { return gone.has_value(); }));
+  EXPECT_EQ(view.Find("external-1"), nullptr);
+}
+
+TEST_F(RegistryStoreTest, AnInstanceWhoseLeaseRunsOutLeavesTheViewAndIsReported) {
+  auto store = Open();
+  Registry view;
+  RegistryStore registry(*store, view);
+  std::vector<std::string> expired;
+  registry.OnExpired([&](const std::string& id) { expired.push_back(id); });
+  std::optional<absl::Status> started;
+  registry.Start(Lease(*store, seconds(10)), [&](absl::Status s) { started = s; });
+  ASSERT_TRUE(RunUntil(io_, [&] { return started.has_value(); }));
+  store::LeaseId lease = Lease(*store, seconds(5));
+  ASSERT_TRUE(Register(registry, Sample("external-2", "api"), lease).ok());
+  clock_.Advance(seconds(6));
+  store->CheckLeases();
+  ASSERT_TRUE(RunUntil(io_, [&] { return view.Find("external-2") == nullptr; }));
+  EXPECT_EQ(expired, std::vector<std::string>{"external-2"});
+  EXPECT_EQ(registry.owned().count("external-2"), 0u);
+}
+
+TEST(HealthChecker, TtlChecksNeedHeartbeatsWithinTheirTtl) {
+  net::asio::io_context io;
+  std::vector<std::pair<Health, std::string>> changes;
+  HealthChecker checker(io, Clock::Real(), [&](const std::string&, Health h, const std::string& o) {
+    changes.emplace_back(h, o);
+  });
+  config::HealthSpec spec;
+  spec.kind = config::HealthSpec::Kind::kTtl;
+  spec.ttl = milliseconds(300);
+  checker.Watch("x", {"127.0.0.1", 1}, spec);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first, Health::kUnknown);
+  ASSERT_TRUE(checker.Heartbeat("x", true, "").ok());
+  EXPECT_EQ(changes.back().first, Health::kHealthy);
+  ASSERT_TRUE(RunUntil(io, [&] { return changes.back().first == Health::kUnhealthy; }));
+  EXPECT_NE(changes.back().second.find("no heartbeat within the ttl of 300ms"), std::string::npos);
+  ASSERT_TRUE(checker.Heartbeat("x", false, "disk almost full").ok());
+  EXPECT_EQ(changes.back(), std::make_pair(Health::kUnhealthy, std::string("disk almost full")));
+  EXPECT_EQ(checker.Heartbeat("nope", true, "").code(), absl::StatusCode::kNotFound);
+  config::HealthSpec none;
+  checker.Watch("y", {"127.0.0.1", 1}, none);
+  EXPECT_EQ(checker.Heartbeat("y", true, "").code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace gantry::registry
