@@ -63,14 +63,14 @@ std::variant<config::HealthSpec, http::Response> ParseCheck(const json::value* v
   const json::object& c = value->as_object();
   for (const auto& field : c) {
     static constexpr std::string_view kFields[] = {
-        "ttl", "http", "tcp", "interval", "timeout", "healthy_after", "unhealthy_after"};
+        "ttl", "http", "tcp", "grpc", "interval", "timeout", "healthy_after", "unhealthy_after"};
     if (std::find(std::begin(kFields), std::end(kFields), field.key()) == std::end(kFields)) {
       return http::JsonError(400, "unknown_field",
                              fmt::format("unknown field \"check.{}\"", std::string(field.key())));
     }
   }
-  int kinds = c.contains("ttl") + c.contains("http") + c.contains("tcp");
-  if (kinds != 1) return Bad("\"check\" needs exactly one of ttl, http or tcp");
+  int kinds = c.contains("ttl") + c.contains("http") + c.contains("tcp") + c.contains("grpc");
+  if (kinds != 1) return Bad("\"check\" needs exactly one of ttl, http, tcp or grpc");
   if (c.contains("ttl")) {
     auto ttl = DurationField(c, "ttl", {});
     if (auto* error = std::get_if<std::string>(&ttl)) return Bad(*error);
@@ -83,6 +83,17 @@ std::variant<config::HealthSpec, http::Response> ParseCheck(const json::value* v
     if (!path || !path->starts_with("/")) return Bad("check.http must be a path starting with /");
     spec.kind = Kind::kHttp;
     spec.http_path = *path;
+  } else if (c.contains("grpc")) {
+    // true: the whole server; a string: one service of it.
+    const json::value& grpc = c.at("grpc");
+    if (grpc.is_bool() && grpc.as_bool()) {
+      spec.kind = Kind::kGrpc;
+    } else if (grpc.is_string()) {
+      spec.kind = Kind::kGrpc;
+      spec.grpc_service = std::string(grpc.as_string());
+    } else {
+      return Bad("check.grpc must be true or a service name");
+    }
   } else {
     if (!c.at("tcp").is_bool()) return Bad("check.tcp must be true or false");
     spec.kind = c.at("tcp").as_bool() ? Kind::kTcp : Kind::kNone;

@@ -28,11 +28,10 @@ void ParseHealth(const Entry& block, HealthSpec& health, Diagnostics& diag) {
   const Entry* http = r.Take("http");
   const Entry* tcp = r.Take("tcp");
   const Entry* ttl = r.Take("ttl");
-  bool unsupported_check = r.Take("grpc") != nullptr;
-  r.NotSupportedYet("grpc");
-  if ((http != nullptr) + (tcp != nullptr) + (ttl != nullptr) > 1) {
-    const Entry* second = ttl ? ttl : tcp;
-    diag.Add(second->key_at, fmt::format("{}: give one of http, tcp or ttl", block.path));
+  const Entry* grpc = r.Take("grpc");
+  if ((http != nullptr) + (tcp != nullptr) + (ttl != nullptr) + (grpc != nullptr) > 1) {
+    const Entry* second = grpc ? grpc : ttl ? ttl : tcp;
+    diag.Add(second->key_at, fmt::format("{}: give one of http, tcp, grpc or ttl", block.path));
   }
   if (http) {
     if (auto path = ReadString(*http, diag)) {
@@ -45,6 +44,16 @@ void ParseHealth(const Entry& block, HealthSpec& health, Diagnostics& diag) {
   } else if (tcp) {
     if (auto on = ReadBool(*tcp, diag))
       health.kind = *on ? HealthSpec::Kind::kTcp : HealthSpec::Kind::kNone;
+  } else if (grpc) {
+    // `grpc: true` asks about the whole server; `grpc: name` about one service of it.
+    if (grpc->value.IsScalar() &&
+        (grpc->value.Scalar() == "true" || grpc->value.Scalar() == "false")) {
+      if (auto on = ReadBool(*grpc, diag))
+        health.kind = *on ? HealthSpec::Kind::kGrpc : HealthSpec::Kind::kNone;
+    } else if (auto name = ReadString(*grpc, diag)) {
+      health.kind = HealthSpec::Kind::kGrpc;
+      health.grpc_service = *name;
+    }
   } else if (ttl) {
     if (auto d = ReadDuration(*ttl, diag)) {
       if (*d < std::chrono::seconds(1) || *d > std::chrono::hours(24)) {
@@ -53,9 +62,10 @@ void ParseHealth(const Entry& block, HealthSpec& health, Diagnostics& diag) {
       health.kind = HealthSpec::Kind::kTtl;
       health.ttl = *d;
     }
-  } else if (!r.entries().empty() && !unsupported_check) {
-    diag.Add(block.key_at,
-             fmt::format("{}: needs a check: http: /path, tcp: true or ttl: 10s", block.path));
+  } else if (!r.entries().empty()) {
+    diag.Add(block.key_at, fmt::format("{}: needs a check: http: /path, tcp: true, grpc: true or "
+                                       "ttl: 10s",
+                                       block.path));
   }
   auto positive_duration = [&](const char* key, Duration& out) {
     if (const Entry* e = r.Take(key)) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "http/client.h"
+#include "http/grpc_probe.h"
 #include "net/asio.h"
 
 namespace gantry::registry {
@@ -104,6 +105,8 @@ void HealthChecker::Probe(const std::shared_ptr<Check>& check) {
   };
   if (check->spec.kind == config::HealthSpec::Kind::kHttp) {
     http::ProbeHttp(io_, check->address, check->spec.http_path, check->spec.timeout, done);
+  } else if (check->spec.kind == config::HealthSpec::Kind::kGrpc) {
+    http::ProbeGrpc(io_, check->address, check->spec.grpc_service, check->spec.timeout, done);
   } else {
     http::ProbeTcp(io_, check->address, check->spec.timeout, done);
   }

@@ -1,4 +1,4 @@
-// Decides each watched instance's health on the control-plane loop: probes (http, tcp) through a
+// Decides each watched instance's health on the control-plane loop: probes (http, tcp, grpc) through a
 // HealthState so one flap does not flip traffic, or heartbeats (ttl) that must come within the
 // TTL. Reports each change of health or output through a callback; writing it down (to the
 // store) is the caller's business. Until an instance has first passed a probe, it is probed

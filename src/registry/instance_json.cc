@@ -15,6 +15,8 @@ const char* CheckKindName(Kind kind) {
       return "http";
     case Kind::kTcp:
       return "tcp";
+    case Kind::kGrpc:
+      return "grpc";
     case Kind::kTtl:
       return "ttl";
     case Kind::kNone:
@@ -38,6 +40,7 @@ std::string InstanceToJson(const Instance& instance) {
                      {"unhealthy_after", c.unhealthy_after}};
   if (c.kind == Kind::kHttp) check["http"] = c.http_path;
   if (c.kind == Kind::kTtl) check["ttl"] = FormatDuration(c.ttl);
+  if (c.kind == Kind::kGrpc) check["grpc"] = c.grpc_service;
   auto changed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         instance.health_changed_at.time_since_epoch())
                         .count();
@@ -76,10 +79,10 @@ absl::StatusOr<Instance> InstanceFromJson(std::string_view text) {
     const json::object& c = o.at("check").as_object();
     std::string kind = json::value_to<std::string>(c.at("kind"));
     config::HealthSpec& spec = instance.check;
-    spec.kind = kind == "http"  ? Kind::kHttp
-                : kind == "tcp" ? Kind::kTcp
-                : kind == "ttl" ? Kind::kTtl
-                                : Kind::kNone;
+    spec.kind = Kind::kNone;
+    for (Kind k : {Kind::kHttp, Kind::kTcp, Kind::kGrpc, Kind::kTtl}) {
+      if (kind == CheckKindName(k)) spec.kind = k;
+    }
     GANTRY_ASSIGN_OR_RETURN(spec.interval,
                             ParseDuration(json::value_to<std::string>(c.at("interval"))));
     GANTRY_ASSIGN_OR_RETURN(spec.timeout,
@@ -87,6 +90,7 @@ absl::StatusOr<Instance> InstanceFromJson(std::string_view text) {
     spec.healthy_after = static_cast<int>(c.at("healthy_after").to_number<int64_t>());
     spec.unhealthy_after = static_cast<int>(c.at("unhealthy_after").to_number<int64_t>());
     if (spec.kind == Kind::kHttp) spec.http_path = json::value_to<std::string>(c.at("http"));
+    if (spec.kind == Kind::kGrpc) spec.grpc_service = json::value_to<std::string>(c.at("grpc"));
     if (spec.kind == Kind::kTtl) {
       GANTRY_ASSIGN_OR_RETURN(spec.ttl, ParseDuration(json::value_to<std::string>(c.at("ttl"))));
     }

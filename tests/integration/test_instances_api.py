@@ -147,6 +147,8 @@ class InstancesTest(unittest.TestCase):
                                                        "deregister_after": "1m"}), 400, "invalid_argument"),
             ("POST", "/api/v1/instances", json.dumps({"service": "hello", "address": address,
                                                        "id": replica}), 409, "conflict"),
+            ("POST", "/api/v1/instances", json.dumps({"service": "hello", "address": address,
+                                                       "check": {"grpc": 5}}), 400, "invalid_argument"),
             ("GET", "/api/v1/instances", None, 405, "method_not_allowed"),
             ("DELETE", f"/api/v1/instances/{replica}", None, 409, "conflict"),
             ("DELETE", "/api/v1/instances/nope", None, 404, "not_found"),
@@ -192,6 +194,47 @@ class TtlReplicaAndRestartTest(unittest.TestCase):
         finally:
             again.close()
             external.close()
+
+
+class GrpcCheckTest(unittest.TestCase):
+    def test_grpc_health_check_follows_the_servers_answer(self):
+        folder = os.path.dirname(write_app("name: placeholder\n"))
+        health_file = os.path.join(folder, "health")
+        server = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grpc_health_server.py")
+        app = write_app(f"""name: grpccheck
+services:
+  inventory:
+    command: [/usr/bin/python3, {server}]
+    env: {{ HEALTH_FILE: {health_file} }}
+    health: {{ grpc: true, interval: 200ms, timeout: 1s, unhealthy_after: 2 }}
+""")
+        with Agent(app, workers=1) as agent:
+            def replica():
+                rows = [r for r in agent.ps() if r["pid"]]
+                return rows[0] if rows else None
+            wait_for(lambda: (replica() or {}).get("health") == "healthy", 20,
+                     f"grpc check to pass: {replica()}")
+            self.assertEqual(replica()["check"], "SERVING")
+            # The same check on an instance registered through the API.
+            status, _, body = http_request(agent.api, "POST", "/api/v1/instances", body=json.dumps(
+                {"id": "by-api", "service": "inventory", "address": replica()["address"],
+                 "check": {"grpc": True, "interval": "200ms"}}))
+            self.assertEqual(status, 200, body)
+            def by_api():
+                rows = json.loads(http_request(agent.api, "GET",
+                                               "/api/v1/services/inventory/instances")[2])
+                return next(r for r in rows if r["id"] == "by-api")
+            wait_for(lambda: by_api()["health"] == "healthy", 10, "the API instance's grpc check")
+            self.assertEqual(by_api()["check"]["kind"], "grpc")
+            with open(health_file, "w") as f:
+                f.write("NOT_SERVING")
+            wait_for(lambda: replica()["health"] == "unhealthy", 10, "NOT_SERVING to count")
+            self.assertEqual(replica()["check"], "NOT_SERVING")
+            with open(health_file, "w") as f:
+                f.write("UNIMPLEMENTED")
+            wait_for(lambda: "grpc-status 12" in replica()["check"], 10,
+                     f"the failed call to show: {replica()}")
+            self.assertIn("health checks are off", replica()["check"])
 
 
 if __name__ == "__main__":

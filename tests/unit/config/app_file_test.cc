@@ -160,8 +160,6 @@ TEST(AppFile, NotSupportedYetIsAnErrorNotIgnored) {
               "services.a.autoscale: not supported yet");
   ExpectError("services:\n  a: { command: [a] }\ngateway:\n  tls: { cert: c, key: k }\n", 4, 3,
               "gateway.tls: not supported yet");
-  ExpectError("services:\n  a:\n    command: [a]\n    health: { grpc: true }\n", 4, 15,
-              "services.a.health.grpc: not supported yet");
   ExpectError("services:\n  a:\n    command: [a]\n    policy: { lb: maglev }\n", 4, 19,
               "\"maglev\" is not supported yet");
   ExpectError("services:\n  a:\n    command: [a]\n    protocol: grpc\n", 4, 15,
@@ -230,6 +228,16 @@ TEST(AppFile, MissingFile) {
 namespace gantry::config {
 namespace {
 
+TEST(AppFile, GrpcCheckOfTheServerOrOneService) {
+  AppFileResult whole = Parse("services:\n  a:\n    command: [a]\n    health: { grpc: true }\n");
+  ASSERT_TRUE(whole.spec);
+  EXPECT_EQ(whole.spec->services[0].health.kind, HealthSpec::Kind::kGrpc);
+  EXPECT_EQ(whole.spec->services[0].health.grpc_service, "");
+  AppFileResult one = Parse("services:\n  a:\n    command: [a]\n    health: { grpc: orders }\n");
+  ASSERT_TRUE(one.spec);
+  EXPECT_EQ(one.spec->services[0].health.grpc_service, "orders");
+}
+
 TEST(AppFile, TtlCheck) {
   AppFileResult result = Parse("services:\n  a:\n    command: [a]\n    health: { ttl: 15s }\n");
   ASSERT_TRUE(result.spec) << result.errors.size() << " errors";
@@ -239,7 +247,7 @@ TEST(AppFile, TtlCheck) {
 
 TEST(AppFile, OneCheckKindOnlyAndTtlInRange) {
   ExpectError("services:\n  a:\n    command: [a]\n    health: { http: /h, ttl: 5s }\n", 4, 25,
-              "services.a.health: give one of http, tcp or ttl");
+              "services.a.health: give one of http, tcp, grpc or ttl");
   ExpectError("services:\n  a:\n    command: [a]\n    health: { ttl: 100ms }\n", 4, 20,
               "services.a.health.ttl: must be from 1s to 24h");
 }

@@ -36,6 +36,17 @@ TEST(InstanceJson, RoundTripsEveryField) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, instance);
   EXPECT_EQ(InstanceKey(instance), "gantry/registry/web/web-1");
+  for (auto kind : {config::HealthSpec::Kind::kNone, config::HealthSpec::Kind::kHttp,
+                    config::HealthSpec::Kind::kTcp, config::HealthSpec::Kind::kGrpc}) {
+    Instance other = instance;
+    other.check = {};
+    other.check.kind = kind;
+    other.check.http_path = kind == config::HealthSpec::Kind::kHttp ? "/healthz" : "";
+    other.check.grpc_service = kind == config::HealthSpec::Kind::kGrpc ? "orders" : "";
+    auto decoded = InstanceFromJson(InstanceToJson(other));
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(*decoded, other) << CheckKindName(kind);
+  }
   EXPECT_FALSE(InstanceFromJson("{\"id\": 1}").ok());
   EXPECT_FALSE(InstanceFromJson("not json").ok());
 }

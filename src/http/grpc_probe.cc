@@ -1,0 +1,229 @@
+#include "http/grpc_probe.h"
+
+#include <nghttp2/nghttp2.h>
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "core/status.h"
+#include "http/beast.h"
+#include "net/listen.h"
+
+namespace gantry::http {
+namespace {
+
+constexpr const char* kStatusNames[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
+
+// What the callbacks collect about our one stream.
+struct Call {
+  int32_t stream_id = -1;
+  std::string request;  // the framed message to send
+  size_t sent = 0;
+  std::string data;  // the response's DATA
+  std::string grpc_status;
+  std::string grpc_message;
+  std::string http_status;
+  bool closed = false;
+};
+
+int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
+             const uint8_t* value, size_t valuelen, uint8_t, void* user) {
+  auto* call = static_cast<Call*>(user);
+  if (frame->hd.stream_id != call->stream_id) return 0;
+  std::string_view n(reinterpret_cast<const char*>(name), namelen);
+  std::string v(reinterpret_cast<const char*>(value), valuelen);
+  if (n == ":status") call->http_status = v;
+  if (n == "grpc-status") call->grpc_status = v;
+  if (n == "grpc-message") call->grpc_message = v;
+  return 0;
+}
+
+int OnData(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
+           void* user) {
+  auto* call = static_cast<Call*>(user);
+  if (stream_id == call->stream_id && call->data.size() < 4096)
+    call->data.append(reinterpret_cast<const char*>(data), len);
+  return 0;
+}
+
+int OnClose(nghttp2_session*, int32_t stream_id, uint32_t, void* user) {
+  auto* call = static_cast<Call*>(user);
+  if (stream_id == call->stream_id) call->closed = true;
+  return 0;
+}
+
+ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
+                 nghttp2_data_source*, void* user) {
+  auto* call = static_cast<Call*>(user);
+  size_t n = std::min(length, call->request.size() - call->sent);
+  std::memcpy(buf, call->request.data() + call->sent, n);
+  call->sent += n;
+  if (call->sent == call->request.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
+}
+
+nghttp2_nv Header(std::string_view name, std::string_view value) {
+  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
+          NGHTTP2_NV_FLAG_NONE};
+}
+
+using SessionPtr = std::unique_ptr<nghttp2_session, decltype(&nghttp2_session_del)>;
+
+std::string Describe(const beast::error_code& ec, Duration timeout) {
+  if (ec == beast::error::timeout)
+    return fmt::format("timed out after {}", FormatDuration(timeout));
+  return ec.message();
+}
+
+ProbeResult Verdict(const Call& call) {
+  if (call.http_status != "200") return {false, fmt::format("HTTP {}", call.http_status)};
+  if (call.grpc_status != "0") {
+    return {false, fmt::format("grpc-status {}: {}",
+                               call.grpc_status.empty() ? "missing" : call.grpc_status,
+                               call.grpc_message)};
+  }
+  int status = GrpcHealthStatus(call.data);
+  if (status < 0) return {false, "malformed HealthCheckResponse"};
+  const char* name = status < 4 ? kStatusNames[status] : "UNKNOWN";
+  return {status == 1, name};
+}
+
+net::Awaitable<void> RunGrpcProbe(HostPort target, std::string service, Duration timeout,
+                                  ProbeCallback done) {
+  auto executor = co_await net::asio::this_coro::executor;
+  auto endpoint = net::ToEndpoint(target);
+  if (!endpoint.ok()) {
+    done({false, std::string(StatusMessage(endpoint.status()))});
+    co_return;
+  }
+  beast::tcp_stream stream(executor);
+  stream.expires_after(timeout);  // one deadline for the whole call
+  auto [connect_ec] = co_await stream.async_connect(*endpoint, net::kUseTuple);
+  if (connect_ec) {
+    done({false, "connect: " + Describe(connect_ec, timeout)});
+    co_return;
+  }
+
+  Call call;
+  call.request = GrpcHealthRequest(service);
+  nghttp2_session_callbacks* callbacks = nullptr;
+  nghttp2_session_callbacks_new(&callbacks);
+  nghttp2_session_callbacks_set_on_header_callback(callbacks, OnHeader);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, OnData);
+  nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, OnClose);
+  nghttp2_session* raw = nullptr;
+  nghttp2_session_client_new(&raw, callbacks, &call);
+  nghttp2_session_callbacks_del(callbacks);
+  SessionPtr session(raw, &nghttp2_session_del);
+
+  std::string authority = target.ToString();
+  nghttp2_nv headers[] = {Header(":method", "POST"),
+                          Header(":scheme", "http"),
+                          Header(":path", "/grpc.health.v1.Health/Check"),
+                          Header(":authority", authority),
+                          Header("content-type", "application/grpc"),
+                          Header("te", "trailers"),
+                          Header("user-agent", "gantry-health")};
+  nghttp2_data_provider body{};
+  body.read_callback = ReadBody;
+  nghttp2_submit_settings(session.get(), NGHTTP2_FLAG_NONE, nullptr, 0);
+  call.stream_id =
+      nghttp2_submit_request(session.get(), nullptr, headers, std::size(headers), &body, nullptr);
+  std::string out;
+  char in[8192];
+  for (;;) {
+    out.clear();
+    for (;;) {
+      const uint8_t* chunk = nullptr;
+      ssize_t n = nghttp2_session_mem_send(session.get(), &chunk);
+      if (n <= 0) break;
+      out.append(reinterpret_cast<const char*>(chunk), static_cast<size_t>(n));
+    }
+    if (!out.empty()) {
+      auto [ec, written] =
+          co_await net::asio::async_write(stream, net::asio::buffer(out), net::kUseTuple);
+      if (ec) {
+        done({false, "send: " + Describe(ec, timeout)});
+        co_return;
+      }
+    }
+    if (call.closed) break;
+    if (!nghttp2_session_want_read(session.get()) && !nghttp2_session_want_write(session.get())) {
+      done({false, "the server ended the connection before answering"});
+      co_return;
+    }
+    auto [ec, n] = co_await stream.async_read_some(net::asio::buffer(in), net::kUseTuple);
+    if (ec) {
+      done({false, "receive: " + Describe(ec, timeout)});
+      co_return;
+    }
+    if (nghttp2_session_mem_recv(session.get(), reinterpret_cast<const uint8_t*>(in), n) < 0) {
+      done({false, "malformed HTTP/2 from the server"});
+      co_return;
+    }
+  }
+  done(Verdict(call));
+}
+
+}  // namespace
+
+std::string GrpcHealthRequest(const std::string& service) {
+  std::string message;
+  if (!service.empty()) {  // field 1, length-delimited
+    message.push_back(0x0a);
+    for (size_t n = service.size();; n >>= 7) {
+      message.push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
+      if (n < 0x80) break;
+    }
+    message += service;
+  }
+  std::string framed(5, '\0');  // not compressed, then the length big-endian
+  for (int i = 0; i < 4; ++i)
+    framed[1 + i] = static_cast<char>((message.size() >> (8 * (3 - i))) & 0xff);
+  return framed + message;
+}
+
+int GrpcHealthStatus(std::string_view framed) {
+  if (framed.size() < 5 || framed[0] != 0) return -1;
+  std::string_view message = framed.substr(5);
+  int status = 0;  // a field left out is its zero value: UNKNOWN
+  size_t i = 0;
+  while (i < message.size()) {
+    uint64_t value = 0;
+    auto varint = [&](uint64_t& v) {
+      v = 0;
+      for (int shift = 0; i < message.size() && shift < 64; shift += 7) {
+        auto byte = static_cast<uint8_t>(message[i++]);
+        v |= uint64_t{byte & 0x7fu} << shift;
+        if (!(byte & 0x80)) return true;
+      }
+      return false;
+    };
+    uint64_t key = 0;
+    if (!varint(key)) return -1;
+    switch (key & 7) {
+      case 0:
+        if (!varint(value)) return -1;
+        if (key >> 3 == 1) status = static_cast<int>(value);
+        break;
+      case 2:
+        if (!varint(value) || value > message.size() - i) return -1;
+        i += value;
+        break;
+      default:
+        return -1;  // HealthCheckResponse has no other wire types
+    }
+  }
+  return status;
+}
+
+void ProbeGrpc(net::asio::io_context& io, HostPort target, std::string service, Duration timeout,
+               ProbeCallback done) {
+  net::asio::co_spawn(io,
+                      RunGrpcProbe(std::move(target), std::move(service), timeout, std::move(done)),
+                      net::asio::detached);
+}
+
+}  // namespace gantry::http
