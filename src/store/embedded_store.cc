@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "net/asio.h"
+#include "store/snapshot_file.h"
 
 namespace gantry::store {
 
@@ -97,8 +98,26 @@ absl::StatusOr<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(net::asio::io
   return store;
 }
 
+absl::Status EmbeddedStore::LoadSnapshot() {
+  auto file = ReadFramedFile(options_.dir / "snapshot");
+  if (!file.ok()) return file.status();
+  if (!*file) return absl::OkStatus();
+  auto snapshot = DecodeSnapshot(**file);
+  if (!snapshot.ok()) return snapshot.status();
+  std::vector<MvccIndex::RestoredLease> leases;
+  Clock::TimePoint now = options_.clock->Now();
+  for (const auto& lease : snapshot->leases) {
+    leases.push_back({lease.id, {Duration(lease.ttl_ms), now, lease.renewals}});
+    wall_deadlines_[lease.id] = lease.wall_deadline_ms;
+  }
+  index_.Restore(snapshot->revision, std::move(snapshot->kvs), std::move(leases));
+  next_lease_ = snapshot->next_lease;
+  wal_number_ = snapshot->next_wal;
+  return absl::OkStatus();
+}
+
 absl::Status EmbeddedStore::Recover() {
-  std::map<LeaseId, int64_t> wall_deadlines;  // ms since the epoch, per lease still there
+  if (auto status = LoadSnapshot(); !status.ok()) return status;
   auto replay = [&](std::string_view data) -> absl::Status {
     auto record = DecodeRecord(data);
     if (!record.ok()) return record.status();
@@ -106,11 +125,10 @@ absl::Status EmbeddedStore::Recover() {
     if (auto* txn = std::get_if<TxnRequest>(&*record)) {
       (void)ApplyTxn(*txn);
     } else if (auto* grant = std::get_if<GrantRecord>(&*record)) {
-      if (ApplyGrant(*grant).ok()) wall_deadlines[grant->id] = grant->wall_ms + grant->ttl_ms;
+      (void)ApplyGrant(*grant);
       next_lease_ = std::max(next_lease_, grant->id + 1);
     } else if (auto* keepalive = std::get_if<KeepAliveRecord>(&*record)) {
-      if (auto lease = ApplyKeepAlive(*keepalive); lease.ok())
-        wall_deadlines[keepalive->id] = keepalive->wall_ms + lease->ttl.count();
+      (void)ApplyKeepAlive(*keepalive);
     } else if (auto* revoke = std::get_if<RevokeRecord>(&*record)) {
       (void)ApplyRevoke(revoke->id);
     } else {
@@ -118,16 +136,18 @@ absl::Status EmbeddedStore::Recover() {
     }
     return absl::OkStatus();
   };
-  auto wal = Wal::Open(options_.dir / "store.wal", replay);
+  auto wal = Wal::Open(options_.dir / fmt::format("wal-{}", wal_number_), replay);
   if (!wal.ok()) return wal.status();
   wal_ = std::move(*wal);
+  log_bytes_ = wal_->size();
+  snapshot_at_bytes_ = options_.snapshot_after_bytes;
 
   // Leases run on in wall-clock time while the agent is down.
   int64_t wall_now = options_.wall_ms();
   Clock::TimePoint now = options_.clock->Now();
   std::vector<ExpireRecord> ran_out;
   for (LeaseId id : index_.Leases()) {
-    int64_t left_ms = wall_deadlines[id] - wall_now;
+    int64_t left_ms = wall_deadlines_[id] - wall_now;
     if (left_ms <= 0) ran_out.push_back({id, index_.GetLease(id)->renewals});
     index_.SetLeaseDeadline(id, now + milliseconds(std::max<int64_t>(left_ms, 0)));
   }
@@ -159,6 +179,8 @@ void EmbeddedStore::StartAppend() {
   appending_ = true;
   in_flight_ = std::move(queued_completions_);
   queued_completions_.clear();
+  in_flight_bytes_ = 0;
+  for (const auto& record : queued_records_) in_flight_bytes_ += record.size() + 8;
   // The work guard keeps the loop running while the append is away on the sync thread.
   net::asio::post(runtime_->sync_thread,
                   [this, records = std::move(queued_records_), alive = std::weak_ptr<bool>(alive_),
@@ -175,6 +197,7 @@ void EmbeddedStore::FinishAppend(absl::Status status) {
   ++stats_.appends;
   if (status.ok()) {
     stats_.records += in_flight_.size();
+    log_bytes_ += in_flight_bytes_;
   } else {
     ++stats_.failed_appends;
     GANTRY_LOG(kError, "store: {} writes failed: {}", in_flight_.size(), StatusMessage(status));
@@ -184,6 +207,73 @@ void EmbeddedStore::FinishAppend(absl::Status status) {
   in_flight_.clear();
   for (auto& completion : completions) completion(status);
   appending_ = false;
+  if (log_bytes_ >= snapshot_at_bytes_) return StartSnapshot();
+  if (!queued_completions_.empty()) StartAppend();
+}
+
+// --- cutting the log ----------------------------------------------------------------------------
+
+SnapshotData EmbeddedStore::TakeSnapshot() const {
+  SnapshotData snapshot;
+  snapshot.revision = index_.revision();
+  snapshot.next_lease = next_lease_;
+  snapshot.next_wal = wal_number_ + 1;
+  for (LeaseId id : index_.Leases()) {
+    auto lease = index_.GetLease(id);
+    auto wall = wall_deadlines_.find(id);
+    snapshot.leases.push_back({id, lease->ttl.count(), lease->renewals,
+                               wall == wall_deadlines_.end() ? 0 : wall->second});
+  }
+  snapshot.kvs = index_.Range({"", true});
+  return snapshot;
+}
+
+// Runs between appends (nothing in flight, so the state is exactly the log's): the snapshot is
+// made durable before the new log is used, and the old log goes only after both.
+void EmbeddedStore::StartSnapshot() {
+  appending_ = true;
+  std::string data = EncodeSnapshot(TakeSnapshot());
+  uint64_t next = wal_number_ + 1;
+  net::asio::post(runtime_->sync_thread, [this, data = std::move(data), next,
+                                          alive = std::weak_ptr<bool>(alive_),
+                                          work = net::asio::make_work_guard(io_)]() mutable {
+    // 1. The new log, empty: harmless until a snapshot names it.
+    auto wal = Wal::Open(options_.dir / fmt::format("wal-{}", next),
+                         [](std::string_view) { return absl::OkStatus(); });
+    absl::Status status = wal.status();
+    // 2. The snapshot: once it is in place, the new log is the one to append to.
+    bool in_place = false;
+    if (status.ok()) status = WriteFileAtomically(options_.dir / "snapshot", data, &in_place);
+    if (in_place) {
+      wal_ = std::move(*wal);
+      std::error_code ignored;  // a leftover old log is harmless: nothing names it any more
+      std::filesystem::remove(options_.dir / fmt::format("wal-{}", next - 1), ignored);
+      if (!status.ok())
+        GANTRY_LOG(kWarn, "store: snapshot written, but: {}", StatusMessage(status));
+      status = absl::OkStatus();
+    } else if (wal.ok()) {
+      wal->reset();
+      std::error_code ignored;
+      std::filesystem::remove(options_.dir / fmt::format("wal-{}", next), ignored);
+    }
+    net::asio::post(io_, [this, status = std::move(status), alive]() mutable {
+      if (auto live = alive.lock(); live && *live) FinishSnapshot(std::move(status));
+    });
+  });
+}
+
+void EmbeddedStore::FinishSnapshot(absl::Status status) {
+  appending_ = false;
+  if (status.ok()) {
+    ++stats_.snapshots;
+    ++wal_number_;
+    log_bytes_ = 0;
+    snapshot_at_bytes_ = options_.snapshot_after_bytes;
+  } else {
+    // The old log goes on; try again after as much again has been written.
+    GANTRY_LOG(kError, "store: cannot write a snapshot: {}", StatusMessage(status));
+    snapshot_at_bytes_ = log_bytes_ + options_.snapshot_after_bytes;
+  }
   if (!queued_completions_.empty()) StartAppend();
 }
 
@@ -342,16 +432,20 @@ absl::StatusOr<LeaseGrant> EmbeddedStore::ApplyGrant(const GrantRecord& record) 
   Duration ttl(record.ttl_ms);
   auto id = index_.GrantLease(ttl, options_.clock->Now(), record.id);
   if (!id.ok()) return id.status();
+  wall_deadlines_[*id] = record.wall_ms + record.ttl_ms;
   return LeaseGrant{*id, ttl};
 }
 
 absl::StatusOr<LeaseGrant> EmbeddedStore::ApplyKeepAlive(const KeepAliveRecord& record) {
   if (auto status = index_.KeepAlive(record.id, options_.clock->Now()); !status.ok()) return status;
-  return LeaseGrant{record.id, index_.GetLease(record.id)->ttl};
+  Duration ttl = index_.GetLease(record.id)->ttl;
+  wall_deadlines_[record.id] = record.wall_ms + ttl.count();
+  return LeaseGrant{record.id, ttl};
 }
 
 absl::Status EmbeddedStore::ApplyRevoke(LeaseId id) {
   expiring_.erase(id);
+  wall_deadlines_.erase(id);
   return index_.RevokeLease(id);
 }
 

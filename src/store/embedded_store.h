@@ -5,7 +5,8 @@
 // store's loop only once durable, in log order. So readers and watchers never see a write that
 // a crash could take back, and a failed append (disk full) has nothing to roll back.
 // Lease deadlines are logged in wall-clock time, so leases that ran out while the agent was
-// down are expired when it opens the store again.
+// down are expired when it opens the store again. When the log passes snapshot_after_bytes,
+// the whole state is written to "snapshot" (atomically) and a new log, "wal-<n+1>", starts.
 #pragma once
 
 #include <filesystem>
@@ -31,6 +32,7 @@ struct EmbeddedStoreOptions {
   Clock* clock = nullptr;            // lease timing; default Clock::Real()
   std::function<int64_t()> wall_ms;  // default: the system clock, ms since the epoch
   size_t history_events = 100'000;   // watch history kept in memory; older is "compacted"
+  uint64_t snapshot_after_bytes = uint64_t{64} << 20;  // the log is cut when it grows past this
 };
 
 class EmbeddedStore final : public Store {
@@ -62,6 +64,7 @@ class EmbeddedStore final : public Store {
     uint64_t appends = 0;  // fdatasyncs of the log
     uint64_t records = 0;  // requests made durable
     uint64_t failed_appends = 0;
+    uint64_t snapshots = 0;
   };
   const Stats& stats() const { return stats_; }
   size_t writes_in_progress() const { return queued_completions_.size() + in_flight_.size(); }
@@ -75,6 +78,10 @@ class EmbeddedStore final : public Store {
   void Submit(const Record& record, std::function<void(absl::Status)> on_durable);
   void StartAppend();
   void FinishAppend(absl::Status status);
+  void StartSnapshot();
+  void FinishSnapshot(absl::Status status);
+  SnapshotData TakeSnapshot() const;
+  absl::Status LoadSnapshot();
   void AfterApply(bool leases_changed);
   void ArmLeaseTimer();
   template <typename T>
@@ -94,7 +101,12 @@ class EmbeddedStore final : public Store {
   std::vector<std::string> queued_records_;
   std::vector<std::function<void(absl::Status)>> queued_completions_;
   std::vector<std::function<void(absl::Status)>> in_flight_;
-  bool appending_ = false;
+  uint64_t in_flight_bytes_ = 0;
+  bool appending_ = false;  // an append or a snapshot is on the sync thread
+  uint64_t wal_number_ = 0;
+  uint64_t log_bytes_ = 0;  // of the current log
+  uint64_t snapshot_at_bytes_ = 0;
+  std::map<LeaseId, int64_t> wall_deadlines_;  // ms since the epoch, for snapshots and restarts
   LeaseId next_lease_ = 1;
   std::map<LeaseId, int64_t> expiring_;  // lease -> the renewal count its expiry carries
   Clock::TimePoint retry_expiry_at_{};   // after a failed expiry append, wait before the next

@@ -325,6 +325,24 @@ absl::Status MvccIndex::Compact(Revision revision) {
   return absl::OkStatus();
 }
 
+void MvccIndex::Restore(Revision revision, std::vector<KeyValue> kvs,
+                        std::vector<RestoredLease> leases) {
+  live_.clear();
+  history_.clear();
+  leases_.clear();
+  for (RestoredLease& lease : leases) {
+    leases_[lease.id] = Lease{lease.info, {}};
+    next_lease_ = std::max(next_lease_, lease.id + 1);
+  }
+  for (KeyValue& kv : kvs) {
+    if (kv.lease != 0) leases_[kv.lease].keys.insert(kv.key);
+    std::string key = kv.key;
+    live_.emplace(std::move(key), std::move(kv));
+  }
+  revision_ = revision;
+  compacted_ = revision;
+}
+
 void MvccIndex::TrimHistory(size_t max_events) {
   while (history_.size() > max_events) {
     Revision oldest = history_.front().kv.mod_revision;

@@ -70,6 +70,14 @@ class MvccIndex {
   // Compacts the oldest whole revisions until at most `max_events` events of history remain.
   void TrimHistory(size_t max_events);
 
+  // Replaces the whole state with a snapshot's: the keys (each attached to its lease), the
+  // leases, and the revision, which also becomes the compaction point (no history before it).
+  struct RestoredLease {
+    LeaseId id = 0;
+    LeaseInfo info;
+  };
+  void Restore(Revision revision, std::vector<KeyValue> kvs, std::vector<RestoredLease> leases);
+
  private:
   struct Lease {
     LeaseInfo info;

@@ -199,4 +199,60 @@ absl::StatusOr<Record> DecodeRecord(std::string_view data) {
   return record;
 }
 
+std::string EncodeSnapshot(const SnapshotData& snapshot) {
+  Writer w;
+  w.U8(kFormatVersion);
+  w.I64(snapshot.revision);
+  w.I64(snapshot.next_lease);
+  w.I64(static_cast<int64_t>(snapshot.next_wal));
+  w.I64(static_cast<int64_t>(snapshot.leases.size()));
+  for (const auto& lease : snapshot.leases) {
+    w.I64(lease.id);
+    w.I64(lease.ttl_ms);
+    w.I64(lease.renewals);
+    w.I64(lease.wall_deadline_ms);
+  }
+  w.I64(static_cast<int64_t>(snapshot.kvs.size()));
+  for (const KeyValue& kv : snapshot.kvs) {
+    w.Str(kv.key);
+    w.Str(kv.value);
+    w.I64(kv.create_revision);
+    w.I64(kv.mod_revision);
+    w.I64(kv.version);
+    w.I64(kv.lease);
+  }
+  return w.Take();
+}
+
+absl::StatusOr<SnapshotData> DecodeSnapshot(std::string_view data) {
+  Reader r(data);
+  SnapshotData snapshot;
+  if (r.U8() != kFormatVersion) return absl::DataLossError("snapshot of unknown format");
+  snapshot.revision = r.I64();
+  snapshot.next_lease = r.I64();
+  snapshot.next_wal = static_cast<uint64_t>(r.I64());
+  int64_t leases = r.I64();
+  for (int64_t i = 0; r.ok() && i < leases; ++i) {
+    SnapshotData::Lease lease;
+    lease.id = r.I64();
+    lease.ttl_ms = r.I64();
+    lease.renewals = r.I64();
+    lease.wall_deadline_ms = r.I64();
+    snapshot.leases.push_back(lease);
+  }
+  int64_t kvs = r.I64();
+  for (int64_t i = 0; r.ok() && i < kvs; ++i) {
+    KeyValue kv;
+    kv.key = r.Str();
+    kv.value = r.Str();
+    kv.create_revision = r.I64();
+    kv.mod_revision = r.I64();
+    kv.version = r.I64();
+    kv.lease = r.I64();
+    snapshot.kvs.push_back(std::move(kv));
+  }
+  if (!r.ok() || !r.done()) return absl::DataLossError("malformed snapshot");
+  return snapshot;
+}
+
 }  // namespace gantry::store

@@ -39,4 +39,23 @@ using Record = std::variant<TxnRequest, GrantRecord, KeepAliveRecord, RevokeReco
 std::string EncodeRecord(const Record& record);
 absl::StatusOr<Record> DecodeRecord(std::string_view data);  // DataLoss when malformed
 
+// The whole state at one revision, written when the log is cut: the log that continues it is
+// "wal-<next_wal>".
+struct SnapshotData {
+  Revision revision = 1;
+  LeaseId next_lease = 1;
+  uint64_t next_wal = 0;
+  struct Lease {
+    LeaseId id = 0;
+    int64_t ttl_ms = 0;
+    int64_t renewals = 0;
+    int64_t wall_deadline_ms = 0;
+  };
+  std::vector<Lease> leases;
+  std::vector<KeyValue> kvs;
+};
+
+std::string EncodeSnapshot(const SnapshotData& snapshot);
+absl::StatusOr<SnapshotData> DecodeSnapshot(std::string_view data);
+
 }  // namespace gantry::store

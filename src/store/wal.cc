@@ -74,6 +74,21 @@ std::string FrameRecord(std::string_view payload) {
   return out;
 }
 
+absl::Status ReplayFramed(std::string_view data, const Wal::Replay& replay, uint64_t* intact) {
+  size_t offset = 0;
+  while (data.size() - offset >= kHeaderBytes) {
+    uint32_t length = GetU32(data.data() + offset);
+    uint32_t crc = GetU32(data.data() + offset + 4);
+    if (length > kMaxRecordBytes || data.size() - offset - kHeaderBytes < length) break;
+    std::string_view payload = data.substr(offset + kHeaderBytes, length);
+    if (Crc32(payload) != crc) break;
+    if (auto status = replay(payload); !status.ok()) return status;
+    offset += kHeaderBytes + length;
+  }
+  *intact = offset;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::filesystem::path& path,
                                                const Replay& replay) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -83,18 +98,10 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::filesystem::path& path
     ::close(fd);
     return data.status();
   }
-  size_t offset = 0;
-  while (data->size() - offset >= kHeaderBytes) {
-    uint32_t length = GetU32(data->data() + offset);
-    uint32_t crc = GetU32(data->data() + offset + 4);
-    if (length > kMaxRecordBytes || data->size() - offset - kHeaderBytes < length) break;
-    std::string_view payload(data->data() + offset + kHeaderBytes, length);
-    if (Crc32(payload) != crc) break;
-    if (auto status = replay(payload); !status.ok()) {
-      ::close(fd);
-      return status;
-    }
-    offset += kHeaderBytes + length;
+  uint64_t offset = 0;
+  if (auto status = ReplayFramed(*data, replay, &offset); !status.ok()) {
+    ::close(fd);
+    return status;
   }
   uint64_t dropped = data->size() - offset;
   if (dropped > 0) {

@@ -41,7 +41,10 @@ class Wal {
   uint64_t dropped_tail_;
 };
 
-// Framing, exposed for tests.
+// Framing, shared with the snapshot file and exposed for tests.
 std::string FrameRecord(std::string_view payload);
+// Calls `replay` for each intact record at the start of `data`; `*intact` is where the intact
+// part ends (a torn or corrupt record ends it). A replay error is returned at once.
+absl::Status ReplayFramed(std::string_view data, const Wal::Replay& replay, uint64_t* intact);
 
 }  // namespace gantry::store

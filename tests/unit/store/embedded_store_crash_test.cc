@@ -1,7 +1,7 @@
-// Crash test of the whole embedded store: a writer process keeps 32 puts in flight and reports
-// each acknowledged one over a pipe; it is killed with SIGKILL at a random point; the store is
-// reopened: every acknowledged put is there with its value, and the revision goes on from at
-// least the last acknowledged one.
+// Crash test of the whole embedded store (snapshots included): a writer process keeps 32 puts in
+// flight and reports each acknowledged one over a pipe; it is killed with SIGKILL at a random
+// point; the store is reopened: every acknowledged put is there with its value, and the revision
+// goes on from at least the last acknowledged one.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +15,15 @@
 namespace gantry::store {
 namespace {
 
+// Small logs, so kills also land during and around snapshots.
+EmbeddedStoreOptions Options(const std::filesystem::path& dir) {
+  EmbeddedStoreOptions options;
+  options.dir = dir;
+  options.history_events = 1000;
+  options.snapshot_after_bytes = 8192;
+  return options;
+}
+
 struct Ack {
   int64_t n;
   Revision revision;
@@ -22,7 +31,7 @@ struct Ack {
 
 [[noreturn]] void Writer(const std::filesystem::path& dir, int64_t first, int report_fd) {
   net::asio::io_context io;
-  auto store = EmbeddedStore::Open(io, {dir, nullptr, nullptr, 1000});
+  auto store = EmbeddedStore::Open(io, Options(dir));
   if (!store.ok()) ::_exit(2);
   int64_t next = first;
   std::function<void()> put_next = [&] {
@@ -73,7 +82,7 @@ TEST(EmbeddedStoreCrash, EveryAcknowledgedPutSurvivesKill9) {
     ::close(pipe_fds[0]);
 
     net::asio::io_context io;
-    auto store = EmbeddedStore::Open(io, {dir, nullptr, nullptr, 1000});
+    auto store = EmbeddedStore::Open(io, Options(dir));
     ASSERT_TRUE(store.ok()) << store.status();
     auto all = testing::Await<RangeResult>(io, [&](Done<RangeResult> done) {
       (*store)->Range({"c/", true}, done);
