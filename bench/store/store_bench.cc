@@ -209,7 +209,7 @@ int Run(const Options& o) {
   asio::io_context io(1);
   Results results;
   std::exception_ptr failure;
-  auto on_done = [&](std::exception_ptr e) {
+  auto on_done = [&](const std::exception_ptr& e) {
     if (e && !failure) failure = e;
   };
   if (o.test == "get" || o.test == "range") {
@@ -244,13 +244,14 @@ int Run(const Options& o) {
   auto& lat = results.latencies_us;
   std::sort(lat.begin(), lat.end());
   auto pct = [&lat](double p) {
-    return lat.empty() ? 0.0 : lat[static_cast<size_t>(p * (lat.size() - 1))];
+    return lat.empty() ? 0.0 : lat[static_cast<size_t>(p * static_cast<double>(lat.size() - 1))];
   };
   std::printf(
       "{\"system\":\"%s\",\"test\":\"%s\",\"clients\":%d,\"ops\":%zu,\"errors\":%lld,"
       "\"ops_per_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f}\n",
       o.system.c_str(), o.test.c_str(), o.clients, lat.size(),
-      static_cast<long long>(results.errors), lat.size() / elapsed, pct(0.5), pct(0.99));
+      static_cast<long long>(results.errors), static_cast<double>(lat.size()) / elapsed, pct(0.5),
+      pct(0.99));
   return results.errors ? 1 : 0;
 }
 

@@ -65,10 +65,11 @@ class Agent {
 
     HostPort api_address = options_.api.value_or(HostPort{"127.0.0.1", 7700});
     GANTRY_ASSIGN_OR_RETURN(
-        api_server_, http::Server::Create(io_, api_address,
-                                          [this](http::Request request, http::Respond respond) {
-                                            api_->Handle(request, std::move(respond));
-                                          }));
+        api_server_,
+        http::Server::Create(io_, api_address,
+                             [this](const http::Request& request, http::Respond respond) {
+                               api_->Handle(request, std::move(respond));
+                             }));
     registry_store_ = std::make_unique<registry::RegistryStore>(*store_, registry_);
     checker_ = std::make_unique<registry::HealthChecker>(
         io_, Clock::Real(),
@@ -107,7 +108,7 @@ class Agent {
       if (!lease.ok()) return Fail("cannot take the agent's lease", lease.status());
       agent_lease_ = lease->id;
       KeepAgentLeaseAlive();
-      registry_store_->Start(agent_lease_, [this](absl::Status status) {
+      registry_store_->Start(agent_lease_, [this](const absl::Status& status) {
         if (!status.ok()) return Fail("cannot load the registry", status);
         // Instances registered through the API before a restart: their checks run again.
         for (const auto& [id, owned] : registry_store_->owned()) {
@@ -122,12 +123,37 @@ class Agent {
     lease_timer_.expires_after(kAgentLeaseTtl / 3);
     lease_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      store_->KeepAlive(agent_lease_, [](absl::StatusOr<store::LeaseGrant> r) {
-        if (!r.ok())
-          GANTRY_LOG(kError, "cannot keep the agent's lease: {}", StatusMessage(r.status()));
+      store_->KeepAlive(agent_lease_, [this](const absl::StatusOr<store::LeaseGrant>& r) {
+        if (r.ok() || shutting_down_) return;
+        GANTRY_LOG(kError, "cannot keep the agent's lease: {}", StatusMessage(r.status()));
+        if (absl::IsNotFound(r.status())) RenewAgentLease();
       });
       KeepAgentLeaseAlive();
     });
+  }
+
+  // The lease ran out (the disk was full for longer than its TTL): its replicas' keys went with
+  // it. Take a new one and register every running replica again; their checks start over.
+  void RenewAgentLease() {
+    store_->GrantLease(kAgentLeaseTtl, [this](const absl::StatusOr<store::LeaseGrant>& lease) {
+      if (!lease.ok() || shutting_down_) return;  // the next keepalive tries again
+      agent_lease_ = lease->id;
+      progress_.Line("gantry: the agent's lease had run out; registering every replica again");
+      for (const auto& replica : supervisor_->Replicas()) {
+        if (replica.pid != 0 && replica.state != orchestrator::ReplicaState::kStopping)
+          Register(replica);
+      }
+    });
+  }
+
+  void Register(const orchestrator::ReplicaView& replica) {
+    registry::Instance instance;
+    instance.id = replica.id;
+    instance.service = replica.service;
+    instance.address = replica.address;
+    instance.check = spec_.FindService(replica.service)->health;
+    registry_store_->Register(instance, agent_lease_, [](const absl::Status&) {});
+    checker_->Watch(replica.id, replica.address, instance.check);
   }
 
   void Fail(const char* what, const absl::Status& status) {
@@ -141,13 +167,7 @@ class Agent {
     orchestrator::SupervisorEvents events;
     events.started = [this](const orchestrator::ReplicaView& replica) {
       progress_.Started(replica);
-      registry::Instance instance;
-      instance.id = replica.id;
-      instance.service = replica.service;
-      instance.address = replica.address;
-      instance.check = spec_.FindService(replica.service)->health;
-      registry_store_->Register(instance, agent_lease_, [](absl::Status) {});
-      checker_->Watch(replica.id, replica.address, instance.check);
+      Register(replica);
     };
     events.stopping = [this](const orchestrator::ReplicaView& replica,
                              std::function<void()> proceed) {

@@ -47,7 +47,7 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   if (under(kLeases))
     return kv_.HandleLeases(request, path.substr(kLeases.size()), std::move(respond));
   if (under(kInstances)) {
-    return instances_.Handle(request, path.substr(kInstances.size()), std::move(respond));
+    return instances_.Handle(request, path.substr(kInstances.size()), respond);
   }
   std::vector<std::string> seg = Segments(path);
   if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1") {
@@ -73,6 +73,8 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   if (blocking.error) return respond(std::move(*blocking.error));
   if (!blocking.query) return respond(RegistryRead(seg, query));
   uint64_t index = blocking.query->index;
+  // The registry's index starts over when the agent does: one from before answers at once.
+  if (index > registry_.index()) return respond(RegistryRead(seg, query));
   registry_waiters_.Park(
       blocking.query->wait, [this, index] { return registry_.index() > index; },
       [this, seg, query = std::string(query), respond = std::move(respond)] {

@@ -127,24 +127,24 @@ InstancesApi::InstancesApi(const registry::Registry& view, registry::RegistrySto
     : view_(view), registry_(registry), checker_(checker), store_(store) {}
 
 void InstancesApi::Handle(const http::Request& request, std::string_view rest,
-                          http::Respond respond) {
+                          const http::Respond& respond) {
   std::vector<std::string> seg = Segments(rest);
   if (seg.empty()) {
     if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));
-    return Register(request, std::move(respond));
+    return Register(request, respond);
   }
   if (seg.size() == 2 && seg[1] == "ttl") {
     if (request.method != "PUT") return respond(MethodNotAllowed(request, "PUT"));
-    return Heartbeat(request, seg[0], std::move(respond));
+    return Heartbeat(request, seg[0], respond);
   }
   if (seg.size() == 1) {
     if (request.method != "DELETE") return respond(MethodNotAllowed(request, "DELETE"));
-    return Deregister(seg[0], std::move(respond));
+    return Deregister(seg[0], respond);
   }
   respond(http::JsonError(404, "not_found", fmt::format("no such endpoint: {}", request.Path())));
 }
 
-void InstancesApi::Register(const http::Request& request, http::Respond respond) {
+void InstancesApi::Register(const http::Request& request, const http::Respond& respond) {
   auto parsed =
       ParseObject(request.body, {"id", "service", "address", "tags", "check", "deregister_after"});
   if (auto* error = std::get_if<http::Response>(&parsed)) return respond(std::move(*error));
@@ -194,8 +194,11 @@ void InstancesApi::Register(const http::Request& request, http::Respond respond)
     HostPort address = instance.address;
     config::HealthSpec check = instance.check;
     registry_.Register(std::move(instance), lease,
-                       [this, id, address, check, respond](absl::Status status) {
-                         if (!status.ok()) return respond(ErrorFor(status));
+                       [this, id, address, check, lease, respond](const absl::Status& status) {
+                         if (!status.ok()) {
+                           if (lease) store_.RevokeLease(lease, [](const auto&) {});
+                           return respond(ErrorFor(status));
+                         }
                          checker_.Watch(id, address, check);
                          respond(Json(json::object{{"id", id}}));
                        });
@@ -209,7 +212,7 @@ void InstancesApi::Register(const http::Request& request, http::Respond respond)
 }
 
 void InstancesApi::Heartbeat(const http::Request& request, const std::string& id,
-                             http::Respond respond) {
+                             const http::Respond& respond) {
   bool passed = true;
   std::string output;
   if (!request.body.empty()) {
@@ -234,13 +237,13 @@ void InstancesApi::Heartbeat(const http::Request& request, const std::string& id
   };
   store::LeaseId lease = owned->second.lease;
   if (owned->second.instance.source != "api" || lease == 0) return answer();
-  store_.KeepAlive(lease, [answer, respond](absl::StatusOr<store::LeaseGrant> r) {
+  store_.KeepAlive(lease, [answer, respond](const absl::StatusOr<store::LeaseGrant>& r) {
     if (!r.ok()) return respond(ErrorFor(r.status()));
     answer();
   });
 }
 
-void InstancesApi::Deregister(const std::string& id, http::Respond respond) {
+void InstancesApi::Deregister(const std::string& id, const http::Respond& respond) {
   auto owned = registry_.owned().find(id);
   if (owned == registry_.owned().end()) {
     return respond(http::JsonError(404, "not_found", fmt::format("no instance {}", id)));
@@ -251,10 +254,12 @@ void InstancesApi::Deregister(const std::string& id, http::Respond respond) {
                         fmt::format("{} is a replica gantry runs; scale its service instead", id)));
   }
   store::LeaseId lease = owned->second.lease;
-  checker_.Unwatch(id);
-  registry_.Deregister(id, [this, id, lease, respond](absl::Status status) {
+  registry_.Deregister(id, [this, id, lease, respond](const absl::Status& status) {
+    // Failed or not, it has left the registry here; a key left in the store (disk full) comes
+    // back, checked again, when the agent next starts.
+    checker_.Unwatch(id);
     if (!status.ok()) return respond(ErrorFor(status));
-    if (lease) store_.RevokeLease(lease, [](absl::StatusOr<store::Revision>) {});
+    if (lease) store_.RevokeLease(lease, [](const absl::StatusOr<store::Revision>&) {});
     respond(Json(json::object{{"id", id}}));
   });
 }

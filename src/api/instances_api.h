@@ -27,12 +27,12 @@ class InstancesApi {
                registry::HealthChecker& checker, store::Store& store);
 
   // `rest` is the path after /api/v1/instances.
-  void Handle(const http::Request& request, std::string_view rest, http::Respond respond);
+  void Handle(const http::Request& request, std::string_view rest, const http::Respond& respond);
 
  private:
-  void Register(const http::Request& request, http::Respond respond);
-  void Heartbeat(const http::Request& request, const std::string& id, http::Respond respond);
-  void Deregister(const std::string& id, http::Respond respond);
+  void Register(const http::Request& request, const http::Respond& respond);
+  void Heartbeat(const http::Request& request, const std::string& id, const http::Respond& respond);
+  void Deregister(const std::string& id, const http::Respond& respond);
 
   const registry::Registry& view_;
   registry::RegistryStore& registry_;

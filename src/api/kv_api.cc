@@ -8,6 +8,7 @@
 #include "api/json_http.h"
 #include "core/base64.h"
 #include "core/status.h"
+#include "core/strings.h"
 #include "net/asio.h"
 
 namespace gantry::api {
@@ -75,6 +76,9 @@ void KvApi::HandleKv(const http::Request& request, std::string_view raw_key,
                      http::Respond respond) {
   auto key = PercentDecode(raw_key);
   if (!key) return respond(http::JsonError(400, "invalid_argument", "malformed %-escape in key"));
+  // Keys travel in JSON (lists, watches), which carries text only.
+  if (!IsValidUtf8(*key))
+    return respond(http::JsonError(400, "invalid_argument", "keys must be UTF-8 text"));
   std::string_view query = request.Query();
   bool prefix = QueryParam(query, "prefix") == "true";
   store::KeyRange range{*key, prefix};
@@ -152,6 +156,19 @@ void KvApi::Read(const store::KeyRange& range, bool list, http::Respond respond)
 
 void KvApi::ReadWhenChanged(const store::KeyRange& range, bool list, BlockingQuery blocking,
                             http::Respond respond) {
+  // An index past the store's revision cannot be waited for (it came from elsewhere): answer.
+  store_.Range({range.key, false}, [this, range, list, blocking, respond = std::move(respond)](
+                                       const absl::StatusOr<store::RangeResult>& r) mutable {
+    if (!r.ok()) return respond(ErrorFor(r.status()));
+    if (static_cast<store::Revision>(blocking.index) > r->revision) {
+      return Read(range, list, std::move(respond));
+    }
+    ParkUntilChanged(range, list, blocking, std::move(respond));
+  });
+}
+
+void KvApi::ParkUntilChanged(const store::KeyRange& range, bool list, BlockingQuery blocking,
+                             http::Respond respond) {
   // A one-shot watch from N+1: its first event (from history or live) or error means the data
   // passed index N. The store delivers it on this thread; Wake runs after the write completes.
   auto changed = std::make_shared<bool>(false);
@@ -278,10 +295,22 @@ void KvApi::HandleLeases(const http::Request& request, std::string_view rest,
     return store_.KeepAlive(*id, AnswerLease(std::move(respond)));
   }
   if (request.method != "DELETE") return respond(MethodNotAllowed(request, "DELETE"));
-  store_.RevokeLease(*id, [respond = std::move(respond)](absl::StatusOr<store::Revision> r) {
-    if (!r.ok()) return respond(ErrorFor(r.status()));
-    respond(Json(json::object{{"revision", *r}}, static_cast<uint64_t>(*r)));
-  });
+  // A lease holding the agent's own keys (the registry's) is not the API's to end.
+  store_.Range({std::string(kReservedPrefix), true},
+               [this, id = *id,
+                respond = std::move(respond)](const absl::StatusOr<store::RangeResult>& reserved) {
+                 if (!reserved.ok()) return respond(ErrorFor(reserved.status()));
+                 for (const auto& kv : reserved->kvs) {
+                   if (kv.lease == id) {
+                     return respond(http::JsonError(
+                         403, "reserved", fmt::format("lease {} holds the agent's own keys", id)));
+                   }
+                 }
+                 store_.RevokeLease(id, [respond](const absl::StatusOr<store::Revision>& r) {
+                   if (!r.ok()) return respond(ErrorFor(r.status()));
+                   respond(Json(json::object{{"revision", *r}}, static_cast<uint64_t>(*r)));
+                 });
+               });
 }
 
 void KvApi::GrantLease(const http::Request& request, http::Respond respond) {

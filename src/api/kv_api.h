@@ -32,6 +32,8 @@ class KvApi {
   void Read(const store::KeyRange& range, bool list, http::Respond respond);
   void ReadWhenChanged(const store::KeyRange& range, bool list, BlockingQuery blocking,
                        http::Respond respond);
+  void ParkUntilChanged(const store::KeyRange& range, bool list, BlockingQuery blocking,
+                        http::Respond respond);
   void WatchEvents(const store::KeyRange& range, store::Revision from, Duration wait,
                    http::Respond respond);
   void Put(const http::Request& request, std::string key, http::Respond respond);

@@ -28,12 +28,12 @@ absl::StatusOr<HostPort> FindAgent(const AgentLocator& locator) {
 absl::StatusOr<std::string> GetFromAgent(const AgentLocator& locator, const std::string& path) {
   http::Request request;
   request.target = path;
-  GANTRY_ASSIGN_OR_RETURN(http::Response response, CallAgent(locator, std::move(request)));
+  GANTRY_ASSIGN_OR_RETURN(http::Response response, CallAgent(locator, request));
   if (response.status / 100 == 2) return response.body;
   return absl::UnavailableError(ErrorOf(response));
 }
 
-absl::StatusOr<http::Response> CallAgent(const AgentLocator& locator, http::Request request,
+absl::StatusOr<http::Response> CallAgent(const AgentLocator& locator, const http::Request& request,
                                          Duration timeout) {
   GANTRY_ASSIGN_OR_RETURN(HostPort api, FindAgent(locator));
   return http::Fetch(api, request, timeout);

@@ -17,7 +17,7 @@ absl::StatusOr<HostPort> FindAgent(const AgentLocator& locator);
 absl::StatusOr<std::string> GetFromAgent(const AgentLocator& locator, const std::string& path);
 
 // Any request to the agent: the response whatever its status (a transport failure is an error).
-absl::StatusOr<http::Response> CallAgent(const AgentLocator& locator, http::Request request,
+absl::StatusOr<http::Response> CallAgent(const AgentLocator& locator, const http::Request& request,
                                          Duration timeout = std::chrono::seconds(10));
 
 // The API's JSON error message of a non-2xx response ("HTTP 500" when it has none).

@@ -26,9 +26,9 @@ http::Request Make(std::string method, const std::string& key, const std::string
 }
 
 // Sends the request; on failure prints "gantry kv <verb>: reason" and returns nullopt.
-std::optional<http::Response> Send(const KvFlags& flags, http::Request request,
+std::optional<http::Response> Send(const KvFlags& flags, const http::Request& request,
                                    Duration timeout = std::chrono::seconds(10)) {
-  auto response = CallAgent(flags.locator, std::move(request), timeout);
+  auto response = CallAgent(flags.locator, request, timeout);
   if (!response.ok()) {
     std::fprintf(stderr, "gantry kv %s: %s\n", flags.verb.c_str(),
                  std::string(StatusMessage(response.status())).c_str());
@@ -68,7 +68,7 @@ int Put(const KvFlags& flags) {
   } else {
     request.body.assign(std::istreambuf_iterator<char>(std::cin), {});
   }
-  auto response = Send(flags, std::move(request));
+  auto response = Send(flags, request);
   if (!response) return 1;
   std::printf("revision %lld\n",
               static_cast<long long>(json::parse(response->body).at("revision").as_int64()));

@@ -20,8 +20,8 @@ struct Location {
 
 struct HealthSpec {
   enum class Kind { kNone, kHttp, kTcp, kGrpc, kTtl };
-  Kind kind = Kind::kNone;  // kNone: a replica is healthy while its process runs
-  std::string http_path;    // for kHttp, e.g. "/healthz"
+  Kind kind = Kind::kNone;   // kNone: a replica is healthy while its process runs
+  std::string http_path;     // for kHttp, e.g. "/healthz"
   std::string grpc_service;  // for kGrpc: the name asked about ("": the whole server)
   Duration ttl{};            // for kTtl: unhealthy when no heartbeat came for this long
   Duration interval{std::chrono::seconds(2)};

@@ -11,6 +11,10 @@ namespace gantry {
 // Levenshtein distance between two ASCII strings.
 size_t EditDistance(std::string_view a, std::string_view b);
 
+// Whether `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF),
+// as JSON text must be.
+bool IsValidUtf8(std::string_view text);
+
 // The candidate closest to `word` when it is close enough to be a likely typo.
 std::optional<std::string> ClosestMatch(std::string_view word,
                                         const std::vector<std::string>& candidates);

@@ -57,7 +57,7 @@ ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_
                  nghttp2_data_source*, void* user) {
   auto* call = static_cast<Call*>(user);
   size_t n = std::min(length, call->request.size() - call->sent);
-  std::memcpy(buf, call->request.data() + call->sent, n);
+  std::copy_n(call->request.data() + call->sent, n, buf);
   call->sent += n;
   if (call->sent == call->request.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
   return static_cast<ssize_t>(n);

@@ -74,7 +74,7 @@ absl::Status HealthChecker::Heartbeat(const std::string& id, bool passed, std::s
     return absl::FailedPreconditionError(fmt::format("instance {} has no ttl check", id));
   }
   if (output.empty()) output = passed ? "heartbeat: passing" : "heartbeat: failing";
-  Report(*check, passed ? Health::kHealthy : Health::kUnhealthy, std::move(output));
+  Report(*check, passed ? Health::kHealthy : Health::kUnhealthy, output);
   ArmTtl(check);
   return absl::OkStatus();
 }
@@ -99,9 +99,9 @@ void HealthChecker::Schedule(const std::shared_ptr<Check>& check) {
 }
 
 void HealthChecker::Probe(const std::shared_ptr<Check>& check) {
-  auto done = [this, check](http::ProbeResult result) {
+  auto done = [this, check](const http::ProbeResult& result) {
     if (check->stopped) return;
-    OnResult(check, result.healthy, std::move(result.output));
+    OnResult(check, result.healthy, result.output);
   };
   if (check->spec.kind == config::HealthSpec::Kind::kHttp) {
     http::ProbeHttp(io_, check->address, check->spec.http_path, check->spec.timeout, done);
@@ -112,14 +112,15 @@ void HealthChecker::Probe(const std::shared_ptr<Check>& check) {
   }
 }
 
-void HealthChecker::OnResult(const std::shared_ptr<Check>& check, bool passed, std::string output) {
+void HealthChecker::OnResult(const std::shared_ptr<Check>& check, bool passed,
+                             const std::string& output) {
   check->ever_passed = check->ever_passed || passed;
   check->state.Record(passed, clock_.Now());
-  Report(*check, check->state.health(), std::move(output));
+  Report(*check, check->state.health(), output);
   Schedule(check);
 }
 
-void HealthChecker::Report(Check& check, Health health, std::string output) {
+void HealthChecker::Report(Check& check, Health health, const std::string& output) {
   if (health == check.reported && output == check.reported_output) return;
   check.reported = health;
   check.reported_output = output;

@@ -1,8 +1,9 @@
-// Decides each watched instance's health on the control-plane loop: probes (http, tcp, grpc) through a
-// HealthState so one flap does not flip traffic, or heartbeats (ttl) that must come within the
-// TTL. Reports each change of health or output through a callback; writing it down (to the
-// store) is the caller's business. Until an instance has first passed a probe, it is probed
-// every 100 ms (capped by its interval) so that a new replica takes traffic as soon as it can.
+// Decides each watched instance's health on the control-plane loop: probes (http, tcp, grpc)
+// through a HealthState so one flap does not flip traffic, or heartbeats (ttl) that must come
+// within the TTL. Reports each change of health or output through a callback; writing it down
+// (to the store) is the caller's business. Until an instance has first passed a probe, it is
+// probed every 100 ms (capped by its interval) so that a new replica takes traffic as soon as
+// it can.
 #pragma once
 
 #include <functional>
@@ -42,9 +43,9 @@ class HealthChecker {
   struct Check;
   void Schedule(const std::shared_ptr<Check>& check);
   void Probe(const std::shared_ptr<Check>& check);
-  void OnResult(const std::shared_ptr<Check>& check, bool passed, std::string output);
+  void OnResult(const std::shared_ptr<Check>& check, bool passed, const std::string& output);
   void ArmTtl(const std::shared_ptr<Check>& check);
-  void Report(Check& check, Health health, std::string output);
+  void Report(Check& check, Health health, const std::string& output);
 
   boost::asio::io_context& io_;
   Clock& clock_;

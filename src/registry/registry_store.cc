@@ -41,13 +41,16 @@ void RegistryStore::Start(store::LeaseId agent_lease, Done done) {
         stale.success.push_back(store::TxnOp::Delete({kv.key, false}));
         continue;
       }
-      if (instance->source == "api") owned_[instance->id] = Owned{*instance, kv.lease};
+      if (instance->source == "api") {
+        owned_[instance->id] = Owned{*instance, kv.lease, kv.key, kv.mod_revision};
+      }
       view_.Upsert(std::move(*instance));
     }
     Follow(result->revision + 1);
     if (stale.success.empty()) return done(absl::OkStatus());
     GANTRY_LOG(kInfo, "registry: removing {} replicas of an earlier agent", stale.success.size());
-    store_.Txn(std::move(stale), [done](absl::StatusOr<store::TxnResult> r) { done(r.status()); });
+    store_.Txn(std::move(stale),
+               [done](const absl::StatusOr<store::TxnResult>& r) { done(r.status()); });
   });
 }
 
@@ -60,9 +63,7 @@ void RegistryStore::Follow(store::Revision from) {
           return;
         }
         if (event->type == store::Event::Type::kDelete) {
-          std::string id = IdOfKey(event->kv.key);
-          view_.Remove(id);
-          if (owned_.erase(id) && on_expired_) on_expired_(id);
+          OnDeleted(event->kv.key, event->kv.mod_revision);
           return;
         }
         auto instance = InstanceFromJson(event->kv.value);
@@ -70,10 +71,33 @@ void RegistryStore::Follow(store::Revision from) {
       });
 }
 
+// A delete removes the instance only if it is the one under that key now: an id re-registered
+// under another service, or written again after the delete was queued, stays.
+void RegistryStore::OnDeleted(const std::string& key, store::Revision revision) {
+  std::string id = IdOfKey(key);
+  if (const Instance* current = view_.Find(id); current && InstanceKey(*current) == key) {
+    view_.Remove(id);
+  }
+  auto it = owned_.find(id);
+  if (it == owned_.end() || it->second.key != key || it->second.revision == 0 ||
+      it->second.revision > revision) {
+    return;
+  }
+  owned_.erase(it);
+  if (on_expired_) on_expired_(id);
+}
+
 void RegistryStore::Register(Instance instance, store::LeaseId lease, Done done) {
   std::string id = instance.id;
+  std::string key = InstanceKey(instance);
   Owned& owned = owned_[id];
-  owned = Owned{std::move(instance), lease};
+  if (!owned.key.empty() && owned.key != key) {
+    // Re-registered under another service: the old key goes.
+    store_.Delete({owned.key, false}, [id](const absl::StatusOr<store::DeleteResult>& r) {
+      LogIfFailed("remove the old key of", id, r.status());
+    });
+  }
+  owned = Owned{std::move(instance), lease, key, 0};
   Write(owned, std::move(done));
 }
 
@@ -84,22 +108,27 @@ void RegistryStore::SetHealth(const std::string& id, Health health, const std::s
   if (instance.health != health) instance.health_changed_at = std::chrono::system_clock::now();
   instance.health = health;
   instance.check_output = output;
-  Write(it->second, [id](absl::Status status) { LogIfFailed("record the health of", id, status); });
+  Write(it->second,
+        [id](const absl::Status& status) { LogIfFailed("record the health of", id, status); });
 }
 
 void RegistryStore::Write(const Owned& owned, Done done) {
-  store_.Put(InstanceKey(owned.instance), InstanceToJson(owned.instance),
-             {owned.lease, std::nullopt},
-             [done = std::move(done)](absl::StatusOr<store::Revision> r) { done(r.status()); });
+  store_.Put(owned.key, InstanceToJson(owned.instance), {owned.lease, std::nullopt},
+             [this, id = owned.instance.id, key = owned.key,
+              done = std::move(done)](const absl::StatusOr<store::Revision>& r) {
+               auto it = owned_.find(id);
+               if (r.ok() && it != owned_.end() && it->second.key == key) it->second.revision = *r;
+               done(r.status());
+             });
 }
 
 void RegistryStore::Deregister(const std::string& id, Done done) {
   auto it = owned_.find(id);
   if (it == owned_.end()) return done(absl::NotFoundError(fmt::format("no instance {}", id)));
-  std::string key = InstanceKey(it->second.instance);
+  std::string key = it->second.key;
   owned_.erase(it);
   store_.Delete({key, false},
-                [this, id, done = std::move(done)](absl::StatusOr<store::DeleteResult> r) {
+                [this, id, done = std::move(done)](const absl::StatusOr<store::DeleteResult>& r) {
                   if (!r.ok()) {
                     // Out of routing all the same; the store keeps a stale key that the next
                     // agent start removes.

@@ -40,16 +40,20 @@ class RegistryStore {
   struct Owned {
     Instance instance;
     store::LeaseId lease = 0;
+    std::string key;
+    store::Revision revision = 0;  // of its last applied write; 0 while the first is on its way
   };
   const std::map<std::string, Owned>& owned() const { return owned_; }
 
-  // Called when an owned instance's key goes without Deregister (its lease ran out).
+  // Called when an owned instance's key goes without Deregister (its lease ran out); a delete
+  // older than the instance's latest write (a re-registration) is not one.
   void OnExpired(std::function<void(const std::string& id)> callback) {
     on_expired_ = std::move(callback);
   }
 
  private:
   void Follow(store::Revision from);
+  void OnDeleted(const std::string& key, store::Revision revision);
   void Write(const Owned& owned, Done done);
 
   store::Store& store_;

@@ -110,7 +110,7 @@ absl::Status EmbeddedStore::LoadSnapshot() {
     leases.push_back({lease.id, {Duration(lease.ttl_ms), now, lease.renewals}});
     wall_deadlines_[lease.id] = lease.wall_deadline_ms;
   }
-  index_.Restore(snapshot->revision, std::move(snapshot->kvs), std::move(leases));
+  index_.Restore(snapshot->revision, std::move(snapshot->kvs), leases);
   next_lease_ = snapshot->next_lease;
   wal_number_ = snapshot->next_wal;
   return absl::OkStatus();
@@ -147,13 +147,15 @@ absl::Status EmbeddedStore::Recover() {
   Clock::TimePoint now = options_.clock->Now();
   std::vector<ExpireRecord> ran_out;
   for (LeaseId id : index_.Leases()) {
-    int64_t left_ms = wall_deadlines_[id] - wall_now;
+    // Capped by the TTL: a wall clock stepped back while down must not stretch a lease.
+    int64_t left_ms = std::min(wall_deadlines_[id] - wall_now, index_.GetLease(id)->ttl.count());
     if (left_ms <= 0) ran_out.push_back({id, index_.GetLease(id)->renewals});
     index_.SetLeaseDeadline(id, now + milliseconds(std::max<int64_t>(left_ms, 0)));
   }
   if (!ran_out.empty()) {
     // Expire them before anyone can read their keys (the sync thread is not running yet).
     std::vector<std::string> records;
+    records.reserve(ran_out.size());
     for (const ExpireRecord& r : ran_out) records.push_back(EncodeRecord(r));
     if (auto status = wal_->Append(records); status.ok()) {
       for (const ExpireRecord& r : ran_out) ApplyExpire(r);
@@ -187,13 +189,13 @@ void EmbeddedStore::StartAppend() {
                    work = net::asio::make_work_guard(io_)]() mutable {
                     absl::Status status = wal_->Append(records);
                     net::asio::post(io_, [this, status = std::move(status), alive]() mutable {
-                      if (auto live = alive.lock(); live && *live) FinishAppend(std::move(status));
+                      if (auto live = alive.lock(); live && *live) FinishAppend(status);
                     });
                   });
   queued_records_.clear();
 }
 
-void EmbeddedStore::FinishAppend(absl::Status status) {
+void EmbeddedStore::FinishAppend(const absl::Status& status) {
   ++stats_.appends;
   if (status.ok()) {
     stats_.records += in_flight_.size();
@@ -257,12 +259,12 @@ void EmbeddedStore::StartSnapshot() {
       std::filesystem::remove(options_.dir / fmt::format("wal-{}", next), ignored);
     }
     net::asio::post(io_, [this, status = std::move(status), alive]() mutable {
-      if (auto live = alive.lock(); live && *live) FinishSnapshot(std::move(status));
+      if (auto live = alive.lock(); live && *live) FinishSnapshot(status);
     });
   });
 }
 
-void EmbeddedStore::FinishSnapshot(absl::Status status) {
+void EmbeddedStore::FinishSnapshot(const absl::Status& status) {
   appending_ = false;
   if (status.ok()) {
     ++stats_.snapshots;
@@ -331,7 +333,7 @@ void EmbeddedStore::Txn(TxnRequest request, Done<TxnResult> done) {
     }
   }
   auto shared = std::make_shared<TxnRequest>(std::move(request));
-  Submit(*shared, [this, shared, done = std::move(done)](absl::Status durable) {
+  Submit(*shared, [this, shared, done = std::move(done)](const absl::Status& durable) {
     if (!durable.ok()) return done(durable);
     auto result = ApplyTxn(*shared);
     AfterApply(false);
@@ -342,7 +344,7 @@ void EmbeddedStore::Txn(TxnRequest request, Done<TxnResult> done) {
 void EmbeddedStore::GrantLease(Duration ttl, Done<LeaseGrant> done) {
   if (auto status = CheckTtl(ttl); !status.ok()) return Fail(std::move(done), status);
   GrantRecord record{next_lease_++, ttl.count(), options_.wall_ms()};
-  Submit(record, [this, record, done = std::move(done)](absl::Status durable) {
+  Submit(record, [this, record, done = std::move(done)](const absl::Status& durable) {
     if (!durable.ok()) return done(durable);
     auto grant = ApplyGrant(record);
     AfterApply(true);
@@ -354,7 +356,7 @@ void EmbeddedStore::KeepAlive(LeaseId id, Done<LeaseGrant> done) {
   if (!index_.GetLease(id))
     return Fail(std::move(done), absl::NotFoundError(fmt::format("no lease {}", id)));
   KeepAliveRecord record{id, options_.wall_ms()};
-  Submit(record, [this, record, done = std::move(done)](absl::Status durable) {
+  Submit(record, [this, record, done = std::move(done)](const absl::Status& durable) {
     if (!durable.ok()) return done(durable);
     auto lease = ApplyKeepAlive(record);
     AfterApply(true);
@@ -365,7 +367,7 @@ void EmbeddedStore::KeepAlive(LeaseId id, Done<LeaseGrant> done) {
 void EmbeddedStore::RevokeLease(LeaseId id, Done<Revision> done) {
   if (!index_.GetLease(id))
     return Fail(std::move(done), absl::NotFoundError(fmt::format("no lease {}", id)));
-  Submit(RevokeRecord{id}, [this, id, done = std::move(done)](absl::Status durable) {
+  Submit(RevokeRecord{id}, [this, id, done = std::move(done)](const absl::Status& durable) {
     if (!durable.ok()) return done(durable);
     absl::Status status = ApplyRevoke(id);
     AfterApply(true);
@@ -385,7 +387,7 @@ void EmbeddedStore::CheckLeases() {
     if (!added && it->second == renewals) continue;  // its expiry is already on the way
     it->second = renewals;
     ExpireRecord record{id, renewals};
-    Submit(record, [this, record](absl::Status durable) {
+    Submit(record, [this, record](const absl::Status& durable) {
       if (!durable.ok()) {
         // Disk full: the lease stays until an expiry can be logged; try again later.
         expiring_.erase(record.id);

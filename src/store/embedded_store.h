@@ -77,9 +77,9 @@ class EmbeddedStore final : public Store {
   // Queues a request for the log; `on_durable` runs on the loop with the append's outcome.
   void Submit(const Record& record, std::function<void(absl::Status)> on_durable);
   void StartAppend();
-  void FinishAppend(absl::Status status);
+  void FinishAppend(const absl::Status& status);
   void StartSnapshot();
-  void FinishSnapshot(absl::Status status);
+  void FinishSnapshot(const absl::Status& status);
   SnapshotData TakeSnapshot() const;
   absl::Status LoadSnapshot();
   void AfterApply(bool leases_changed);

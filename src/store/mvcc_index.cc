@@ -326,11 +326,11 @@ absl::Status MvccIndex::Compact(Revision revision) {
 }
 
 void MvccIndex::Restore(Revision revision, std::vector<KeyValue> kvs,
-                        std::vector<RestoredLease> leases) {
+                        const std::vector<RestoredLease>& leases) {
   live_.clear();
   history_.clear();
   leases_.clear();
-  for (RestoredLease& lease : leases) {
+  for (const RestoredLease& lease : leases) {
     leases_[lease.id] = Lease{lease.info, {}};
     next_lease_ = std::max(next_lease_, lease.id + 1);
   }

@@ -76,7 +76,8 @@ class MvccIndex {
     LeaseId id = 0;
     LeaseInfo info;
   };
-  void Restore(Revision revision, std::vector<KeyValue> kvs, std::vector<RestoredLease> leases);
+  void Restore(Revision revision, std::vector<KeyValue> kvs,
+               const std::vector<RestoredLease>& leases);
 
  private:
   struct Lease {

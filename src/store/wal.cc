@@ -65,11 +65,17 @@ absl::Status WriteAll(int fd, std::string_view data) {
 
 }  // namespace
 
+std::string FrameHeader(std::string_view payload) {
+  std::string out;
+  PutU32(out, static_cast<uint32_t>(payload.size()));
+  PutU32(out, Crc32(payload));
+  return out;
+}
+
 std::string FrameRecord(std::string_view payload) {
   std::string out;
   out.reserve(kHeaderBytes + payload.size());
-  PutU32(out, static_cast<uint32_t>(payload.size()));
-  PutU32(out, Crc32(payload));
+  out = FrameHeader(payload);
   out.append(payload);
   return out;
 }
@@ -79,7 +85,9 @@ absl::Status ReplayFramed(std::string_view data, const Wal::Replay& replay, uint
   while (data.size() - offset >= kHeaderBytes) {
     uint32_t length = GetU32(data.data() + offset);
     uint32_t crc = GetU32(data.data() + offset + 4);
-    if (length > kMaxRecordBytes || data.size() - offset - kHeaderBytes < length) break;
+    // A zero length is never written (records are not empty): zeros are a torn tail.
+    if (length == 0 || length > kMaxRecordBytes || data.size() - offset - kHeaderBytes < length)
+      break;
     std::string_view payload = data.substr(offset + kHeaderBytes, length);
     if (Crc32(payload) != crc) break;
     if (auto status = replay(payload); !status.ok()) return status;
@@ -132,6 +140,13 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const std::filesystem::path& path
 Wal::~Wal() { ::close(fd_); }
 
 absl::Status Wal::Append(const std::vector<std::string>& records) {
+  for (const auto& record : records) {
+    if (record.empty()) return absl::InvalidArgumentError("write-ahead log: empty record");
+  }
+  if (broken_) {
+    return absl::InternalError(
+        "write-ahead log: a failed append could not be cut back; restart the agent");
+  }
   std::string batch;
   for (const auto& record : records) batch += FrameRecord(record);
   absl::Status status = WriteAll(fd_, batch);
@@ -143,8 +158,10 @@ absl::Status Wal::Append(const std::vector<std::string>& records) {
   // Cut back to the last durable record so no partial batch stays behind.
   if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0 ||
       ::lseek(fd_, static_cast<off_t>(size_), SEEK_SET) < 0) {
+    // Later records would land after the partial batch, where replay stops: refuse them.
     GANTRY_LOG(kError, "write-ahead log: cannot cut back after a failed append: {}",
                std::strerror(errno));
+    broken_ = true;
   }
   if (absl::IsResourceExhausted(status)) {  // abseil maps ENOSPC and EDQUOT here
     return absl::ResourceExhaustedError(std::string("disk full: ") + std::string(status.message()));

@@ -1,4 +1,5 @@
-// An append-only write-ahead log of opaque records. Each record is framed as
+// An append-only write-ahead log of opaque, non-empty records (zeros that a crash can leave
+// past the end would otherwise read as empty ones). Each record is framed as
 // [u32 length][u32 CRC-32 of the payload][payload] (little-endian). Append() returns only once
 // the records are on disk (fdatasync). Open() replays every intact record in order; a torn or
 // corrupt tail, which a crash in the middle of an append leaves, is cut off.
@@ -39,10 +40,12 @@ class Wal {
   int fd_;
   uint64_t size_;
   uint64_t dropped_tail_;
+  bool broken_ = false;  // a failed append left bytes that could not be cut back
 };
 
 // Framing, shared with the snapshot file and exposed for tests.
 std::string FrameRecord(std::string_view payload);
+std::string FrameHeader(std::string_view payload);  // the 8 bytes FrameRecord puts first
 // Calls `replay` for each intact record at the start of `data`; `*intact` is where the intact
 // part ends (a torn or corrupt record ends it). A replay error is returned at once.
 absl::Status ReplayFramed(std::string_view data, const Wal::Replay& replay, uint64_t* intact);

@@ -122,6 +122,8 @@ class InstancesTest(unittest.TestCase):
         replica = [r for r in rows if r["key"].startswith("gantry/registry/hello/hello-")]
         self.assertTrue(replica, rows)
         self.assertNotEqual(replica[0]["lease"], "0")  # held by the agent's lease
+        status, body = self.call("DELETE", f"/api/v1/leases/{replica[0]['lease']}")
+        self.assertEqual((status, body["code"]), (403, "reserved"))
         for method, path in (("PUT", "/api/v1/kv/gantry/registry/x"),
                              ("DELETE", "/api/v1/kv/?prefix=true"),
                              ("DELETE", "/api/v1/kv/gan?prefix=true")):

@@ -135,6 +135,7 @@ class KvTest(unittest.TestCase):
             ("PUT", "/api/v1/kv/k?lease=99999", "v", 404, "not_found"),
             ("GET", "/api/v1/kv/", None, 400, "invalid_argument"),
             ("GET", "/api/v1/kv/k%zz", None, 400, "invalid_argument"),
+            ("PUT", "/api/v1/kv/k%FF", "v", 400, "invalid_argument"),
             ("GET", "/api/v1/kv/k?index=1&wait=forever", None, 400, "invalid_argument"),
         ]
         for method, path, body, want_status, want_code in cases:
@@ -178,6 +179,16 @@ class KvTest(unittest.TestCase):
         self.assertEqual((status, body), (200, "v"))
         self.assertGreaterEqual(elapsed, 0.28)
         self.assertLess(elapsed, 2)
+
+    def test_an_index_past_the_current_one_answers_at_once(self):
+        # e.g. an index remembered from before the agent restarted
+        self.put("future/k", "v")
+        for path in ("/api/v1/kv/future/k?index=999999999&wait=10s",
+                     "/api/v1/services?index=999999999&wait=10s"):
+            started = time.monotonic()
+            status, _, _ = self.call("GET", path)
+            self.assertEqual(status, 200)
+            self.assertLess(time.monotonic() - started, 2, path)
 
     def test_watch_long_poll_delivers_every_event_in_order(self):
         first = self.put("watch/a", "1")

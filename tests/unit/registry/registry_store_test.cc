@@ -66,12 +66,13 @@ class RegistryStoreTest : public ::testing::Test {
   }
   store::LeaseId Lease(store::Store& store, Duration ttl) {
     return Await<store::LeaseGrant>(
-               io_, [&](store::Done<store::LeaseGrant> done) { store.GrantLease(ttl, done); })
+               io_,
+               [&](store::Done<store::LeaseGrant> done) { store.GrantLease(ttl, std::move(done)); })
         ->id;
   }
   absl::Status Register(RegistryStore& registry, Instance instance, store::LeaseId lease) {
     std::optional<absl::Status> result;
-    registry.Register(std::move(instance), lease, [&](absl::Status s) { result = s; });
+    registry.Register(std::move(instance), lease, [&](const absl::Status& s) { result = s; });
     RunUntil(io_, [&] { return result.has_value(); });
     return result.value_or(absl::DeadlineExceededError("no answer"));
   }
@@ -88,7 +89,7 @@ TEST_F(RegistryStoreTest, TheViewFollowsTheStoreAndAnEarlierAgentsReplicasAreRem
     RegistryStore registry(*store, view);
     store::LeaseId agent = Lease(*store, seconds(10));
     std::optional<absl::Status> started;
-    registry.Start(agent, [&](absl::Status s) { started = s; });
+    registry.Start(agent, [&](const absl::Status& s) { started = s; });
     ASSERT_TRUE(RunUntil(io_, [&] { return started.has_value(); }));
     ASSERT_TRUE(Register(registry, Sample("replica-1", "gantry"), agent).ok());
     ASSERT_TRUE(Register(registry, Sample("external-1", "api"), 0).ok());
@@ -105,7 +106,7 @@ TEST_F(RegistryStoreTest, TheViewFollowsTheStoreAndAnEarlierAgentsReplicasAreRem
   Registry view;
   RegistryStore registry(*store, view);
   std::optional<absl::Status> started;
-  registry.Start(Lease(*store, seconds(10)), [&](absl::Status s) { started = s; });
+  registry.Start(Lease(*store, seconds(10)), [&](const absl::Status& s) { started = s; });
   ASSERT_TRUE(RunUntil(io_, [&] { return started.has_value(); }));
   ASSERT_TRUE(started->ok()) << *started;
   EXPECT_EQ(view.Find("replica-1"), nullptr);
@@ -113,12 +114,12 @@ TEST_F(RegistryStoreTest, TheViewFollowsTheStoreAndAnEarlierAgentsReplicasAreRem
   EXPECT_EQ(view.Find("external-1")->health, Health::kUnhealthy);
   EXPECT_EQ(registry.owned().count("external-1"), 1u);
   auto keys = Await<store::RangeResult>(io_, [&](store::Done<store::RangeResult> done) {
-    store->Range({"gantry/registry/", true}, done);
+    store->Range({"gantry/registry/", true}, std::move(done));
   });
   EXPECT_EQ(keys->kvs.size(), 1u);
 
   std::optional<absl::Status> gone;
-  registry.Deregister("external-1", [&](absl::Status s) { gone = s; });
+  registry.Deregister("external-1", [&](const absl::Status& s) { gone = s; });
   ASSERT_TRUE(RunUntil(io_, [&] { return gone.has_value(); }));
   EXPECT_EQ(view.Find("external-1"), nullptr);
 }
@@ -130,7 +131,7 @@ TEST_F(RegistryStoreTest, AnInstanceWhoseLeaseRunsOutLeavesTheViewAndIsReported)
   std::vector<std::string> expired;
   registry.OnExpired([&](const std::string& id) { expired.push_back(id); });
   std::optional<absl::Status> started;
-  registry.Start(Lease(*store, seconds(10)), [&](absl::Status s) { started = s; });
+  registry.Start(Lease(*store, seconds(10)), [&](const absl::Status& s) { started = s; });
   ASSERT_TRUE(RunUntil(io_, [&] { return started.has_value(); }));
   store::LeaseId lease = Lease(*store, seconds(5));
   ASSERT_TRUE(Register(registry, Sample("external-2", "api"), lease).ok());
@@ -139,6 +140,45 @@ TEST_F(RegistryStoreTest, AnInstanceWhoseLeaseRunsOutLeavesTheViewAndIsReported)
   ASSERT_TRUE(RunUntil(io_, [&] { return view.Find("external-2") == nullptr; }));
   EXPECT_EQ(expired, std::vector<std::string>{"external-2"});
   EXPECT_EQ(registry.owned().count("external-2"), 0u);
+}
+
+TEST_F(RegistryStoreTest, ADeleteQueuedBeforeARegistrationDoesNotRemoveIt) {
+  auto store = Open();
+  Registry view;
+  RegistryStore registry(*store, view);
+  std::vector<std::string> expired;
+  registry.OnExpired([&](const std::string& id) { expired.push_back(id); });
+  std::optional<absl::Status> started;
+  store::LeaseId agent = Lease(*store, seconds(10));
+  registry.Start(agent, [&](const absl::Status& s) { started = s; });
+  ASSERT_TRUE(RunUntil(io_, [&] { return started.has_value(); }));
+  ASSERT_TRUE(Register(registry, Sample("r-1", "gantry"), agent).ok());
+  // A replica crashes and restarts at once: the delete and the new put share the log.
+  int done = 0;
+  registry.Deregister("r-1", [&](const absl::Status&) { ++done; });
+  registry.Register(Sample("r-1", "gantry"), agent, [&](const absl::Status&) { ++done; });
+  ASSERT_TRUE(RunUntil(io_, [&] { return done == 2; }));
+  EXPECT_NE(view.Find("r-1"), nullptr);
+  EXPECT_EQ(registry.owned().count("r-1"), 1u);
+  EXPECT_TRUE(expired.empty());
+
+  // Re-registered under another service: the old key goes, and its lease running out later
+  // does not touch the new registration.
+  store::LeaseId short_lease = Lease(*store, seconds(5));
+  Instance moved = Sample("m-1", "api");
+  ASSERT_TRUE(Register(registry, moved, short_lease).ok());
+  moved.service = "other";
+  ASSERT_TRUE(Register(registry, moved, 0).ok());
+  clock_.Advance(seconds(6));
+  store->CheckLeases();
+  ASSERT_TRUE(RunUntil(io_, [&] { return store->writes_in_progress() == 0; }));
+  ASSERT_NE(view.Find("m-1"), nullptr);
+  EXPECT_EQ(view.Find("m-1")->service, "other");
+  EXPECT_EQ(registry.owned().count("m-1"), 1u);
+  auto keys = Await<store::RangeResult>(io_, [&](const store::Done<store::RangeResult>& done) {
+    store->Range({"gantry/registry/web/m-1", false}, done);
+  });
+  EXPECT_TRUE(keys->kvs.empty());
 }
 
 TEST(HealthChecker, TtlChecksNeedHeartbeatsWithinTheirTtl) {

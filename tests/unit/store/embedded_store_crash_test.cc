@@ -84,7 +84,7 @@ TEST(EmbeddedStoreCrash, EveryAcknowledgedPutSurvivesKill9) {
     net::asio::io_context io;
     auto store = EmbeddedStore::Open(io, Options(dir));
     ASSERT_TRUE(store.ok()) << store.status();
-    auto all = testing::Await<RangeResult>(io, [&](Done<RangeResult> done) {
+    auto all = testing::Await<RangeResult>(io, [&](const Done<RangeResult>& done) {
       (*store)->Range({"c/", true}, done);
     });
     ASSERT_TRUE(all.ok());

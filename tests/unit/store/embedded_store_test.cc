@@ -48,16 +48,18 @@ class EmbeddedStoreTest : public ::testing::Test {
   }
   std::optional<KeyValue> Get(const std::string& key) {
     auto result = Await<RangeResult>(io_, [&](Done<RangeResult> done) {
-      store_->Range({key, false}, done);
+      store_->Range({key, false}, std::move(done));
     });
     if (!result.ok() || result->kvs.empty()) return std::nullopt;
     return result->kvs.front();
   }
   absl::StatusOr<LeaseGrant> Grant(Duration ttl) {
-    return Await<LeaseGrant>(io_, [&](Done<LeaseGrant> done) { store_->GrantLease(ttl, done); });
+    return Await<LeaseGrant>(
+        io_, [&](Done<LeaseGrant> done) { store_->GrantLease(ttl, std::move(done)); });
   }
   absl::StatusOr<LeaseGrant> KeepAlive(LeaseId id) {
-    return Await<LeaseGrant>(io_, [&](Done<LeaseGrant> done) { store_->KeepAlive(id, done); });
+    return Await<LeaseGrant>(
+        io_, [&](Done<LeaseGrant> done) { store_->KeepAlive(id, std::move(done)); });
   }
   // Expires due leases and waits until their expiry records are applied.
   void ExpireDue() {
@@ -166,7 +168,7 @@ TEST_F(EmbeddedStoreTest, AKeepaliveLoggedBeforeTheExpiryWins) {
   ASSERT_TRUE(Put("k", "v", {lease->id, std::nullopt}).ok());
   clock_.Advance(seconds(2));
   std::optional<absl::StatusOr<LeaseGrant>> kept;
-  store_->KeepAlive(lease->id, [&](absl::StatusOr<LeaseGrant> r) { kept = r; });
+  store_->KeepAlive(lease->id, [&](const absl::StatusOr<LeaseGrant>& r) { kept = r; });
   store_->CheckLeases();  // decides expiry while the keepalive is still on its way to disk
   ASSERT_TRUE(RunUntil(io_, [&] { return kept.has_value(); }));
   ASSERT_TRUE(kept->ok()) << kept->status();
@@ -230,7 +232,7 @@ TEST_F(EmbeddedStoreTest, SnapshotsKeepLeaseTimeAndCutTheLog) {
   EXPECT_TRUE(RunUntil(io_, [&] { return !Get("long"); }));
   // History before the snapshot is gone: watching from there is "compacted".
   absl::Status error;
-  store_->Watch({"", true}, 2, [&](absl::StatusOr<Event> e) { error = e.status(); });
+  store_->Watch({"", true}, 2, [&](const absl::StatusOr<Event>& e) { error = e.status(); });
   EXPECT_EQ(error.code(), absl::StatusCode::kOutOfRange);
 }
 
@@ -243,15 +245,17 @@ TEST_F(EmbeddedStoreTest, WatchersSeeOnlyDurableWritesInOrder) {
     events.push_back(*e);
   });
   ASSERT_EQ(events.size(), 1u);  // history first
-  store_->Put("w/b", "2", {}, [](absl::StatusOr<Revision>) {});
+  store_->Put("w/b", "2", {}, [](const absl::StatusOr<Revision>&) {});
   EXPECT_EQ(events.size(), 1u);  // not durable yet
   ASSERT_TRUE(RunUntil(io_, [&] { return events.size() == 2; }));
   EXPECT_EQ(events[1].kv.key, "w/b");
   EXPECT_EQ(events[1].kv.mod_revision, 3);
 
-  Await<Revision>(io_, [&](Done<Revision> done) { store_->Compact(2, done); }).IgnoreError();
+  Await<Revision>(io_, [&](Done<Revision> done) {
+    store_->Compact(2, std::move(done));
+  }).IgnoreError();
   absl::Status error;
-  store_->Watch({"w/", true}, 2, [&](absl::StatusOr<Event> e) { error = e.status(); });
+  store_->Watch({"w/", true}, 2, [&](const absl::StatusOr<Event>& e) { error = e.status(); });
   EXPECT_EQ(error.code(), absl::StatusCode::kOutOfRange);
 }
 
@@ -352,11 +356,11 @@ TEST_F(EmbeddedStoreTest, ReplayRebuildsTheSameStateForRandomRequests) {
     ASSERT_TRUE(
         RunUntil(io_, [&] { return completed == issued && store_->writes_in_progress() == 0; }));
     uint64_t snapshots_seen = store_->stats().snapshots;
-    auto before = Await<RangeResult>(io_, [&](Done<RangeResult> d) {
+    auto before = Await<RangeResult>(io_, [&](const Done<RangeResult>& d) {
       store_->Range({"", true}, d);
     });
     Open();
-    auto after = Await<RangeResult>(io_, [&](Done<RangeResult> d) {
+    auto after = Await<RangeResult>(io_, [&](const Done<RangeResult>& d) {
       store_->Range({"", true}, d);
     });
     ASSERT_TRUE(before.ok() && after.ok());

@@ -40,10 +40,25 @@ TEST(Wal, AppendsAreReplayedInOrder) {
     auto wal = Wal::Open(path, [](std::string_view) { return absl::OkStatus(); });
     ASSERT_TRUE(wal.ok());
     ASSERT_TRUE((*wal)->Append({"one", "two"}).ok());
-    ASSERT_TRUE((*wal)->Append({std::string("with\0nul", 8), ""}).ok());
+    ASSERT_TRUE((*wal)->Append({std::string("with\0nul", 8), "x"}).ok());
+    EXPECT_EQ((*wal)->Append({""}).code(), absl::StatusCode::kInvalidArgument);
   }
   EXPECT_EQ(ReplayAll(path),
-            (std::vector<std::string>{"one", "two", std::string("with\0nul", 8), ""}));
+            (std::vector<std::string>{"one", "two", std::string("with\0nul", 8), "x"}));
+}
+
+TEST(Wal, AZeroFilledTailIsCutOff) {
+  // Some filesystems leave zeros past the last write after a crash; they frame as an empty
+  // record, which is never written.
+  auto path = FreshDir("zeros") / "wal";
+  {
+    auto wal = Wal::Open(path, [](std::string_view) { return absl::OkStatus(); });
+    ASSERT_TRUE((*wal)->Append({"kept"}).ok());
+  }
+  AppendRaw(path, std::string(4096, '\0'));
+  uint64_t dropped = 0;
+  EXPECT_EQ(ReplayAll(path, &dropped), std::vector<std::string>{"kept"});
+  EXPECT_EQ(dropped, 4096u);
 }
 
 TEST(Wal, TornTailIsCutOffAndAppendsGoOnCleanly) {
@@ -111,6 +126,29 @@ TEST(Wal, DiskFullFailsTheAppendAndLosesNothingAcknowledged) {
   EXPECT_GT(acknowledged.size(), 10u);
   EXPECT_EQ(ReplayAll(dir / "wal"), acknowledged);
   ASSERT_EQ(::umount(dir.c_str()), 0);
+}
+
+}  // namespace
+}  // namespace gantry::store
+
+#include "store/snapshot_file.h"
+
+namespace gantry::store {
+namespace {
+
+TEST(SnapshotFile, LargerThanAnyLogRecordAndDamageIsAnError) {
+  auto dir = FreshDir("snapshot");
+  auto path = dir / "snapshot";
+  EXPECT_FALSE(ReadFramedFile(path)->has_value());  // none yet
+  std::string big((size_t{64} << 20) + 4096, 's');  // past the log's 64 MiB record limit
+  big[12345] = 'x';
+  ASSERT_TRUE(WriteFileAtomically(path, big).ok());
+  auto read = ReadFramedFile(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(**read == big);
+  AppendRaw(path, "!");
+  EXPECT_EQ(ReadFramedFile(path).status().code(), absl::StatusCode::kDataLoss);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
