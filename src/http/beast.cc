@@ -2,7 +2,11 @@
 
 #include <chrono>
 
+#include <fmt/format.h>
+
 #include <boost/asio/write.hpp>
+
+#include "net/listen.h"
 
 namespace gantry::http {
 
@@ -69,6 +73,22 @@ net::Awaitable<void> WriteErrorAndClose(beast::tcp_stream& stream, int status) {
   co_await bhttp::async_write(stream, response, net::kUseTuple);
   beast::error_code ignored;
   stream.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
+}
+
+std::string DescribeNetError(const beast::error_code& ec, Duration timeout) {
+  if (ec == beast::error::timeout)
+    return fmt::format("timed out after {}", FormatDuration(timeout));
+  return ec.message();
+}
+
+net::Awaitable<absl::Status> ConnectWithin(beast::tcp_stream& stream, const HostPort& target,
+                                           Duration timeout) {
+  auto endpoint = net::ToEndpoint(target);
+  if (!endpoint.ok()) co_return endpoint.status();
+  stream.expires_after(timeout);
+  auto [ec] = co_await stream.async_connect(*endpoint, net::kUseTuple);
+  if (ec) co_return absl::UnavailableError(DescribeNetError(ec, timeout));
+  co_return absl::OkStatus();
 }
 
 }  // namespace gantry::http

@@ -7,6 +7,9 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include "absl/status/status.h"
+#include "core/address.h"
+#include "core/duration.h"
 #include "http/message.h"
 #include "net/asio.h"
 
@@ -30,6 +33,14 @@ BeastResponse ToBeast(const Response& response, unsigned version, bool keep_aliv
 // Reads one request with gantry's limits.
 net::Awaitable<beast::error_code> ReadRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                               BeastRequest& out);
+
+// Connects `stream` to `target` under a deadline of `timeout` from now, which stays set for
+// whatever the caller does next on the stream. The error's message says what went wrong.
+net::Awaitable<absl::Status> ConnectWithin(beast::tcp_stream& stream, const HostPort& target,
+                                           Duration timeout);
+
+// "timed out after 1s" for a stream deadline, else the error's own message.
+std::string DescribeNetError(const beast::error_code& ec, Duration timeout);
 
 // Writes a JSON error (status from StatusForReadError) and does not keep the connection.
 net::Awaitable<void> WriteErrorAndClose(beast::tcp_stream& stream, int status);

@@ -9,26 +9,12 @@
 namespace gantry::http {
 namespace {
 
-std::string Describe(const beast::error_code& ec, Duration timeout) {
-  if (ec == beast::error::timeout)
-    return fmt::format("timed out after {}", FormatDuration(timeout));
-  return ec.message();
-}
-
 net::Awaitable<void> FetchOnce(HostPort server, Request request, Duration timeout,
                                std::shared_ptr<absl::StatusOr<Response>> result) {
-  auto executor = co_await net::asio::this_coro::executor;
-  auto endpoint = net::ToEndpoint(server);
-  if (!endpoint.ok()) {
-    *result = endpoint.status();
-    co_return;
-  }
-  beast::tcp_stream stream(executor);
-  stream.expires_after(timeout);
-  auto [connect_ec] = co_await stream.async_connect(*endpoint, net::kUseTuple);
-  if (connect_ec) {
+  beast::tcp_stream stream(co_await net::asio::this_coro::executor);
+  if (auto status = co_await ConnectWithin(stream, server, timeout); !status.ok()) {
     *result = absl::UnavailableError(
-        fmt::format("cannot connect to {}: {}", server.ToString(), Describe(connect_ec, timeout)));
+        fmt::format("cannot connect to {}: {}", server.ToString(), StatusMessage(status)));
     co_return;
   }
   BeastRequest out{bhttp::string_to_verb(request.method), request.target, 11};
@@ -45,8 +31,8 @@ net::Awaitable<void> FetchOnce(HostPort server, Request request, Duration timeou
   if (!read_ec)
     std::tie(read_ec, written) = co_await bhttp::async_read(stream, buffer, parser, net::kUseTuple);
   if (read_ec) {
-    *result = absl::UnavailableError(
-        fmt::format("request to {} failed: {}", server.ToString(), Describe(read_ec, timeout)));
+    *result = absl::UnavailableError(fmt::format("request to {} failed: {}", server.ToString(),
+                                                 DescribeNetError(read_ec, timeout)));
     co_return;
   }
   Response response;
@@ -60,17 +46,9 @@ net::Awaitable<void> FetchOnce(HostPort server, Request request, Duration timeou
 
 net::Awaitable<void> RunProbe(HostPort target, std::string path, Duration timeout,
                               ProbeCallback done) {
-  auto executor = co_await net::asio::this_coro::executor;
-  auto endpoint = net::ToEndpoint(target);
-  if (!endpoint.ok()) {
-    done({false, std::string(StatusMessage(endpoint.status()))});
-    co_return;
-  }
-  beast::tcp_stream stream(executor);
-  stream.expires_after(timeout);
-  auto [connect_ec] = co_await stream.async_connect(*endpoint, net::kUseTuple);
-  if (connect_ec) {
-    done({false, "connect: " + Describe(connect_ec, timeout)});
+  beast::tcp_stream stream(co_await net::asio::this_coro::executor);
+  if (auto status = co_await ConnectWithin(stream, target, timeout); !status.ok()) {
+    done({false, "connect: " + std::string(StatusMessage(status))});
     co_return;
   }
   if (path.empty()) {  // a TCP probe ends here
@@ -89,7 +67,7 @@ net::Awaitable<void> RunProbe(HostPort target, std::string path, Duration timeou
     std::tie(read_ec, written) =
         co_await bhttp::async_read_header(stream, buffer, parser, net::kUseTuple);
   if (read_ec) {
-    done({false, "GET " + path + ": " + Describe(read_ec, timeout)});
+    done({false, "GET " + path + ": " + DescribeNetError(read_ec, timeout)});
     co_return;
   }
   unsigned status = parser.get().result_int();

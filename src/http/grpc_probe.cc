@@ -71,12 +71,6 @@ nghttp2_nv Header(std::string_view name, std::string_view value) {
 
 using SessionPtr = std::unique_ptr<nghttp2_session, decltype(&nghttp2_session_del)>;
 
-std::string Describe(const beast::error_code& ec, Duration timeout) {
-  if (ec == beast::error::timeout)
-    return fmt::format("timed out after {}", FormatDuration(timeout));
-  return ec.message();
-}
-
 ProbeResult Verdict(const Call& call) {
   if (call.http_status != "200") return {false, fmt::format("HTTP {}", call.http_status)};
   if (call.grpc_status != "0") {
@@ -92,17 +86,10 @@ ProbeResult Verdict(const Call& call) {
 
 net::Awaitable<void> RunGrpcProbe(HostPort target, std::string service, Duration timeout,
                                   ProbeCallback done) {
-  auto executor = co_await net::asio::this_coro::executor;
-  auto endpoint = net::ToEndpoint(target);
-  if (!endpoint.ok()) {
-    done({false, std::string(StatusMessage(endpoint.status()))});
-    co_return;
-  }
-  beast::tcp_stream stream(executor);
-  stream.expires_after(timeout);  // one deadline for the whole call
-  auto [connect_ec] = co_await stream.async_connect(*endpoint, net::kUseTuple);
-  if (connect_ec) {
-    done({false, "connect: " + Describe(connect_ec, timeout)});
+  beast::tcp_stream stream(co_await net::asio::this_coro::executor);
+  // One deadline for the whole call, connecting included.
+  if (auto status = co_await ConnectWithin(stream, target, timeout); !status.ok()) {
+    done({false, "connect: " + std::string(StatusMessage(status))});
     co_return;
   }
 
@@ -145,7 +132,7 @@ net::Awaitable<void> RunGrpcProbe(HostPort target, std::string service, Duration
       auto [ec, written] =
           co_await net::asio::async_write(stream, net::asio::buffer(out), net::kUseTuple);
       if (ec) {
-        done({false, "send: " + Describe(ec, timeout)});
+        done({false, "send: " + DescribeNetError(ec, timeout)});
         co_return;
       }
     }
@@ -156,7 +143,7 @@ net::Awaitable<void> RunGrpcProbe(HostPort target, std::string service, Duration
     }
     auto [ec, n] = co_await stream.async_read_some(net::asio::buffer(in), net::kUseTuple);
     if (ec) {
-      done({false, "receive: " + Describe(ec, timeout)});
+      done({false, "receive: " + DescribeNetError(ec, timeout)});
       co_return;
     }
     if (nghttp2_session_mem_recv(session.get(), reinterpret_cast<const uint8_t*>(in), n) < 0) {

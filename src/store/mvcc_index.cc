@@ -27,15 +27,7 @@ std::vector<KeyValue> MvccIndex::Range(const KeyRange& range) const {
 
 absl::Status MvccIndex::CheckPut(const std::string& key, const std::string& value,
                                  LeaseId lease) const {
-  if (key.empty()) return absl::InvalidArgumentError("empty key");
-  if (key.size() > kMaxKeyBytes) {
-    return absl::InvalidArgumentError(
-        fmt::format("key of {} bytes: at most {}", key.size(), kMaxKeyBytes));
-  }
-  if (value.size() > kMaxValueBytes) {
-    return absl::InvalidArgumentError(
-        fmt::format("value of {} bytes: at most {}", value.size(), kMaxValueBytes));
-  }
+  if (auto status = CheckKeyValue(key, value); !status.ok()) return status;
   if (lease != 0 && !leases_.count(lease)) {
     return absl::NotFoundError(fmt::format("no lease {}", lease));
   }

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+
 namespace gantry::store {
 
 using Revision = int64_t;
@@ -20,6 +22,9 @@ inline constexpr size_t kMaxKeyBytes = size_t{8} * 1024;
 inline constexpr size_t kMaxValueBytes = size_t{1024} * 1024;
 inline constexpr std::chrono::milliseconds kMinLeaseTtl{1000};
 inline constexpr std::chrono::milliseconds kMaxLeaseTtl{std::chrono::hours(24)};
+
+// InvalidArgument for an empty or oversized key, or an oversized value.
+absl::Status CheckKeyValue(const std::string& key, const std::string& value);
 
 struct KeyValue {
   std::string key;

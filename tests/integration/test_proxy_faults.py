@@ -145,8 +145,18 @@ gateway:
                          10, "a new healthy replica")
                 fill_pool()
             # Health probes and API calls open sockets briefly: wait for those to settle.
-            wait_for(lambda: fds() <= baseline + 4, 10,
-                     f"gantry's descriptors to settle near {baseline} (pooled connections to dead replicas?)")
+            try:
+                wait_for(lambda: fds() <= baseline + 4, 10,
+                         f"gantry's descriptors to settle near {baseline} (pooled connections to dead replicas?)")
+            except AssertionError as e:  # say which descriptors stayed, for the next reader
+                folder = f"/proc/{agent.proc.pid}/fd"
+                held = []
+                for fd in os.listdir(folder):
+                    try:
+                        held.append(os.readlink(os.path.join(folder, fd)))
+                    except OSError:
+                        pass  # closed meanwhile
+                raise AssertionError(f"{e}\nheld: {sorted(held)}") from None
 
 
 if __name__ == "__main__":
