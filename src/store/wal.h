@@ -1,7 +1,9 @@
 // An append-only write-ahead log of opaque, non-empty records (zeros that a crash can leave
 // past the end would otherwise read as empty ones). Each record is framed as
 // [u32 length][u32 CRC-32 of the payload][payload] (little-endian). Append() returns only once
-// the records are on disk (fdatasync). Open() replays every intact record in order; a torn or
+// the records are on disk (fdatasync). The file grows in zero-filled chunks written ahead
+// (kPreallocateBytes), so an append's fdatasync has no size change to record; replay stops at
+// the zeros. Open() replays every intact record in order; a torn or
 // corrupt tail, which a crash in the middle of an append leaves, is cut off.
 // Not thread-safe: one owner (the store's sync thread) calls it.
 #pragma once
@@ -20,6 +22,7 @@ namespace gantry::store {
 
 class Wal {
  public:
+  static constexpr uint64_t kPreallocateBytes = uint64_t{4} << 20;
   using Replay = std::function<absl::Status(std::string_view record)>;
 
   // Opens (or creates) the log at `path`, calling `replay` for each intact record. A replay
@@ -33,12 +36,16 @@ class Wal {
   absl::Status Append(const std::vector<std::string>& records);
 
   uint64_t size() const { return size_; }
-  uint64_t dropped_tail_bytes() const { return dropped_tail_; }  // cut off by Open
+  uint64_t dropped_tail_bytes() const { return dropped_tail_; }  // torn bytes cut off by Open
 
  private:
-  Wal(int fd, uint64_t size, uint64_t dropped) : fd_(fd), size_(size), dropped_tail_(dropped) {}
+  Wal(int fd, uint64_t size, uint64_t dropped)
+      : fd_(fd), size_(size), allocated_(size), dropped_tail_(dropped) {}
+  absl::Status Preallocate(uint64_t needed);
+
   int fd_;
-  uint64_t size_;
+  uint64_t size_;       // the records' end, where the next append goes
+  uint64_t allocated_;  // the file's length: records, then zeros written ahead
   uint64_t dropped_tail_;
   bool broken_ = false;  // a failed append left bytes that could not be cut back
 };
