@@ -144,7 +144,7 @@ absl::Status Wal::Preallocate(uint64_t needed) {
   // Zeros written ahead and made durable once: appends then overwrite them in place, so their
   // fdatasync has no file size to record (measured: about a quarter faster per sync).
   uint64_t target = std::max(needed, allocated_ + kPreallocateBytes);
-  static const std::string kZeros(64 * 1024, '\0');
+  static const std::string kZeros(size_t{64} * 1024, '\0');
   for (uint64_t at = allocated_; at < target;) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(kZeros.size(), target - at));
     absl::Status status = PwriteAll(fd_, std::string_view(kZeros).substr(0, n), at);
