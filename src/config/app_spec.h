@@ -34,6 +34,18 @@ struct HealthSpec {
 
 enum class RestartPolicy { kAlways, kOnFailure, kNever };
 
+// How callers spread requests over a service's replicas (`policy.lb`, `policy.hash_on`).
+struct LbSpec {
+  enum class Policy { kRoundRobin, kRandom, kLeastRequest, kRingHash, kMaglev };
+  Policy policy = Policy::kRoundRobin;
+  // For the hashing policies: what names a request's key. Without one, they hash the client IP.
+  enum class HashOn { kClientIp, kHeader, kCookie, kPath };
+  HashOn hash_on = HashOn::kClientIp;
+  std::string hash_name;  // the header or cookie name
+
+  friend bool operator==(const LbSpec&, const LbSpec&) = default;
+};
+
 struct ServiceSpec {
   std::string name;
   std::vector<std::string> command;  // argv; argv[0] relative to the app file's folder or on PATH
@@ -43,6 +55,7 @@ struct ServiceSpec {
   RestartPolicy restart = RestartPolicy::kAlways;
   std::vector<std::string> depends_on;  // started once each of these has a healthy replica
   Duration stop_grace{std::chrono::seconds(10)};  // SIGTERM, then SIGKILL after this
+  LbSpec lb;
   Location location;
 };
 

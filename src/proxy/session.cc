@@ -1,5 +1,7 @@
 #include "proxy/session.h"
 
+#include "proxy/lb/hash.h"
+
 #include <fmt/format.h>
 
 #include "http/beast.h"
@@ -97,7 +99,61 @@ std::optional<Answer> Route(const Snapshot& snapshot, ListenerKind kind, BeastRe
   return std::nullopt;
 }
 
-net::Awaitable<Answer> Forward(Worker* worker, ListenerKind kind, BeastRequest& request) {
+// The key a hashing policy places a request by (hash_on); the client's IP when it is missing.
+uint64_t RequestKey(const config::LbSpec& lb, const BeastRequest& request,
+                    std::string_view client_ip) {
+  using HashOn = config::LbSpec::HashOn;
+  std::string_view key;
+  switch (lb.hash_on) {
+    case HashOn::kHeader:
+      key = request[lb.hash_name];
+      break;
+    case HashOn::kCookie:
+      for (std::string_view cookies = request[bhttp::field::cookie]; !cookies.empty();) {
+        size_t end = cookies.find(';');
+        std::string_view pair = cookies.substr(0, end);
+        while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+        if (pair.starts_with(lb.hash_name) && pair.size() > lb.hash_name.size() &&
+            pair[lb.hash_name.size()] == '=') {
+          key = pair.substr(lb.hash_name.size() + 1);
+          break;
+        }
+        cookies = end == std::string_view::npos ? std::string_view() : cookies.substr(end + 1);
+      }
+      break;
+    case HashOn::kPath: {
+      std::string_view target = request.target();
+      key = target.substr(0, target.find('?'));
+      break;
+    }
+    case HashOn::kClientIp:
+      break;
+  }
+  return StableHash(key.empty() ? client_ip : key);
+}
+
+// Counts a request in flight to an endpoint for least_request, for as long as it lives. The
+// endpoint belongs to the snapshot the request holds, so it outlives this.
+class InFlight {
+ public:
+  InFlight(Worker* worker, const Cluster& cluster, const Endpoint& endpoint)
+      : worker_(cluster.lb.policy == config::LbSpec::Policy::kLeastRequest ? worker : nullptr),
+        endpoint_(endpoint) {
+    if (worker_) worker_->RequestStarted(endpoint_.key);
+  }
+  ~InFlight() {
+    if (worker_) worker_->RequestEnded(endpoint_.key);
+  }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  Worker* worker_;
+  const Endpoint& endpoint_;
+};
+
+net::Awaitable<Answer> Forward(Worker* worker, ListenerKind kind, BeastRequest& request,
+                               std::string_view client_ip) {
   std::shared_ptr<const Snapshot> snapshot = worker->CurrentSnapshot();
   const Cluster* cluster = nullptr;
   if (auto error = Route(*snapshot, kind, request, cluster)) co_return std::move(*error);
@@ -105,7 +161,9 @@ net::Awaitable<Answer> Forward(Worker* worker, ListenerKind kind, BeastRequest& 
     co_return Reply(Error(503, "no_healthy_upstream",
                           fmt::format("no healthy replica of service \"{}\"", cluster->service)));
   }
-  const Endpoint& endpoint = worker->PickEndpoint(*snapshot, *cluster);
+  uint64_t key = cluster->ring || cluster->maglev ? RequestKey(cluster->lb, request, client_ip) : 0;
+  const Endpoint& endpoint = worker->PickEndpoint(*snapshot, *cluster, key);
+  InFlight in_flight(worker, *cluster, endpoint);
   RemoveHopByHop(request);
   request.erase(bhttp::field::expect);  // the body is already here: gantry answered 100 itself
   request.keep_alive(true);
@@ -133,6 +191,7 @@ net::Awaitable<void> ServeClient(net::tcp::socket socket, Worker* worker, Listen
   boost::system::error_code ignored;
   client.socket().set_option(net::tcp::no_delay(true), ignored);
   http::beast::flat_buffer buffer;
+  std::string client_ip = client.socket().remote_endpoint(ignored).address().to_string();
   for (;;) {
     client.expires_after(kIdleTimeout);
     BeastRequest request;
@@ -145,7 +204,7 @@ net::Awaitable<void> ServeClient(net::tcp::socket socket, Worker* worker, Listen
     bool keep_alive = request.keep_alive();
     unsigned version = request.version();
     bool head = request.method() == bhttp::verb::head;
-    Answer answer = co_await Forward(worker, kind, request);
+    Answer answer = co_await Forward(worker, kind, request, client_ip);
     BeastResponse& response = answer.response;
     if (answer.close_client) keep_alive = false;
     RemoveHopByHop(response);

@@ -9,7 +9,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config/app_spec.h"
 #include "core/address.h"
+#include "proxy/lb/maglev.h"
+#include "proxy/lb/ring_hash.h"
 
 namespace gantry::proxy {
 
@@ -22,6 +25,16 @@ struct Endpoint {
 struct Cluster {
   std::string service;
   std::vector<Endpoint> endpoints;  // healthy replicas only, ordered by instance id
+  config::LbSpec lb;
+  // Built with the snapshot for the hashing policies (immutable: every worker reads them).
+  std::shared_ptr<const RingHash> ring;
+  std::shared_ptr<const Maglev> maglev;
+
+  static Cluster Named(std::string service) {
+    Cluster cluster;
+    cluster.service = std::move(service);
+    return cluster;
+  }
 };
 
 struct Route {

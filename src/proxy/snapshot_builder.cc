@@ -14,6 +14,17 @@ std::shared_ptr<Snapshot> BuildSnapshot(const config::AppSpec& spec,
       if (instance->health != registry::Health::kHealthy) continue;
       cluster.endpoints.push_back({instance->id, instance->address, instance->address.ToString()});
     }
+    cluster.lb = service.lb;
+    if (!cluster.endpoints.empty()) {
+      std::vector<std::string> keys;
+      keys.reserve(cluster.endpoints.size());
+      for (const auto& endpoint : cluster.endpoints) keys.push_back(endpoint.key);
+      if (service.lb.policy == config::LbSpec::Policy::kRingHash) {
+        cluster.ring = std::make_shared<RingHash>(keys);
+      } else if (service.lb.policy == config::LbSpec::Policy::kMaglev) {
+        cluster.maglev = std::make_shared<Maglev>(keys);
+      }
+    }
     snapshot->cluster_by_service[service.name] = snapshot->clusters.size();
     snapshot->clusters.push_back(std::move(cluster));
   }

@@ -4,10 +4,12 @@
 
 #include <memory>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "net/asio.h"
+#include "proxy/lb/least_request.h"
 #include "proxy/lb/round_robin.h"
 #include "proxy/snapshot.h"
 #include "proxy/upstream.h"
@@ -28,7 +30,11 @@ class Worker {
 
   // Worker thread only.
   std::shared_ptr<const Snapshot> CurrentSnapshot();
-  const Endpoint& PickEndpoint(const Snapshot& snapshot, const Cluster& cluster);
+  // By the cluster's policy; `key_hash` is the request's key for the hashing policies.
+  const Endpoint& PickEndpoint(const Snapshot& snapshot, const Cluster& cluster, uint64_t key_hash);
+  // Requests in flight per endpoint, for least_request.
+  void RequestStarted(const std::string& endpoint_key) { ++active_[endpoint_key]; }
+  void RequestEnded(const std::string& endpoint_key);
   UpstreamPool& pool() { return pool_; }
 
  private:
@@ -38,7 +44,13 @@ class Worker {
   std::vector<std::pair<std::unique_ptr<net::tcp::acceptor>, ListenerKind>> acceptors_;
   UpstreamPool pool_;
   std::shared_ptr<const Snapshot> snapshot_;
-  std::vector<RoundRobin> round_robin_;  // per cluster of snapshot_
+  struct ClusterState {
+    RoundRobin round_robin;
+    LeastRequest least_request;
+  };
+  std::vector<ClusterState> clusters_;  // per cluster of snapshot_
+  std::unordered_map<std::string, uint32_t> active_;
+  FastRandom random_{static_cast<uint64_t>(index_) + 1};
   std::thread thread_;
 };
 

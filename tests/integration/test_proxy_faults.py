@@ -115,6 +115,27 @@ gateway:
         conn.close()
 
 
+def remote_ports_of(pid):
+    """Remote ports of process `pid`'s TCP sockets (from /proc/net/tcp; listeners give 0)."""
+    inodes = set()
+    folder = f"/proc/{pid}/fd"
+    for fd in os.listdir(folder):
+        try:
+            link = os.readlink(os.path.join(folder, fd))
+        except OSError:
+            continue  # closed meanwhile
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = set()
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            remote, inode = fields[2], fields[9]
+            if inode in inodes:  # any state: a pooled socket to a dead peer sits in CLOSE_WAIT
+                ports.add(int(remote.split(":")[1], 16))
+    return ports
+
+
 class PoolHygiene(unittest.TestCase):
     def test_restarted_replicas_leave_no_pooled_connections_behind(self):
         app = write_app(f"""
@@ -128,7 +149,6 @@ gateway:
 """)
         with Agent(app, workers=1) as agent:
             agent.wait_ready()
-            fds = lambda: len(os.listdir(f"/proc/{agent.proc.pid}/fd"))
 
             def fill_pool():
                 threads = [threading.Thread(target=http_request, args=(agent.gateway, "GET", "/"))
@@ -137,26 +157,19 @@ gateway:
                 [t.join() for t in threads]
 
             fill_pool()
-            baseline = fds()
+            dead_ports = set()
             for _ in range(3):
-                old = agent.ps()[0]["pid"]
-                os.kill(old, signal.SIGKILL)
-                wait_for(lambda: agent.ps()[0]["pid"] not in (0, old) and agent.ps()[0]["health"] == "healthy",
+                old = agent.ps()[0]
+                self.assertIn(int(old["address"].rsplit(":", 1)[1]), remote_ports_of(agent.proc.pid))
+                dead_ports.add(int(old["address"].rsplit(":", 1)[1]))
+                os.kill(old["pid"], signal.SIGKILL)
+                wait_for(lambda: agent.ps()[0]["pid"] not in (0, old["pid"]) and agent.ps()[0]["health"] == "healthy",
                          10, "a new healthy replica")
                 fill_pool()
-            # Health probes and API calls open sockets briefly: wait for those to settle.
-            try:
-                wait_for(lambda: fds() <= baseline + 4, 10,
-                         f"gantry's descriptors to settle near {baseline} (pooled connections to dead replicas?)")
-            except AssertionError as e:  # say which descriptors stayed, for the next reader
-                folder = f"/proc/{agent.proc.pid}/fd"
-                held = []
-                for fd in os.listdir(folder):
-                    try:
-                        held.append(os.readlink(os.path.join(folder, fd)))
-                    except OSError:
-                        pass  # closed meanwhile
-                raise AssertionError(f"{e}\nheld: {sorted(held)}") from None
+            # No connection to a dead replica's port is left in the pool.
+            wait_for(lambda: not (remote_ports_of(agent.proc.pid) & dead_ports), 10,
+                     f"connections to dead replicas {dead_ports} to close: "
+                     f"{remote_ports_of(agent.proc.pid) & dead_ports}")
 
 
 if __name__ == "__main__":

@@ -160,8 +160,8 @@ TEST(AppFile, NotSupportedYetIsAnErrorNotIgnored) {
               "services.a.autoscale: not supported yet");
   ExpectError("services:\n  a: { command: [a] }\ngateway:\n  tls: { cert: c, key: k }\n", 4, 3,
               "gateway.tls: not supported yet");
-  ExpectError("services:\n  a:\n    command: [a]\n    policy: { lb: maglev }\n", 4, 19,
-              "\"maglev\" is not supported yet");
+  ExpectError("services:\n  a:\n    command: [a]\n    policy: { lb: peak_ewma }\n", 4, 19,
+              "\"peak_ewma\" is not supported yet");
   ExpectError("services:\n  a:\n    command: [a]\n    protocol: grpc\n", 4, 15,
               "not supported yet");
 }
@@ -236,6 +236,20 @@ TEST(AppFile, GrpcCheckOfTheServerOrOneService) {
   AppFileResult one = Parse("services:\n  a:\n    command: [a]\n    health: { grpc: orders }\n");
   ASSERT_TRUE(one.spec);
   EXPECT_EQ(one.spec->services[0].health.grpc_service, "orders");
+}
+
+TEST(AppFile, LoadBalancingPolicyAndHashKey) {
+  AppFileResult result = Parse(
+      "services:\n  a:\n    command: [a]\n    policy: { lb: ring_hash, hash_on: header:x-user }\n");
+  ASSERT_TRUE(result.spec);
+  const LbSpec& lb = result.spec->services[0].lb;
+  EXPECT_EQ(lb.policy, LbSpec::Policy::kRingHash);
+  EXPECT_EQ(lb.hash_on, LbSpec::HashOn::kHeader);
+  EXPECT_EQ(lb.hash_name, "x-user");
+  ExpectError("services:\n  a:\n    command: [a]\n    policy: { lb: maglev, hash_on: body }\n", 4,
+              36, "expected header:NAME, cookie:NAME, path or client_ip");
+  ExpectError("services:\n  a:\n    command: [a]\n    policy: { lb: random, hash_on: path }\n", 4,
+              27, "only ring_hash and maglev hash requests");
 }
 
 TEST(AppFile, TtlCheck) {

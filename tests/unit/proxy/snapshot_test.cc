@@ -54,7 +54,7 @@ TEST(SnapshotStore, PublishBumpsVersionAndReplaces) {
   SnapshotStore store;
   uint64_t before = store.version();
   auto next = std::make_shared<Snapshot>();
-  next->clusters.push_back({"x", {}});
+  next->clusters.push_back(Cluster::Named("x"));
   store.Publish(next);
   EXPECT_EQ(store.version(), before + 1);
   EXPECT_EQ(store.Load()->version, store.version());
