@@ -18,37 +18,10 @@ http::Response Bad(std::string_view message) {
   return http::JsonError(400, "invalid_argument", message);
 }
 
-// A JSON object body, or the 400 to answer.
-std::variant<json::object, http::Response> ParseObject(
-    const std::string& body, std::initializer_list<std::string_view> allowed) {
-  boost::system::error_code ec;
-  json::value value = json::parse(body, ec);
-  if (ec || !value.is_object())
-    return http::JsonError(400, "invalid_json", "expected a JSON object");
-  for (const auto& field : value.as_object()) {
-    if (std::find(allowed.begin(), allowed.end(), field.key()) == allowed.end()) {
-      return http::JsonError(400, "unknown_field",
-                             fmt::format("unknown field \"{}\"", std::string(field.key())));
-    }
-  }
-  return std::move(value.as_object());
-}
-
-std::optional<std::string> StringField(const json::object& o, std::string_view name) {
-  const json::value* v = o.if_contains(name);
-  if (!v || !v->is_string()) return std::nullopt;
-  return std::string(v->as_string());
-}
-
-// A duration field, or an error message.
-std::variant<Duration, std::string> DurationField(const json::object& o, std::string_view name,
-                                                  Duration fallback) {
-  const json::value* v = o.if_contains(name);
-  if (!v) return fallback;
-  if (!v->is_string()) return fmt::format("\"{}\" must be a duration such as \"10s\"", name);
-  auto d = ParseDuration(std::string(v->as_string()));
-  if (!d.ok()) return fmt::format("{}: {}", name, StatusMessage(d.status()));
-  return *d;
+// 409 for an id that belongs to a replica gantry runs (its service's replica count rules it).
+http::Response ReplicaConflict(const std::string& id) {
+  return http::JsonError(409, "conflict",
+                         fmt::format("{} is a replica gantry runs; scale its service instead", id));
 }
 
 bool ValidName(std::string_view name) {
@@ -184,9 +157,7 @@ void InstancesApi::Register(const http::Request& request, const http::Respond& r
   if (auto* error = std::get_if<std::string>(&deregister_after)) return respond(Bad(*error));
   if (const registry::Instance* existing = view_.Find(instance.id);
       existing && existing->source != "api") {
-    return respond(http::JsonError(
-        409, "conflict",
-        fmt::format("{} is a replica gantry runs; scale its service instead", instance.id)));
+    return respond(ReplicaConflict(instance.id));
   }
 
   auto write = [this, instance, respond](store::LeaseId lease) mutable {
@@ -249,9 +220,7 @@ void InstancesApi::Deregister(const std::string& id, const http::Respond& respon
     return respond(http::JsonError(404, "not_found", fmt::format("no instance {}", id)));
   }
   if (owned->second.instance.source != "api") {
-    return respond(
-        http::JsonError(409, "conflict",
-                        fmt::format("{} is a replica gantry runs; scale its service instead", id)));
+    return respond(ReplicaConflict(id));
   }
   store::LeaseId lease = owned->second.lease;
   registry_.Deregister(id, [this, id, lease, respond](const absl::Status& status) {

@@ -1,8 +1,10 @@
 #include "api/json_http.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "core/status.h"
@@ -91,6 +93,39 @@ http::Response MethodNotAllowed(const http::Request& request, std::string_view a
                                                  request.method, request.Path(), allowed));
   r.headers.emplace_back("Allow", std::string(allowed));
   return r;
+}
+
+std::variant<boost::json::object, http::Response> ParseObject(
+    const std::string& body, std::initializer_list<std::string_view> allowed,
+    std::string_view expected) {
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(body, ec);
+  if (ec || !value.is_object()) {
+    return http::JsonError(400, "invalid_json", fmt::format("expected {}", expected));
+  }
+  for (const auto& field : value.as_object()) {
+    if (std::find(allowed.begin(), allowed.end(), field.key()) == allowed.end()) {
+      return http::JsonError(400, "unknown_field",
+                             fmt::format("unknown field \"{}\"", std::string(field.key())));
+    }
+  }
+  return std::move(value.as_object());
+}
+
+std::optional<std::string> StringField(const boost::json::object& o, std::string_view name) {
+  const boost::json::value* v = o.if_contains(name);
+  if (!v || !v->is_string()) return std::nullopt;
+  return std::string(v->as_string());
+}
+
+std::variant<Duration, std::string> DurationField(const boost::json::object& o,
+                                                  std::string_view name, Duration fallback) {
+  const boost::json::value* v = o.if_contains(name);
+  if (!v) return fallback;
+  if (!v->is_string()) return fmt::format("\"{}\" must be a duration such as \"10s\"", name);
+  auto d = ParseDuration(std::string(v->as_string()));
+  if (!d.ok()) return fmt::format("{}: {}", name, StatusMessage(d.status()));
+  return *d;
 }
 
 IntParam ParseIntParam(std::string_view query, std::string_view name) {

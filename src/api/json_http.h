@@ -7,9 +7,14 @@
 #include <string_view>
 #include <vector>
 
+#include <initializer_list>
+#include <variant>
+
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include "absl/status/status.h"
+#include "core/duration.h"
 #include "http/message.h"
 
 namespace gantry::api {
@@ -32,6 +37,19 @@ std::vector<std::string> Segments(std::string_view path);
 http::Response ErrorFor(const absl::Status& status);
 
 http::Response MethodNotAllowed(const http::Request& request, std::string_view allowed);
+
+// A JSON object body whose fields are all in `allowed`, or the 400 to answer (invalid_json
+// naming `expected`, or unknown_field).
+std::variant<boost::json::object, http::Response> ParseObject(
+    const std::string& body, std::initializer_list<std::string_view> allowed,
+    std::string_view expected = "a JSON object");
+
+// A string field; nullopt when absent or not a string.
+std::optional<std::string> StringField(const boost::json::object& o, std::string_view name);
+
+// A duration field ("10s"), `fallback` when absent, or the error message for a bad one.
+std::variant<Duration, std::string> DurationField(const boost::json::object& o,
+                                                  std::string_view name, Duration fallback);
 
 // A whole-number query parameter; a 400 answer when it is malformed.
 struct IntParam {

@@ -314,30 +314,18 @@ void KvApi::HandleLeases(const http::Request& request, std::string_view rest,
 }
 
 void KvApi::GrantLease(const http::Request& request, http::Respond respond) {
-  boost::system::error_code ec;
-  json::value body = json::parse(request.body, ec);
-  if (ec || !body.is_object()) {
-    return respond(
-        http::JsonError(400, "invalid_json", "expected a JSON object such as {\"ttl\": \"10s\"}"));
-  }
-  const json::object& fields = body.as_object();
-  for (const auto& field : fields) {
-    if (field.key() != "ttl") {
-      return respond(http::JsonError(
-          400, "unknown_field", fmt::format("unknown field \"{}\"", std::string(field.key()))));
-    }
-  }
-  const json::value* ttl_text = fields.if_contains("ttl");
-  if (!ttl_text || !ttl_text->is_string()) {
+  auto parsed = ParseObject(request.body, {"ttl"}, "a JSON object such as {\"ttl\": \"10s\"}");
+  if (auto* error = std::get_if<http::Response>(&parsed)) return respond(std::move(*error));
+  const json::object& fields = std::get<json::object>(parsed);
+  if (!fields.contains("ttl")) {
     return respond(
         http::JsonError(400, "invalid_argument", "\"ttl\" must be a duration such as \"10s\""));
   }
-  auto ttl = ParseDuration(std::string(ttl_text->as_string()));
-  if (!ttl.ok()) {
-    return respond(http::JsonError(400, "invalid_argument",
-                                   fmt::format("ttl: {}", StatusMessage(ttl.status()))));
+  auto ttl = DurationField(fields, "ttl", {});
+  if (auto* error = std::get_if<std::string>(&ttl)) {
+    return respond(http::JsonError(400, "invalid_argument", *error));
   }
-  store_.GrantLease(*ttl, AnswerLease(std::move(respond)));
+  store_.GrantLease(std::get<Duration>(ttl), AnswerLease(std::move(respond)));
 }
 
 }  // namespace gantry::api

@@ -28,7 +28,9 @@ def one_replica_app():
     return path
 
 
-class KvTest(unittest.TestCase):
+class OneAgent(unittest.TestCase):
+    """One agent, running a single hello replica, shared by a class's tests."""
+
     @classmethod
     def setUpClass(cls):
         cls.agent = Agent(one_replica_app(), workers=1)
@@ -36,6 +38,9 @@ class KvTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.agent.close()
+
+
+class KvTest(OneAgent):
 
     def call(self, method, path, body=None, headers=None, timeout=10):
         return http_request(self.agent.api, method, path, headers=headers, body=body,
@@ -292,16 +297,8 @@ class KvDiskFullTest(unittest.TestCase):
             subprocess.run(["umount", state_dir], check=True)
 
 
-class KvCliTest(unittest.TestCase):
+class KvCliTest(OneAgent):
     """`gantry kv` against a real agent."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.agent = Agent(one_replica_app(), workers=1)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.agent.close()
 
     def kv(self, *args, stdin=None):
         return subprocess.run([GANTRY, "kv", *args, "--api", self.agent.api], input=stdin,

@@ -70,11 +70,20 @@ class RegistryStoreTest : public ::testing::Test {
                [&](store::Done<store::LeaseGrant> done) { store.GrantLease(ttl, std::move(done)); })
         ->id;
   }
-  absl::Status Register(RegistryStore& registry, Instance instance, store::LeaseId lease) {
+  // Runs one RegistryStore call to its callback.
+  absl::Status Wait(const std::function<void(RegistryStore::Done)>& call) {
     std::optional<absl::Status> result;
-    registry.Register(std::move(instance), lease, [&](const absl::Status& s) { result = s; });
+    call([&](const absl::Status& s) { result = s; });
     RunUntil(io_, [&] { return result.has_value(); });
     return result.value_or(absl::DeadlineExceededError("no answer"));
+  }
+  absl::Status Register(RegistryStore& registry, Instance instance, store::LeaseId lease) {
+    return Wait([&](RegistryStore::Done done) {
+      registry.Register(std::move(instance), lease, std::move(done));
+    });
+  }
+  absl::Status Start(RegistryStore& registry, store::LeaseId agent_lease) {
+    return Wait([&](RegistryStore::Done done) { registry.Start(agent_lease, std::move(done)); });
   }
 
   std::filesystem::path dir_;
@@ -88,9 +97,7 @@ TEST_F(RegistryStoreTest, TheViewFollowsTheStoreAndAnEarlierAgentsReplicasAreRem
     Registry view;
     RegistryStore registry(*store, view);
     store::LeaseId agent = Lease(*store, seconds(10));
-    std::optional<absl::Status> started;
-    registry.Start(agent, [&](const absl::Status& s) { started = s; });
-    ASSERT_TRUE(RunUntil(io_, [&] { return started.has_value(); }));
+    ASSERT_TRUE(Start(registry, agent).ok());
     ASSERT_TRUE(Register(registry, Sample("replica-1", "gantry"), agent).ok());
     ASSERT_TRUE(Register(registry, Sample("external-1", "api"), 0).ok());
     // Written means visible: the view has both by the time the callbacks ran.
@@ -105,10 +112,8 @@ TEST_F(RegistryStoreTest, TheViewFollowsTheStoreAndAnEarlierAgentsReplicasAreRem
   auto store = Open();
   Registry view;
   RegistryStore registry(*store, view);
-  std::optional<absl::Status> started;
-  registry.Start(Lease(*store, seconds(10)), [&](const absl::Status& s) { started = s; });
-  ASSERT_TRUE(RunUntil(io_, [&] { return started.has_value(); }));
-  ASSERT_TRUE(started->ok()) << *started;
+  absl::Status started = Start(registry, Lease(*store, seconds(10)));
+  ASSERT_TRUE(started.ok()) << started;
   EXPECT_EQ(view.Find("replica-1"), nullptr);
   ASSERT_NE(view.Find("external-1"), nullptr);
   EXPECT_EQ(view.Find("external-1")->health, Health::kUnhealthy);
@@ -118,9 +123,9 @@ TEST_F(RegistryStoreTest, TheViewFollowsTheStoreAndAnEarlierAgentsReplicasAreRem
   });
   EXPECT_EQ(keys->kvs.size(), 1u);
 
-  std::optional<absl::Status> gone;
-  registry.Deregister("external-1", [&](const absl::Status& s) { gone = s; });
-  ASSERT_TRUE(RunUntil(io_, [&] { return gone.has_value(); }));
+  ASSERT_TRUE(Wait([&](RegistryStore::Done done) {
+                registry.Deregister("external-1", std::move(done));
+              }).ok());
   EXPECT_EQ(view.Find("external-1"), nullptr);
 }
 
@@ -130,9 +135,7 @@ TEST_F(RegistryStoreTest, AnInstanceWhoseLeaseRunsOutLeavesTheViewAndIsReported)
   RegistryStore registry(*store, view);
   std::vector<std::string> expired;
   registry.OnExpired([&](const std::string& id) { expired.push_back(id); });
-  std::optional<absl::Status> started;
-  registry.Start(Lease(*store, seconds(10)), [&](const absl::Status& s) { started = s; });
-  ASSERT_TRUE(RunUntil(io_, [&] { return started.has_value(); }));
+  ASSERT_TRUE(Start(registry, Lease(*store, seconds(10))).ok());
   store::LeaseId lease = Lease(*store, seconds(5));
   ASSERT_TRUE(Register(registry, Sample("external-2", "api"), lease).ok());
   clock_.Advance(seconds(6));
@@ -148,10 +151,8 @@ TEST_F(RegistryStoreTest, ADeleteQueuedBeforeARegistrationDoesNotRemoveIt) {
   RegistryStore registry(*store, view);
   std::vector<std::string> expired;
   registry.OnExpired([&](const std::string& id) { expired.push_back(id); });
-  std::optional<absl::Status> started;
   store::LeaseId agent = Lease(*store, seconds(10));
-  registry.Start(agent, [&](const absl::Status& s) { started = s; });
-  ASSERT_TRUE(RunUntil(io_, [&] { return started.has_value(); }));
+  ASSERT_TRUE(Start(registry, agent).ok());
   ASSERT_TRUE(Register(registry, Sample("r-1", "gantry"), agent).ok());
   // A replica crashes and restarts at once: the delete and the new put share the log.
   int done = 0;
