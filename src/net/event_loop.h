@@ -1,0 +1,76 @@
+// One data-plane thread's event loop: edge-triggered epoll, a timer wheel and a queue of tasks
+// posted from other threads (woken through an eventfd). Deliberately small: no handler
+// allocation per operation, no locks on the I/O path; handlers read and write their
+// descriptors themselves and are told only about readiness.
+// Thread affinity: everything runs on the thread that calls Run(), except Post() and Stop(),
+// which any thread may call.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "net/timer_wheel.h"
+
+namespace gantry::net {
+
+// Owns a descriptor registered with a loop. Destroyed through the loop (DeleteLater) so that
+// readiness already collected for it in the current batch never reaches freed memory.
+class IoHandler {
+ public:
+  virtual ~IoHandler() = default;
+  // `events`: EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR bits.
+  virtual void OnIo(uint32_t events) = 0;
+};
+
+class EventLoop {
+ public:
+  static absl::StatusOr<std::unique_ptr<EventLoop>> Create();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Loop thread. Registers `fd` once, edge-triggered for input, output and peer shutdown.
+  absl::Status Add(int fd, IoHandler* handler);
+  // Loop thread. Like Add, for a listening socket (level-triggered input only).
+  absl::Status AddListener(int fd, IoHandler* handler);
+  // Loop thread. Unregisters and closes `fd`.
+  void Close(int fd);
+  // Loop thread. Deletes `handler` once the current batch of events has been handled.
+  void DeleteLater(std::unique_ptr<IoHandler> handler);
+
+  TimerWheel& timers() { return timers_; }
+  int64_t now_ms() const { return now_us_ / 1000; }  // monotonic, read once per wake-up
+  int64_t now_us() const { return now_us_; }
+
+  // Runs until Stop(). Loop thread.
+  void Run();
+  // Any thread: runs `task` on the loop thread soon.
+  void Post(std::function<void()> task);
+  // Any thread: Run() returns after the current batch.
+  void Stop();
+
+ private:
+  EventLoop(int epoll_fd, int wake_fd);
+  void RunPosted();
+
+  int epoll_fd_;
+  int wake_fd_;
+  int64_t now_us_;
+  TimerWheel timers_;
+  std::vector<std::unique_ptr<IoHandler>> graveyard_;
+  std::atomic<bool> stop_{false};
+  std::mutex posted_mutex_;
+  std::vector<std::function<void()>> posted_;
+};
+
+// CLOCK_MONOTONIC in microseconds.
+int64_t MonotonicMicros();
+
+}  // namespace gantry::net

@@ -1,0 +1,38 @@
+// Raw non-blocking TCP sockets for the data plane's event loops (no Asio on that path).
+// Plain functions; a descriptor belongs to whoever holds it.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/address.h"
+
+namespace gantry::net {
+
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+// An IP literal or "localhost" with a port.
+absl::StatusOr<SocketAddress> ToSocketAddress(const HostPort& address);
+
+// A non-blocking listening socket (SO_REUSEADDR, and SO_REUSEPORT when asked).
+absl::StatusOr<int> ListenSocket(const HostPort& address, bool reuse_port, int backlog);
+
+// accept4 (non-blocking, close-on-exec) with TCP_NODELAY set; -1 with errno on failure. The
+// peer's IP goes to `peer_ip` as text.
+int AcceptSocket(int listen_fd, std::string& peer_ip);
+
+// Starts a non-blocking connect. Returns the descriptor (the connect is in progress or done),
+// or -1 with errno.
+int ConnectSocket(const SocketAddress& address);
+
+// The pending error of a socket (SO_ERROR), 0 if none: how a non-blocking connect ended.
+int SocketError(int fd);
+
+}  // namespace gantry::net
