@@ -212,7 +212,10 @@ class Agent {
     });
   }
 
-  void PublishSnapshot() { snapshots_.Publish(proxy::BuildSnapshot(spec_, registry_)); }
+  void PublishSnapshot() {
+    snapshots_.Publish(proxy::BuildSnapshot(spec_, registry_, snapshots_.Load().get(),
+                                            static_cast<size_t>(std::max(1, options_.workers))));
+  }
 
   void StartReadyServices() {
     supervisor_->StartReady([this](const std::string& s) { return registry_.HasHealthy(s); });

@@ -46,7 +46,7 @@ EventLoop::EventLoop(int epoll_fd, int wake_fd)
       timers_(now_us_ / 1000) {}
 
 EventLoop::~EventLoop() {
-  graveyard_.clear();
+  DeletePending();
   ::close(wake_fd_);
   ::close(epoll_fd_);
 }
@@ -71,13 +71,23 @@ absl::Status EventLoop::AddListener(int fd, IoHandler* handler) {
   return absl::OkStatus();
 }
 
+void EventLoop::Remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
 void EventLoop::Close(int fd) {
   // Closing the last reference removes the descriptor from epoll; no epoll_ctl needed.
   ::close(fd);
 }
 
-void EventLoop::DeleteLater(std::unique_ptr<IoHandler> handler) {
-  graveyard_.push_back(std::move(handler));
+void EventLoop::DeleteLater(std::unique_ptr<LoopOwned> object) {
+  graveyard_.push_back(std::move(object));
+}
+
+void EventLoop::DeletePending() {
+  // Destructors may hand over more objects: swap and repeat until none are left.
+  while (!graveyard_.empty()) {
+    dying_.swap(graveyard_);
+    dying_.clear();
+  }
 }
 
 void EventLoop::Post(std::function<void()> task) {
@@ -121,7 +131,7 @@ void EventLoop::Run() {
       }
     }
     timers_.Advance(now_ms());
-    graveyard_.clear();
+    DeletePending();
   }
 }
 

@@ -20,11 +20,16 @@
 
 namespace gantry::net {
 
-// Owns a descriptor registered with a loop. Destroyed through the loop (DeleteLater) so that
-// readiness already collected for it in the current batch never reaches freed memory.
-class IoHandler {
+// Something the loop may delete at the end of the current batch of events (DeleteLater), when
+// no readiness already collected for it can still reach it.
+class LoopOwned {
  public:
-  virtual ~IoHandler() = default;
+  virtual ~LoopOwned() = default;
+};
+
+// Owns a descriptor registered with a loop, and is destroyed through it (DeleteLater).
+class IoHandler : public LoopOwned {
+ public:
   // `events`: EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR bits.
   virtual void OnIo(uint32_t events) = 0;
 };
@@ -40,10 +45,12 @@ class EventLoop {
   absl::Status Add(int fd, IoHandler* handler);
   // Loop thread. Like Add, for a listening socket (level-triggered input only).
   absl::Status AddListener(int fd, IoHandler* handler);
+  // Loop thread. Stops watching `fd` (a paused listener) without closing it.
+  void Remove(int fd);
   // Loop thread. Unregisters and closes `fd`.
   void Close(int fd);
-  // Loop thread. Deletes `handler` once the current batch of events has been handled.
-  void DeleteLater(std::unique_ptr<IoHandler> handler);
+  // Loop thread. Deletes `object` once the current batch of events has been handled.
+  void DeleteLater(std::unique_ptr<LoopOwned> object);
 
   TimerWheel& timers() { return timers_; }
   int64_t now_ms() const { return now_us_ / 1000; }  // monotonic, read once per wake-up
@@ -59,12 +66,14 @@ class EventLoop {
  private:
   EventLoop(int epoll_fd, int wake_fd);
   void RunPosted();
+  void DeletePending();
 
   int epoll_fd_;
   int wake_fd_;
   int64_t now_us_;
   TimerWheel timers_;
-  std::vector<std::unique_ptr<IoHandler>> graveyard_;
+  std::vector<std::unique_ptr<LoopOwned>> graveyard_;
+  std::vector<std::unique_ptr<LoopOwned>> dying_;
   std::atomic<bool> stop_{false};
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;

@@ -13,7 +13,7 @@ absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Create(const ProxyOptions& options
   GANTRY_ASSIGN_OR_RETURN(proxy->mesh_, net::ReserveListenAddress(options.mesh));
   bool reuse_port = options.workers > 1;
   for (int i = 0; i < std::max(1, options.workers); ++i) {
-    auto worker = std::make_unique<Worker>(i, snapshots);
+    auto worker = std::make_unique<Worker>(i, snapshots, WorkerLimits{});
     GANTRY_RETURN_IF_ERROR(worker->Listen(ListenerKind::kGateway, proxy->gateway_, reuse_port));
     GANTRY_RETURN_IF_ERROR(worker->Listen(ListenerKind::kMesh, proxy->mesh_, reuse_port));
     proxy->workers_.push_back(std::move(worker));

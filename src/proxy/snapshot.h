@@ -11,6 +11,8 @@
 
 #include "config/app_spec.h"
 #include "core/address.h"
+#include "net/socket.h"
+#include "proxy/endpoint_state.h"
 #include "proxy/lb/maglev.h"
 #include "proxy/lb/ring_hash.h"
 
@@ -19,7 +21,9 @@ namespace gantry::proxy {
 struct Endpoint {
   std::string instance_id;
   HostPort address;
-  std::string key;  // address as text: the upstream pool's key
+  std::string key;                   // address as text, for messages and hashing
+  net::SocketAddress socket_address;  // resolved once, when the snapshot is built
+  std::shared_ptr<EndpointRuntime> runtime;  // shared with earlier snapshots listing it
 };
 
 struct Cluster {

@@ -4,15 +4,42 @@
 
 namespace gantry::proxy {
 
+namespace {
+
+// The runtime `previous` gave the same replica at the same address, or a new one.
+std::shared_ptr<EndpointRuntime> RuntimeFor(const Snapshot* previous, const std::string& service,
+                                            const std::string& id, const std::string& key,
+                                            size_t workers) {
+  if (previous) {
+    if (const Cluster* cluster = previous->FindCluster(service)) {
+      for (const Endpoint& endpoint : cluster->endpoints) {
+        if (endpoint.instance_id == id && endpoint.key == key) return endpoint.runtime;
+      }
+    }
+  }
+  return std::make_shared<EndpointRuntime>(workers);
+}
+
+}  // namespace
+
 std::shared_ptr<Snapshot> BuildSnapshot(const config::AppSpec& spec,
-                                        const registry::Registry& registry) {
+                                        const registry::Registry& registry,
+                                        const Snapshot* previous, size_t workers) {
   auto snapshot = std::make_shared<Snapshot>();
   for (const auto& service : spec.services) {
     Cluster cluster;
     cluster.service = service.name;
     for (const registry::Instance* instance : registry.InstancesOf(service.name)) {
       if (instance->health != registry::Health::kHealthy) continue;
-      cluster.endpoints.push_back({instance->id, instance->address, instance->address.ToString()});
+      auto socket_address = net::ToSocketAddress(instance->address);
+      if (!socket_address.ok()) continue;  // registration accepts IP literals only
+      Endpoint endpoint;
+      endpoint.instance_id = instance->id;
+      endpoint.address = instance->address;
+      endpoint.key = instance->address.ToString();
+      endpoint.socket_address = *socket_address;
+      endpoint.runtime = RuntimeFor(previous, service.name, instance->id, endpoint.key, workers);
+      cluster.endpoints.push_back(std::move(endpoint));
     }
     cluster.lb = service.lb;
     if (!cluster.endpoints.empty()) {

@@ -1,90 +1,221 @@
 #include "proxy/worker.h"
 
-#include <boost/asio/executor_work_guard.hpp>
-
-#include "net/listen.h"
-#include "proxy/session.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "net/socket.h"
+#include "proxy/client_conn.h"
+#include "proxy/listener.h"
+#include "proxy/upstream_conn.h"
 
 namespace gantry::proxy {
 
-Worker::Worker(int index, const SnapshotStore& snapshots) : index_(index), snapshots_(snapshots) {}
+namespace {
+constexpr uint32_t kMaxIdlePerEndpoint = 256;
+}  // namespace
 
-Worker::~Worker() { Stop(); }
+Worker::Worker(int index, const SnapshotStore& snapshots, WorkerLimits limits)
+    : index_(index),
+      snapshots_(snapshots),
+      limits_(limits),
+      random_(static_cast<uint64_t>(index) + 1) {
+  auto loop = net::EventLoop::Create();
+  GANTRY_CHECK(loop.ok());
+  loop_ = std::move(*loop);
+}
+
+Worker::~Worker() {
+  Stop();
+  listeners_.clear();
+  loop_.reset();  // deletes what is still pending deletion
+  if (view_) ReleaseView(view_);
+}
 
 absl::Status Worker::Listen(ListenerKind kind, const HostPort& address, bool reuse_port) {
-  auto acceptor = net::Listen(io_, address, {.reuse_port = reuse_port});
-  if (!acceptor.ok()) return acceptor.status();
-  acceptors_.emplace_back(std::move(*acceptor), kind);
+  auto fd = net::ListenSocket(address, reuse_port, 4096);
+  if (!fd.ok()) return fd.status();
+  auto listener = std::make_unique<Listener>(*this, *fd, kind);
+  GANTRY_RETURN_IF_ERROR(listener->Register());
+  listeners_.push_back(std::move(listener));
   return absl::OkStatus();
 }
 
 void Worker::Start() {
-  for (auto& [acceptor, kind] : acceptors_) {  // acceptors live as long as the worker
-    auto serve = [this, kind = kind](net::tcp::socket socket) {
-      net::asio::co_spawn(io_, ServeClient(std::move(socket), this, kind), net::asio::detached);
-    };
-    net::asio::co_spawn(io_, net::AcceptLoop(*acceptor, serve), net::asio::detached);
-  }
-  thread_ = std::thread([this] {
-    auto guard = net::asio::make_work_guard(io_);
-    io_.run();
-  });
+  thread_ = std::thread([this] { loop_->Run(); });
 }
 
 void Worker::Stop() {
   if (!thread_.joinable()) return;
-  net::asio::post(io_, [this] {
-    for (auto& [acceptor, kind] : acceptors_) {
-      boost::system::error_code ignored;
-      acceptor->close(ignored);
-    }
-    pool_.Clear();
-    io_.stop();
+  loop_->Post([this] {
+    CloseEverything();
+    loop_->Stop();
   });
   thread_.join();
 }
 
-std::shared_ptr<const Snapshot> Worker::CurrentSnapshot() {
-  if (!snapshot_ || snapshot_->version != snapshots_.version()) {
-    snapshot_ = snapshots_.Load();
-    pool_.RetainOnly(*snapshot_);
-    clusters_.clear();
-    for (size_t i = 0; i < snapshot_->clusters.size(); ++i) {
-      auto seed = static_cast<uint64_t>(index_);
-      clusters_.push_back({RoundRobin(seed), LeastRequest(seed * 7919 + i)});
+void Worker::CloseEverything() {
+  for (auto& listener : listeners_) listener->Close();
+  while (client_list_) client_list_->Close();
+  if (view_) {
+    for (const Cluster& cluster : view_->snapshot->clusters) {
+      for (const Endpoint& endpoint : cluster.endpoints) {
+        CloseIdle(endpoint.runtime->per_worker[index_]);
+      }
     }
   }
-  return snapshot_;
 }
 
-const Endpoint& Worker::PickEndpoint(const Snapshot& snapshot, const Cluster& cluster,
-                                     uint64_t key_hash) {
+WorkerView* Worker::AcquireView() {
+  if (!view_ || view_->snapshot->version != snapshots_.version()) Reload(snapshots_.Load());
+  ++view_->refs;
+  return view_;
+}
+
+void Worker::ReleaseView(WorkerView* view) {
+  if (--view->refs == 0) delete view;
+}
+
+void Worker::Reload(std::shared_ptr<const Snapshot> snapshot) {
+  ++generation_;
+  auto* next = new WorkerView;
+  next->snapshot = std::move(snapshot);
+  next->refs = 1;  // the worker's own hold, while it is current
+  auto seed = static_cast<uint64_t>(index_);
+  for (size_t i = 0; i < next->snapshot->clusters.size(); ++i) {
+    next->clusters.push_back({RoundRobin(seed), LeastRequest(seed * 7919 + i)});
+    for (const Endpoint& endpoint : next->snapshot->clusters[i].endpoints) {
+      EndpointWorkerState& state = endpoint.runtime->per_worker[index_];
+      state.generation = generation_;
+      state.retired = false;
+    }
+  }
+  if (view_) {
+    // Endpoints the new snapshot dropped: their pooled connections go now (a restarted
+    // replica listens elsewhere; CLOSE_WAIT sockets would pile up), busy ones when done.
+    for (const Cluster& cluster : view_->snapshot->clusters) {
+      for (const Endpoint& endpoint : cluster.endpoints) {
+        EndpointWorkerState& state = endpoint.runtime->per_worker[index_];
+        if (state.generation == generation_) continue;
+        state.retired = true;
+        CloseIdle(state);
+      }
+    }
+    ReleaseView(view_);
+  }
+  view_ = next;
+}
+
+const Endpoint& Worker::PickEndpoint(WorkerView& view, const Cluster& cluster, uint64_t key_hash,
+                                     const Endpoint* avoid) {
   using Policy = config::LbSpec::Policy;
   const auto& endpoints = cluster.endpoints;
-  // The hashing tables travel with the snapshot, so any snapshot can answer.
-  if (cluster.ring) return endpoints[cluster.ring->Pick(key_hash)];
-  if (cluster.maglev) return endpoints[cluster.maglev->Pick(key_hash)];
-  size_t index = static_cast<size_t>(&cluster - snapshot.clusters.data());
-  // A request that started on an older snapshot keeps that snapshot's endpoint list.
-  if (&snapshot != snapshot_.get() || index >= clusters_.size()) return endpoints.front();
-  ClusterState& state = clusters_[index];
-  switch (cluster.lb.policy) {
-    case Policy::kRandom:
-      return endpoints[random_.Below(endpoints.size())];
-    case Policy::kLeastRequest:
-      return endpoints[state.least_request.Pick(endpoints.size(), [&](size_t i) {
-        auto it = active_.find(endpoints[i].key);
-        return it == active_.end() ? 0u : it->second;
-      })];
-    default:
-      return endpoints[state.round_robin.Pick(endpoints.size())];
+  size_t n = endpoints.size();
+  size_t picked = 0;
+  if (cluster.ring) {
+    picked = cluster.ring->Pick(key_hash);
+  } else if (cluster.maglev) {
+    picked = cluster.maglev->Pick(key_hash);
+  } else {
+    WorkerView::ClusterState& state =
+        view.clusters[static_cast<size_t>(&cluster - view.snapshot->clusters.data())];
+    switch (cluster.lb.policy) {
+      case Policy::kRandom:
+        picked = random_.Below(n);
+        break;
+      case Policy::kLeastRequest:
+        picked = state.least_request.Pick(
+            n, [&](size_t i) { return endpoints[i].runtime->per_worker[index_].active; });
+        break;
+      default:
+        picked = state.round_robin.Pick(n);
+        break;
+    }
+  }
+  if (avoid && &endpoints[picked] == avoid && n > 1) picked = (picked + 1) % n;
+  return endpoints[picked];
+}
+
+UpstreamConn* Worker::TakeIdle(const Endpoint& endpoint) {
+  EndpointWorkerState& state = endpoint.runtime->per_worker[index_];
+  UpstreamConn* connection = state.idle;
+  if (!connection) return nullptr;
+  ForgetIdle(connection);
+  return connection;
+}
+
+void Worker::GiveBack(UpstreamConn* connection) {
+  EndpointWorkerState& state = connection->runtime()->per_worker[index_];
+  if (state.retired || state.idle_count >= kMaxIdlePerEndpoint) return connection->Close();
+  connection->idle_prev = nullptr;
+  connection->idle_next = state.idle;
+  if (state.idle) state.idle->idle_prev = connection;
+  state.idle = connection;
+  ++state.idle_count;
+}
+
+void Worker::ForgetIdle(UpstreamConn* connection) {
+  EndpointWorkerState& state = connection->runtime()->per_worker[index_];
+  if (connection->idle_prev) {
+    connection->idle_prev->idle_next = connection->idle_next;
+  } else {
+    state.idle = connection->idle_next;
+  }
+  if (connection->idle_next) connection->idle_next->idle_prev = connection->idle_prev;
+  connection->idle_prev = connection->idle_next = nullptr;
+  --state.idle_count;
+}
+
+void Worker::CloseIdle(EndpointWorkerState& state) {
+  while (state.idle) {
+    UpstreamConn* connection = state.idle;
+    ForgetIdle(connection);
+    connection->Close();
   }
 }
 
-void Worker::RequestEnded(const std::string& endpoint_key) {
-  auto it = active_.find(endpoint_key);
-  if (it == active_.end()) return;
-  if (--it->second == 0) active_.erase(it);  // gone replicas leave no entries behind
+void Worker::Accepted(int fd, ListenerKind kind, std::string peer_ip) {
+  auto* connection = new ClientConn(*this, fd, kind, std::move(peer_ip));
+  connection->list_next = client_list_;
+  if (client_list_) client_list_->list_prev = connection;
+  client_list_ = connection;
+  ++clients_;
+  connection->Start();
+}
+
+void Worker::ClientClosed(ClientConn* connection) {
+  if (connection->list_prev) {
+    connection->list_prev->list_next = connection->list_next;
+  } else {
+    client_list_ = connection->list_next;
+  }
+  if (connection->list_next) connection->list_next->list_prev = connection->list_prev;
+  connection->list_prev = connection->list_next = nullptr;
+  --clients_;
+  loop_->DeleteLater(std::unique_ptr<net::LoopOwned>(connection));
+  if (clients_ + 1 == limits_.max_connections) {
+    for (auto& listener : listeners_) listener->ResumeIfPaused();
+  }
+}
+
+std::string Worker::NewRequestId() {
+  // A random (version 4) UUID.
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t high = random_.Next();
+  uint64_t low = random_.Next();
+  high = (high & ~uint64_t{0xf000}) | 0x4000;
+  low = (low & ~(uint64_t{3} << 62)) | (uint64_t{2} << 62);
+  std::string id(36, '-');
+  int bit = 60;
+  uint64_t word = high;
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    id[i] = kHex[(word >> bit) & 0xf];
+    bit -= 4;
+    if (bit < 0) {
+      word = low;
+      bit = 60;
+    }
+  }
+  return id;
 }
 
 }  // namespace gantry::proxy

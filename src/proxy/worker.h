@@ -1,57 +1,109 @@
-// One data-plane thread: its own event loop, its own SO_REUSEPORT listeners, its own upstream
-// pools and load-balancer state. Everything except Start/Stop runs on the worker's thread.
+// One data-plane thread: its own event loop, its own SO_REUSEPORT listeners, its own client
+// connections, upstream pools and load-balancer state. Nothing here is shared with other
+// workers except the immutable snapshots (and the per-worker slots of endpoint runtimes).
+// Everything except the constructor, Listen, Start and Stop runs on the worker's thread.
 #pragma once
 
 #include <memory>
+#include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "net/asio.h"
+#include "http/h1_head.h"
+#include "net/event_loop.h"
+#include "proxy/buffer_pool.h"
 #include "proxy/lb/least_request.h"
 #include "proxy/lb/round_robin.h"
 #include "proxy/snapshot.h"
-#include "proxy/upstream.h"
 
 namespace gantry::proxy {
 
 enum class ListenerKind { kGateway, kMesh };
 
-class Worker {
- public:
-  Worker(int index, const SnapshotStore& snapshots);
-  ~Worker();
+class ClientConn;
+class Listener;
+class UpstreamConn;
 
-  // Before Start(): bind a listener of this kind to an address reserved by the Proxy.
-  absl::Status Listen(ListenerKind kind, const HostPort& address, bool reuse_port);
-  void Start();
-  void Stop();  // closes listeners, ends the loop, joins the thread
-
-  // Worker thread only.
-  std::shared_ptr<const Snapshot> CurrentSnapshot();
-  // By the cluster's policy; `key_hash` is the request's key for the hashing policies.
-  const Endpoint& PickEndpoint(const Snapshot& snapshot, const Cluster& cluster, uint64_t key_hash);
-  // Requests in flight per endpoint, for least_request.
-  void RequestStarted(const std::string& endpoint_key) { ++active_[endpoint_key]; }
-  void RequestEnded(const std::string& endpoint_key);
-  UpstreamPool& pool() { return pool_; }
-
- private:
-  int index_;
-  const SnapshotStore& snapshots_;
-  net::asio::io_context io_{1};
-  std::vector<std::pair<std::unique_ptr<net::tcp::acceptor>, ListenerKind>> acceptors_;
-  UpstreamPool pool_;
-  std::shared_ptr<const Snapshot> snapshot_;
+// A worker's hold on one snapshot, with the worker's own balancing state for its clusters.
+// It lives while it is the worker's current view or an exchange begun under it goes on.
+struct WorkerView {
   struct ClusterState {
     RoundRobin round_robin;
     LeastRequest least_request;
   };
-  std::vector<ClusterState> clusters_;  // per cluster of snapshot_
-  std::unordered_map<std::string, uint32_t> active_;
-  FastRandom random_{static_cast<uint64_t>(index_) + 1};
+  std::shared_ptr<const Snapshot> snapshot;
+  std::vector<ClusterState> clusters;  // by index of snapshot->clusters
+  uint32_t refs = 0;
+};
+
+struct WorkerLimits {
+  size_t max_connections = 100000;  // client connections of this worker; past it, accepting waits
+};
+
+class Worker {
+ public:
+  Worker(int index, const SnapshotStore& snapshots, WorkerLimits limits);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Before Start(): bind a listener of this kind to an address reserved by the Proxy.
+  absl::Status Listen(ListenerKind kind, const HostPort& address, bool reuse_port);
+  void Start();
+  void Stop();  // closes every connection, ends the loop, joins the thread
+
+  // --- worker thread only ---
+  int index() const { return index_; }
+  net::EventLoop& loop() { return *loop_; }
+  BufferPool& buffers() { return buffers_; }
+
+  // The current view, reloaded first if a newer snapshot was published; the caller holds a
+  // reference until ReleaseView.
+  WorkerView* AcquireView();
+  void ReleaseView(WorkerView* view);
+
+  // An endpoint of `cluster` (which must have some) by the cluster's policy; `avoid` (a retry's
+  // previous endpoint) is skipped when another one is there.
+  const Endpoint& PickEndpoint(WorkerView& view, const Cluster& cluster, uint64_t key_hash,
+                               const Endpoint* avoid);
+
+  // Upstream connection pool, per endpoint.
+  UpstreamConn* TakeIdle(const Endpoint& endpoint);
+  void GiveBack(UpstreamConn* connection);  // pools it, or closes it if it cannot be reused
+  void ForgetIdle(UpstreamConn* connection);  // takes a pooled connection out of its pool
+
+  // Client connections: accepted ones are counted until they close.
+  void Accepted(int fd, ListenerKind kind, std::string peer_ip);
+  void ClientClosed(ClientConn* connection);
+  bool AtConnectionLimit() const { return clients_ >= limits_.max_connections; }
+
+  std::string NewRequestId();
+  // Scratch space reused by every request of this worker (heads are parsed one at a time).
+  http::h1::RequestHead& request_head() { return request_head_; }
+  http::h1::ResponseHead& response_head() { return response_head_; }
+
+ private:
+  void Reload(std::shared_ptr<const Snapshot> snapshot);
+  void CloseIdle(EndpointWorkerState& state);
+  void CloseEverything();
+
+  int index_;
+  const SnapshotStore& snapshots_;
+  WorkerLimits limits_;
+  std::unique_ptr<net::EventLoop> loop_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  BufferPool buffers_;
+  WorkerView* view_ = nullptr;
+  uint64_t generation_ = 0;
+  size_t clients_ = 0;
+  ClientConn* client_list_ = nullptr;  // every open client connection (intrusive)
+  FastRandom random_;
+  http::h1::RequestHead request_head_;
+  http::h1::ResponseHead response_head_;
   std::thread thread_;
+
+  friend class ClientConn;
 };
 
 }  // namespace gantry::proxy

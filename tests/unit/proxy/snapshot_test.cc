@@ -37,7 +37,7 @@ TEST(BuildSnapshot, OnlyHealthyEndpointsInIdOrder) {
   registry.Upsert(Make("api-2", "api", 2002, registry::Health::kHealthy));
   registry.Upsert(Make("api-1", "api", 2001, registry::Health::kHealthy));
   registry.Upsert(Make("web-1", "web", 1001, registry::Health::kUnhealthy));
-  auto snapshot = BuildSnapshot(spec, registry);
+  auto snapshot = BuildSnapshot(spec, registry, nullptr, 1);
   const Cluster* api = snapshot->FindCluster("api");
   ASSERT_NE(api, nullptr);
   ASSERT_EQ(api->endpoints.size(), 2u);

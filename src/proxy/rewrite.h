@@ -1,0 +1,44 @@
+// How a message's head changes as it crosses gantry (RFC 9110 7.6): hop-by-hop fields and the
+// fields Connection names are dropped, framing is gantry's own, and the forwarding fields are
+// added. Pure functions writing into a caller's string. Data-plane helpers, internal to proxy/.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "http/h1_head.h"
+
+namespace gantry::proxy {
+
+struct UpstreamHeadInput {
+  const http::h1::RequestHead* head = nullptr;
+  std::string_view target;      // after absolute-form and strip_prefix rewriting
+  std::string_view host;        // the authority to send as Host
+  std::string_view client_ip;   // appended to X-Forwarded-For
+  bool edge = false;            // the gateway: X-Forwarded-Proto is set, not trusted
+  std::string_view request_id;  // sent as X-Request-Id when the request has none
+};
+
+// Appends the request line and fields for the upstream, without the empty line and without
+// Content-Length (the caller frames the body).
+void AppendUpstreamHead(const UpstreamHeadInput& in, std::string& out);
+
+struct DownstreamHeadInput {
+  const http::h1::ResponseHead* head = nullptr;
+  std::string_view status_line;  // the upstream's, "HTTP/1.x 200 OK"
+  bool close = false;            // gantry closes the client connection after this response
+  bool keep_alive_header = false;  // an HTTP/1.0 client kept alive: say so
+  bool drop_transfer_encoding = false;  // the body is de-chunked for an HTTP/1.0 client
+};
+
+// Appends the whole response head for the client, empty line included.
+void AppendDownstreamHead(const DownstreamHeadInput& in, std::string& out);
+
+// A complete JSON error answer of gantry's own ({"error", "code"}); no body for HEAD.
+void AppendErrorResponse(int status, std::string_view code, std::string_view message, bool close,
+                         bool head_request, std::string& out);
+
+// "Not Found" for 404 and so on; "Unknown" for codes gantry does not use.
+std::string_view ReasonPhrase(int status);
+
+}  // namespace gantry::proxy

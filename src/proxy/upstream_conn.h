@@ -1,0 +1,44 @@
+// One connection from a worker to an endpoint (replica). Busy, it belongs to one Exchange,
+// which gets its readiness events; idle, it sits in its endpoint's per-worker pool, and any
+// sign of life from the replica (bytes nobody asked for, a FIN, an error) closes it, so a
+// pooled connection is known good without a syscall to check it.
+// Worker thread only; deleted through the loop.
+#pragma once
+
+#include <memory>
+
+#include "net/event_loop.h"
+#include "proxy/buffer_pool.h"
+#include "proxy/endpoint_state.h"
+
+namespace gantry::proxy {
+
+class Exchange;
+class Worker;
+
+class UpstreamConn final : public net::IoHandler {
+ public:
+  UpstreamConn(Worker& worker, int fd, EndpointRuntime* runtime);
+  ~UpstreamConn() override;
+
+  void OnIo(uint32_t events) override;
+  void Close();  // unregisters and closes the socket; the object is deleted later
+
+  int fd() const { return fd_; }
+  EndpointRuntime* runtime() const { return runtime_; }
+
+  Exchange* owner = nullptr;         // busy: the exchange that gets the events
+  std::unique_ptr<IoBuffer> in;      // the response being read (busy only)
+  bool connected = false;
+  bool readable = false;             // edge-triggered: bytes (or EOF) may be waiting
+  bool writable = false;
+  UpstreamConn* idle_prev = nullptr;  // the endpoint's pool (idle only)
+  UpstreamConn* idle_next = nullptr;
+
+ private:
+  Worker& worker_;
+  int fd_;
+  EndpointRuntime* runtime_;  // alive while busy (the exchange's view) or pooled (see Worker)
+};
+
+}  // namespace gantry::proxy
