@@ -201,6 +201,17 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+void HeadCommon::ResetFacts() {
+  header_count = 0;
+  head_size = 0;
+  framing = Framing::kNone;
+  content_length = 0;
+  connection_close = false;
+  connection_keep_alive = false;
+  has_connection_tokens = false;
+  connection = {};
+}
+
 std::string_view HeadCommon::Find(std::string_view name) const {
   for (size_t i = 0; i < header_count; ++i) {
     if (EqualsIgnoreCase(headers[i].name, name)) return headers[i].value;
@@ -275,7 +286,7 @@ ParseResult ParseRequestHead(std::string_view data, const Limits& limits, Reques
   out.minor_version = version;
 
   FieldFacts facts;
-  out.header_count = 0;
+  out.ResetFacts();
   out.host = {};
   out.expect_continue = false;
   ParseResult fields =
@@ -335,7 +346,7 @@ ParseResult ParseResponseHead(std::string_view data, const Limits& limits, Metho
   }
 
   FieldFacts facts;
-  out.header_count = 0;
+  out.ResetFacts();
   ParseResult fields = ParseFields(data, line_end + 2, end, limits, out, facts, nullptr, nullptr);
   if (fields.status != ParseStatus::kComplete) return Error(502, fields.error);
   out.head_size = end;

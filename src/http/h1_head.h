@@ -62,6 +62,8 @@ struct HeadCommon {
     return minor_version >= 1 ? !connection_close : connection_keep_alive && !connection_close;
   }
   std::string_view Find(std::string_view name) const;  // first field of that name, or ""
+  // Forgets what an earlier parse found (the parsers reuse one head per worker).
+  void ResetFacts();
 };
 
 struct RequestHead : HeadCommon {

@@ -62,6 +62,36 @@ TEST(H1Request, BodyFramingAndConnection) {
   EXPECT_EQ(p.head.framing, Framing::kNone);
 }
 
+TEST(H1Request, AReusedHeadForgetsTheLastRequest) {
+  RequestHead head;
+  size_t scanned = 0;
+  ASSERT_EQ(ParseRequestHead("POST / HTTP/1.1\r\nHost: a\r\nConnection: close, X-A\r\n"
+                             "Content-Length: 3\r\n\r\n",
+                             {}, head, scanned)
+                .status,
+            ParseStatus::kComplete);
+  scanned = 0;
+  ASSERT_EQ(ParseRequestHead("GET / HTTP/1.1\r\nHost: a\r\n\r\n", {}, head, scanned).status,
+            ParseStatus::kComplete);
+  EXPECT_TRUE(head.KeepAlive());
+  EXPECT_FALSE(head.has_connection_tokens);
+  EXPECT_EQ(head.framing, Framing::kNone);
+  EXPECT_EQ(head.content_length, 0u);
+
+  ResponseHead response;
+  scanned = 0;
+  ASSERT_EQ(ParseResponseHead("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", {}, Method::kGet,
+                              response, scanned)
+                .status,
+            ParseStatus::kComplete);
+  scanned = 0;
+  ASSERT_EQ(ParseResponseHead("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", {}, Method::kGet,
+                              response, scanned)
+                .status,
+            ParseStatus::kComplete);
+  EXPECT_TRUE(response.KeepAlive());
+}
+
 TEST(H1Request, WaitsForTheWholeHeadAndSkipsLeadingEmptyLines) {
   std::string data = "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
   RequestHead head;
