@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -17,6 +18,7 @@
 #include "orchestrator/supervisor.h"
 #include "proxy/proxy.h"
 #include "proxy/snapshot_builder.h"
+#include "proxy/stats_json.h"
 #include "registry/health_checker.h"
 #include "registry/registry_store.h"
 #include "store/embedded_store.h"
@@ -59,6 +61,14 @@ class Agent {
 
     proxy::ProxyOptions proxy_options;
     proxy_options.workers = options_.workers;
+    proxy_options.max_connections = options_.max_connections;
+    proxy_options.access_log = options_.access_log;
+    proxy_options.post_to_control = [this](std::function<void()> task) {
+      net::asio::post(io_, std::move(task));
+    };
+    proxy_options.on_outlier = [this](const std::string& service, const std::string& instance) {
+      OnOutlier(service, instance);
+    };
     GANTRY_ASSIGN_OR_RETURN(proxy_options.gateway, Choose(options_.gateway, spec_.gateway.listen));
     GANTRY_ASSIGN_OR_RETURN(proxy_options.mesh, Choose(options_.mesh, spec_.mesh.listen));
     GANTRY_ASSIGN_OR_RETURN(proxy_, proxy::Proxy::Create(proxy_options, snapshots_));
@@ -86,7 +96,9 @@ class Agent {
         io_,
         api::AgentInfo{spec_.name, static_cast<int>(::getpid()), api_server_->address(),
                        proxy_->gateway_address(), proxy_->mesh_address()},
-        api::ApiDeps{registry_, *registry_store_, *checker_, *supervisor_, *store_}, Clock::Real());
+        api::ApiDeps{registry_, *registry_store_, *checker_, *supervisor_, *store_,
+                     [this] { return proxy::StatsJson(*snapshots_.Load()); }},
+        Clock::Real());
     registry_.OnChange([this] { ScheduleRegistryWork(); });
 
     GANTRY_RETURN_IF_ERROR(
@@ -184,13 +196,42 @@ class Agent {
   }
 
   // Takes the replica out of the store and then out of routing, before `then` (the caller's
-  // SIGTERM): the snapshot without it is published at once, not with the next burst of work.
+  // SIGTERM): the snapshot without it is published at once, not with the next burst of work,
+  // and `then` waits until every proxy worker has switched to it.
   void Deregister(const std::string& id, std::function<void()> then) {
     checker_->Unwatch(id);
+    outliers_.Forget(ServiceOf(id), id);
     if (!registry_store_->owned().count(id)) return then();  // already gone
     registry_store_->Deregister(id, [this, then = std::move(then)](const absl::Status&) {
-      PublishSnapshot();
-      then();
+      proxy_->WhenAcknowledged(PublishSnapshot(), then);
+    });
+  }
+
+  std::string ServiceOf(const std::string& id) const {
+    const registry::Instance* instance = registry_.Find(id);
+    return instance ? instance->service : "";
+  }
+
+  // A worker saw an endpoint reach its service's outlier threshold.
+  void OnOutlier(const std::string& service, const std::string& instance) {
+    const config::ServiceSpec* spec = spec_.FindService(service);
+    if (!spec || !registry_.Find(instance)) return;
+    size_t endpoints = registry_.InstancesOf(service).size();
+    if (!outliers_.Report(service, instance, spec->policy.outlier, endpoints)) return;
+    progress_.Line(fmt::format("gantry: {} ejected from {}'s load balancing (outlier)", instance,
+                               service));
+    PublishSnapshot();
+    ScheduleOutlierExpiry();
+  }
+
+  void ScheduleOutlierExpiry() {
+    auto next = outliers_.NextExpiry();
+    if (!next) return;
+    outlier_timer_.expires_at(*next);
+    outlier_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (outliers_.Expire()) PublishSnapshot();
+      ScheduleOutlierExpiry();
     });
   }
 
@@ -212,9 +253,16 @@ class Agent {
     });
   }
 
-  void PublishSnapshot() {
-    snapshots_.Publish(proxy::BuildSnapshot(spec_, registry_, snapshots_.Load().get(),
-                                            static_cast<size_t>(std::max(1, options_.workers))));
+  // Returns the published snapshot's version.
+  uint64_t PublishSnapshot() {
+    auto snapshot = proxy::BuildSnapshot(spec_, registry_, snapshots_.Load().get(),
+                                         static_cast<size_t>(std::max(1, options_.workers)),
+                                         &outliers_);
+    if (!proxy_) {
+      snapshots_.Publish(std::move(snapshot));
+      return snapshots_.version();
+    }
+    return proxy_->Publish(std::move(snapshot));
   }
 
   void StartReadyServices() {
@@ -239,6 +287,7 @@ class Agent {
 
   void Finish() {
     lease_timer_.cancel();
+    outlier_timer_.cancel();
     proxy_->Stop();
     api_server_->Stop();
     signals_.cancel();
@@ -261,6 +310,8 @@ class Agent {
   std::unique_ptr<registry::HealthChecker> checker_;
   std::unique_ptr<orchestrator::Supervisor> supervisor_;
   boost::asio::steady_timer lease_timer_{io_};
+  proxy::OutlierDetector outliers_{Clock::Real()};
+  boost::asio::steady_timer outlier_timer_{io_};
   store::LeaseId agent_lease_ = 0;
   int exit_code_ = 0;
   bool registry_work_pending_ = false;
@@ -271,6 +322,12 @@ class Agent {
 
 int RunAgent(const config::AppSpec& spec, const AgentOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);  // a peer that hangs up is an error code, not a crash
+  // Every client and upstream connection is a descriptor: take all the system allows.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   // Orphans of replicas become our children, so the supervisor's reaper collects them too.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   Agent agent(spec, options);

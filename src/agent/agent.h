@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 
 #include "config/app_spec.h"
 #include "core/address.h"
@@ -16,6 +17,8 @@ struct AgentOptions {
   std::optional<HostPort> mesh;     // default: the app file's mesh.listen
   std::filesystem::path state_dir;  // logs and agent.json
   int workers = 1;                  // proxy worker threads
+  size_t max_connections = 100000;  // client connections the proxy holds at most
+  std::string access_log;           // a file for the proxy's JSON access log; "": none
 };
 
 // Runs until SIGINT/SIGTERM, then stops every replica. Returns the process exit code.

@@ -31,7 +31,8 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
       clock_(clock),
       kv_(io, deps.store),
       instances_(deps.registry, deps.registry_store, deps.checker, deps.store),
-      registry_waiters_(io) {}
+      registry_waiters_(io),
+      proxy_stats_(std::move(deps.proxy_stats)) {}
 
 void Api::Handle(const http::Request& request, http::Respond respond) {
   std::string_view path = request.Path();
@@ -48,6 +49,15 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
     return kv_.HandleLeases(request, path.substr(kLeases.size()), std::move(respond));
   if (under(kInstances)) {
     return instances_.Handle(request, path.substr(kInstances.size()), respond);
+  }
+  if (path == "/api/v1/proxy/stats" && proxy_stats_) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return respond(MethodNotAllowed(request, "GET"));
+    }
+    http::Response response;
+    response.headers.emplace_back("Content-Type", "application/json");
+    response.body = proxy_stats_();
+    return respond(std::move(response));
   }
   std::vector<std::string> seg = Segments(path);
   if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1") {

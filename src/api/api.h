@@ -2,6 +2,7 @@
 // registry's index), and the store's keys and leases (KvApi). Control-plane thread only.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,7 @@ struct ApiDeps {
   registry::HealthChecker& checker;
   const orchestrator::Supervisor& supervisor;
   store::Store& store;
+  std::function<std::string()> proxy_stats;  // the data plane's stats as JSON
 };
 
 class Api {
@@ -55,6 +57,7 @@ class Api {
   KvApi kv_;
   InstancesApi instances_;
   ParkedRequests registry_waiters_;
+  std::function<std::string()> proxy_stats_;
 };
 
 }  // namespace gantry::api

@@ -7,6 +7,7 @@
 
 #include "api/json_http.h"
 #include "core/status.h"
+#include "net/socket.h"
 
 namespace gantry::api {
 namespace json = boost::json;
@@ -119,7 +120,8 @@ void InstancesApi::Handle(const http::Request& request, std::string_view rest,
 
 void InstancesApi::Register(const http::Request& request, const http::Respond& respond) {
   auto parsed =
-      ParseObject(request.body, {"id", "service", "address", "tags", "check", "deregister_after"});
+      ParseObject(request.body,
+                  {"id", "service", "address", "tags", "check", "deregister_after", "weight"});
   if (auto* error = std::get_if<http::Response>(&parsed)) return respond(std::move(*error));
   const json::object& body = std::get<json::object>(parsed);
   registry::Instance instance;
@@ -134,7 +136,18 @@ void InstancesApi::Register(const http::Request& request, const http::Respond& r
   if (!host_port.ok() || host_port->port == 0) {
     return respond(Bad(fmt::format("address \"{}\": expected host:port", *address)));
   }
+  if (!net::ToSocketAddress(*host_port).ok()) {
+    return respond(Bad(fmt::format("address \"{}\": the host must be an IP address (or "
+                                   "localhost)",
+                                   *address)));
+  }
   instance.address = *host_port;
+  if (const json::value* weight = body.if_contains("weight")) {
+    if (!weight->is_int64() || weight->as_int64() < 1 || weight->as_int64() > 1000) {
+      return respond(Bad("\"weight\" must be a whole number from 1 to 1000"));
+    }
+    instance.weight = static_cast<uint32_t>(weight->as_int64());
+  }
   instance.id = StringField(body, "id").value_or(*service + "-" + RandomSuffix());
   if (!ValidName(instance.id)) return respond(Bad("\"id\" must be a name without '/'"));
   if (const json::value* tags = body.if_contains("tags")) {

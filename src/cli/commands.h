@@ -19,6 +19,8 @@ struct UpFlags {
   int workers = 0;  // 0: one per core
   std::string api, gateway, mesh;
   std::filesystem::path state_dir;
+  size_t max_connections = 100000;  // client connections the proxy holds at most
+  std::string access_log;           // the proxy's JSON access log; "": none
 };
 
 struct KvFlags {

@@ -56,6 +56,8 @@ int Up(const UpFlags& flags) {
   options.workers = flags.workers > 0
                         ? flags.workers
                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.max_connections = flags.max_connections;
+  options.access_log = flags.access_log;
   return agent::RunAgent(*spec, options);
 }
 

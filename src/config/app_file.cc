@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "config/app_checks.h"
+#include "config/policy_file.h"
 #include "config/yaml_reader.h"
 #include "core/address.h"
 #include "core/size.h"
@@ -87,59 +88,6 @@ void ParseHealth(const Entry& block, HealthSpec& health, Diagnostics& diag) {
   };
   threshold("healthy_after", health.healthy_after);
   threshold("unhealthy_after", health.unhealthy_after);
-  r.Finish();
-}
-
-void ParsePolicy(const Entry& block, LbSpec& lb, Diagnostics& diag) {
-  MapReader r(block.value, block.value_at, block.path, diag);
-  if (!r.is_map()) return;
-  using Policy = LbSpec::Policy;
-  if (const Entry* e = r.Take("lb")) {
-    if (auto name = ReadString(*e, diag)) {
-      static const std::vector<std::pair<std::string, Policy>> kBuilt = {
-          {"round_robin", Policy::kRoundRobin},
-          {"random", Policy::kRandom},
-          {"least_request", Policy::kLeastRequest},
-          {"ring_hash", Policy::kRingHash},
-          {"maglev", Policy::kMaglev}};
-      static const std::vector<std::string> kAll = {"round_robin", "random",    "least_request",
-                                                    "peak_ewma",   "ring_hash", "maglev"};
-      auto built = std::find_if(kBuilt.begin(), kBuilt.end(),
-                                [&](const auto& entry) { return entry.first == *name; });
-      if (built != kBuilt.end()) {
-        lb.policy = built->second;
-      } else if (std::find(kAll.begin(), kAll.end(), *name) == kAll.end()) {
-        ReportBadChoice(*e, *name, kAll, diag);
-      } else {
-        diag.Add(e->value_at, fmt::format("{}: \"{}\" is not supported yet", e->path, *name));
-      }
-    }
-  }
-  if (const Entry* e = r.Take("hash_on")) {
-    if (auto text = ReadString(*e, diag)) {
-      if (*text == "path") {
-        lb.hash_on = LbSpec::HashOn::kPath;
-      } else if (*text == "client_ip") {
-        lb.hash_on = LbSpec::HashOn::kClientIp;
-      } else if (text->starts_with("header:") && text->size() > 7) {
-        lb.hash_on = LbSpec::HashOn::kHeader;
-        lb.hash_name = text->substr(7);
-      } else if (text->starts_with("cookie:") && text->size() > 7) {
-        lb.hash_on = LbSpec::HashOn::kCookie;
-        lb.hash_name = text->substr(7);
-      } else {
-        diag.Add(e->value_at, fmt::format("{}: expected header:NAME, cookie:NAME, path or "
-                                          "client_ip, not \"{}\"",
-                                          e->path, *text));
-      }
-      if (lb.policy != Policy::kRingHash && lb.policy != Policy::kMaglev) {
-        diag.Add(e->key_at, fmt::format("{}: only ring_hash and maglev hash requests", e->path));
-      }
-    }
-  }
-  for (const char* key : {"timeout", "retries", "circuit_breaker", "outlier"}) {
-    r.NotSupportedYet(key);
-  }
   r.Finish();
 }
 
@@ -226,7 +174,7 @@ void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnost
   if (const Entry* e = r.Take("stop_grace")) {
     if (auto d = ReadDuration(*e, diag)) s.stop_grace = *d;
   }
-  if (const Entry* e = r.Take("policy")) ParsePolicy(*e, s.lb, diag);
+  if (const Entry* e = r.Take("policy")) ParsePolicy(*e, s.policy, diag);
   if (const Entry* e = r.Take("resources")) ParseResources(*e, diag);
   for (const char* key : {"autoscale", "update", "subscribe"}) r.NotSupportedYet(key);
   r.Finish();
@@ -313,7 +261,20 @@ void ParseRoute(const YAML::Node& node, size_t index, const Entry& list, AppSpec
   if (const Entry* e = r.Take("strip_prefix")) {
     if (auto b = ReadBool(*e, diag)) route.strip_prefix = *b;
   }
-  for (const char* key : {"methods", "auth", "rate_limit"}) r.NotSupportedYet(key);
+  if (const Entry* e = r.Take("methods")) {
+    if (auto methods = ReadStringList(*e, diag)) {
+      for (const ListItem& method : *methods) {
+        static const std::regex kMethod("[A-Z]{1,20}");
+        if (!std::regex_match(method.value, kMethod)) {
+          diag.Add(method.at, fmt::format("{}: \"{}\" is not a method name such as GET", e->path,
+                                          method.value));
+        }
+        route.methods.push_back(method.value);
+      }
+    }
+  }
+  if (const Entry* e = r.Take("rate_limit")) ParseRateLimit(*e, route.rate_limit, diag);
+  r.NotSupportedYet("auth");
   r.Finish();
 }
 

@@ -36,7 +36,7 @@ enum class RestartPolicy { kAlways, kOnFailure, kNever };
 
 // How callers spread requests over a service's replicas (`policy.lb`, `policy.hash_on`).
 struct LbSpec {
-  enum class Policy { kRoundRobin, kRandom, kLeastRequest, kRingHash, kMaglev };
+  enum class Policy { kRoundRobin, kRandom, kLeastRequest, kPeakEwma, kRingHash, kMaglev };
   Policy policy = Policy::kRoundRobin;
   // For the hashing policies: what names a request's key. Without one, they hash the client IP.
   enum class HashOn { kClientIp, kHeader, kCookie, kPath };
@@ -44,6 +44,58 @@ struct LbSpec {
   std::string hash_name;  // the header or cookie name
 
   friend bool operator==(const LbSpec&, const LbSpec&) = default;
+};
+
+// Retries (`policy.retries`). Without the block, a connect failure is retried once: the
+// request never reached a replica, so that is safe for any method.
+struct RetrySpec {
+  int attempts = 1;  // retries after the first try; 0: none
+  bool on_connect_failure = true;
+  bool on_reset = false;          // the connection failed after the request was sent
+  bool on_5xx = false;            // any 5xx answer
+  bool on_gateway_error = false;  // 502, 503, 504
+  std::vector<int> on_status;     // these answers ("503")
+  Duration per_try_timeout{0};    // 0: only the route's timeout bounds a try
+  double budget = 0.2;            // retries in flight at most this share of requests in flight
+  int min_retries = 3;            // ... but this many are always allowed
+  Duration backoff{std::chrono::milliseconds(25)};  // base of the jittered exponential backoff
+  Duration max_backoff{std::chrono::milliseconds(250)};
+  bool non_idempotent = false;  // retry POST and PATCH too (only when the service is safe for it)
+
+  friend bool operator==(const RetrySpec&, const RetrySpec&) = default;
+};
+
+// Limits per service, across workers; past one, requests get 503 at once (`x-gantry-overloaded`).
+struct BreakerSpec {
+  int max_connections = 1024;  // upstream connections open
+  int max_pending = 1024;      // requests waiting for a connection to be established
+  int max_requests = 1024;     // requests in flight
+
+  friend bool operator==(const BreakerSpec&, const BreakerSpec&) = default;
+};
+
+// Outlier detection (`policy.outlier`): off unless the block is there.
+struct OutlierSpec {
+  bool enabled = false;
+  int consecutive_5xx = 5;             // 0: not by 5xx
+  int consecutive_gateway_errors = 0;  // 502/503/504 and failed connections; 0: off
+  Duration base_ejection{std::chrono::seconds(30)};  // times the number of ejections so far
+  int max_ejection_percent = 10;       // of the service's replicas, at most this share ejected
+
+  friend bool operator==(const OutlierSpec&, const OutlierSpec&) = default;
+};
+
+// How callers reach a service (`policy:`).
+struct PolicySpec {
+  LbSpec lb;
+  Duration timeout{std::chrono::seconds(15)};  // a request's whole time, retries included
+  RetrySpec retries;
+  BreakerSpec circuit_breaker;
+  OutlierSpec outlier;
+  int panic_threshold = 50;  // percent: under this share healthy, spread over every replica
+  Duration slow_start{0};    // a new replica's share of traffic grows over this long; 0: off
+
+  friend bool operator==(const PolicySpec&, const PolicySpec&) = default;
 };
 
 struct ServiceSpec {
@@ -55,8 +107,19 @@ struct ServiceSpec {
   RestartPolicy restart = RestartPolicy::kAlways;
   std::vector<std::string> depends_on;  // started once each of these has a healthy replica
   Duration stop_grace{std::chrono::seconds(10)};  // SIGTERM, then SIGKILL after this
-  LbSpec lb;
+  PolicySpec policy;
   Location location;
+};
+
+// A route's local rate limit: a token bucket per client IP or per value of a header.
+struct RateLimitSpec {
+  double rps = 0;  // tokens added per second; 0: no limit
+  int burst = 0;   // bucket size
+  enum class By { kClientIp, kHeader };
+  By by = By::kClientIp;
+  std::string header;  // for kHeader
+
+  friend bool operator==(const RateLimitSpec&, const RateLimitSpec&) = default;
 };
 
 struct RouteSpec {
@@ -64,6 +127,8 @@ struct RouteSpec {
   std::string host;        // empty: any host
   std::string service;
   bool strip_prefix = false;
+  std::vector<std::string> methods;  // empty: any; otherwise others get 405
+  RateLimitSpec rate_limit;
   Location location;
 };
 

@@ -3,9 +3,11 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "proxy/exchange.h"
 #include "proxy/lb/request_key.h"
@@ -132,6 +134,61 @@ void ClientConn::ProcessBuffered() {
   }
 }
 
+// Why a routed request is answered by gantry itself rather than sent on, if it is.
+bool ClientConn::Admit(const http::h1::RequestHead& head, RoutedRequest& routed,
+                       std::string& extra_fields) {
+  const Cluster* cluster = routed.cluster;
+  auto refuse = [&](int status, std::string_view code, std::string message, bool close) {
+    routed.status = status;
+    routed.code = code;
+    routed.message = std::move(message);
+    routed.close = close;
+    routed.cluster = nullptr;
+    return false;
+  };
+  if (const Route* route = routed.route) {
+    if (!route->methods.empty() &&
+        std::find(route->methods.begin(), route->methods.end(), head.method_text) ==
+            route->methods.end()) {
+      extra_fields = fmt::format("Allow: {}\r\n", fmt::join(route->methods, ", "));
+      return refuse(405, "method_not_allowed",
+                    fmt::format("{} is not allowed on {}", head.method_text, route->prefix), false);
+    }
+    if (RateLimiter* limiter = route->runtime->rate_limiter.get()) {
+      std::string_view key = limiter->spec().by == config::RateLimitSpec::By::kHeader
+                                 ? head.Find(limiter->spec().header)
+                                 : std::string_view(peer_ip_);
+      if (int64_t wait_ms = limiter->Take(key, worker_.loop().now_ms())) {
+        route->runtime->stats.RecordRateLimited(static_cast<size_t>(worker_.index()));
+        extra_fields = fmt::format("Retry-After: {}\r\n", (wait_ms + 999) / 1000);
+        return refuse(429, "rate_limited", "too many requests: slow down", false);
+      }
+    }
+  }
+  if (cluster->endpoints.empty()) {
+    return refuse(503, "no_healthy_upstream",
+                  fmt::format("no healthy replica of service \"{}\"", cluster->service), false);
+  }
+  if (head.framing == Framing::kLength && head.content_length > kMaxRequestBody) {
+    return refuse(413, "body_too_large", "request body too large", true);
+  }
+  return true;
+}
+
+namespace {
+// The caller's remaining time (X-Gantry-Timeout-Ms), or -1 when it set none.
+int64_t CallerTimeoutMs(const http::h1::RequestHead& head) {
+  std::string_view text = head.Find("x-gantry-timeout-ms");
+  if (text.empty() || text.size() > 12) return -1;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+}  // namespace
+
 void ClientConn::OnHead(const http::h1::RequestHead& head) {
   request_start_us_ = worker_.loop().now_us();
   keep_alive_ = head.KeepAlive();
@@ -139,49 +196,50 @@ void ClientConn::OnHead(const http::h1::RequestHead& head) {
   WorkerView* view = worker_.AcquireView();
   RoutedRequest routed;
   RouteRequest(*view->snapshot, kind_, head, routed);
-  const Cluster* cluster = routed.cluster;
-  if (cluster && cluster->endpoints.empty()) {
-    routed.status = 503;
-    routed.code = "no_healthy_upstream";
-    routed.message = fmt::format("no healthy replica of service \"{}\"", cluster->service);
-    cluster = nullptr;
-  } else if (cluster && head.framing == Framing::kLength &&
-             head.content_length > kMaxRequestBody) {
-    routed.status = 413;
-    routed.code = "body_too_large";
-    routed.message = "request body too large";
-    routed.close = true;
-    cluster = nullptr;
-  }
-  if (!cluster) {
+  std::string extra_fields;
+  if (!routed.cluster || !Admit(head, routed, extra_fields)) {
     worker_.ReleaseView(view);
+    in_->Consume(head.head_size);
     // With a body still unread, the connection's framing is lost: answer, then close.
     if (routed.close || head.framing != Framing::kNone) {
-      in_->Consume(head.head_size);
-      return Reject(routed.status, routed.code, routed.message);
+      return Reject(routed.status, routed.code, routed.message, extra_fields);
     }
-    in_->Consume(head.head_size);
-    return AnswerAndContinue(routed.status, routed.code, routed.message);
+    return AnswerAndContinue(routed.status, routed.code, routed.message, extra_fields);
   }
-  ExchangeRequest info;
+  const Cluster* cluster = routed.cluster;
+  exchange_ = std::make_unique<Exchange>(worker_, *this, view, *cluster);
+  ExchangeRequest& info = exchange_->info();
   info.method = head.method;
   info.client_keep_alive = keep_alive_;
   info.client_minor = head.minor_version;
-  if (cluster->ring || cluster->maglev) info.key_hash = RequestKeyHash(cluster->lb, head, peer_ip_);
-  exchange_ = std::make_unique<Exchange>(worker_, *this, view, *cluster, info);
+  info.caller_timeout_ms = CallerTimeoutMs(head);
+  info.route = routed.route;
+  if (cluster->ring || cluster->maglev) info.key_hash = RequestKeyHash(cluster->policy.lb, head, peer_ip_);
   std::string& request = exchange_->request();
+  request.reserve(head.head_size + 160 + static_cast<size_t>(std::min<uint64_t>(
+                                                  head.content_length, IoBuffer::kCapacity)));
   UpstreamHeadInput input;
   input.head = &head;
   input.target = routed.target;
   input.host = routed.host.empty() ? std::string_view(cluster->service) : routed.host;
   input.client_ip = peer_ip_;
   input.edge = kind_ == ListenerKind::kGateway;
-  std::string request_id;
-  if (head.Find("x-request-id").empty()) {
-    request_id = worker_.NewRequestId();
-    input.request_id = request_id;
+  char request_id[36];
+  std::string_view inbound_id = head.Find("x-request-id");
+  if (inbound_id.empty()) {
+    worker_.NewRequestId(request_id);
+    input.request_id = std::string_view(request_id, sizeof request_id);
   }
   AppendUpstreamHead(input, request);
+  request.append(kDeadlineHeader);
+  request.append(": ");
+  info.deadline_offset = request.size();
+  request.append(kDeadlineDigits, '0');
+  request.append("\r\n");
+  if (worker_.access_log()) {
+    info.log_target = std::string(head.target);
+    info.log_request_id = std::string(inbound_id.empty() ? input.request_id : inbound_id);
+  }
   expect_continue_ = head.expect_continue;
   body_chunked_ = head.framing == Framing::kChunked;
   body_remaining_ = head.framing == Framing::kLength ? head.content_length : 0;
@@ -331,17 +389,19 @@ void ClientConn::AfterResponse() {
   if ((in_ && in_->size() > 0) || readable_ || peer_closed_) ReadAndProcess();
 }
 
-void ClientConn::AnswerAndContinue(int status, std::string_view code, std::string_view message) {
+void ClientConn::AnswerAndContinue(int status, std::string_view code, std::string_view message,
+                                   std::string_view extra_fields) {
   std::string answer;
-  AppendErrorResponse(status, code, message, !keep_alive_, head_request_, answer);
+  AppendErrorResponse(status, code, message, !keep_alive_, head_request_, answer, extra_fields);
   if (!Send(answer)) return;
   state_ = State::kExchanging;  // as if an exchange had run: ExchangeDone's path
   ExchangeDone(true);
 }
 
-void ClientConn::Reject(int status, std::string_view code, std::string_view message) {
+void ClientConn::Reject(int status, std::string_view code, std::string_view message,
+                        std::string_view extra_fields) {
   std::string answer;
-  AppendErrorResponse(status, code, message, true, head_request_, answer);
+  AppendErrorResponse(status, code, message, true, head_request_, answer, extra_fields);
   if (exchange_) {
     exchange_->Cancel();
     worker_.loop().DeleteLater(std::move(exchange_));

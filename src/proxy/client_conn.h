@@ -13,6 +13,7 @@
 #include "http/h1_head.h"
 #include "net/event_loop.h"
 #include "proxy/buffer_pool.h"
+#include "proxy/request_route.h"
 #include "proxy/worker.h"
 
 namespace gantry::proxy {
@@ -69,11 +70,14 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
   void OnPeerClosed();
   void ProcessBuffered();
   void OnHead(const http::h1::RequestHead& head);
+  bool Admit(const http::h1::RequestHead& head, RoutedRequest& routed, std::string& extra_fields);
   void TakeBody();
   void BeginExchange();
   void AfterResponse();
-  void Reject(int status, std::string_view code, std::string_view message);
-  void AnswerAndContinue(int status, std::string_view code, std::string_view message);
+  void Reject(int status, std::string_view code, std::string_view message,
+              std::string_view extra_fields = {});
+  void AnswerAndContinue(int status, std::string_view code, std::string_view message,
+                         std::string_view extra_fields = {});
   void Flush();
   void Linger();
   void ReleaseBufferIfEmpty();

@@ -1,9 +1,11 @@
 // What the data plane keeps about one endpoint (replica) beyond a snapshot's lifetime: one
-// slot per worker, each touched by its worker only (no atomics, no sharing of cache lines).
-// The snapshot builder hands the same EndpointRuntime to every snapshot that still lists the
-// endpoint, so in-flight counts and pooled connections survive unrelated changes.
+// slot per worker, each touched by its worker only (no atomics, no sharing of cache lines),
+// and the few counters all workers share (outlier detection). The snapshot builder hands the
+// same EndpointRuntime to every snapshot that still lists the endpoint, so in-flight counts,
+// latency estimates and pooled connections survive unrelated changes.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -13,16 +15,22 @@ namespace gantry::proxy {
 class UpstreamConn;
 
 struct alignas(64) EndpointWorkerState {
-  uint32_t active = 0;           // requests in flight from this worker (least_request)
+  uint32_t active = 0;           // requests in flight from this worker (least_request, peak_ewma)
   uint32_t idle_count = 0;       // connections in `idle`
   UpstreamConn* idle = nullptr;  // pooled keep-alive connections, most recent first
   uint64_t generation = 0;       // the worker's snapshot generation that last listed it
   bool retired = false;          // gone from the worker's snapshot: its connections are closed
+  double ewma_us = 0;            // peak-EWMA latency estimate (0: no sample yet)
+  int64_t ewma_at_us = 0;        // when it was last updated
+  int64_t smooth_weight = 0;     // smooth weighted round robin's running weight
 };
 
 struct EndpointRuntime {
   explicit EndpointRuntime(size_t workers) : per_worker(new EndpointWorkerState[workers]) {}
   std::unique_ptr<EndpointWorkerState[]> per_worker;
+  // Consecutive failures seen by any worker (reset by a success); see Exchange::NoteTryResult.
+  std::atomic<uint32_t> consecutive_5xx{0};
+  std::atomic<uint32_t> consecutive_gateway_errors{0};
 };
 
 }  // namespace gantry::proxy

@@ -8,63 +8,106 @@
 #include <fmt/format.h>
 
 #include "net/socket.h"
+#include "proxy/access_log.h"
 #include "proxy/client_conn.h"
 #include "proxy/rewrite.h"
 #include "proxy/upstream_conn.h"
 
 namespace gantry::proxy {
 
-using http::h1::Framing;
-using http::h1::ParseStatus;
-
-Exchange::Exchange(Worker& worker, ClientConn& client, WorkerView* view, const Cluster& cluster,
-                   ExchangeRequest request)
+Exchange::Exchange(Worker& worker, ClientConn& client, WorkerView* view, const Cluster& cluster)
     : worker_(worker),
       client_(client),
       view_(view),
       cluster_(cluster),
-      request_info_(request),
+      runtime_(*cluster.runtime),
       request_timer_(this),
+      try_timer_(this),
       connect_timer_(this),
-      client_keep_alive_(request.client_keep_alive) {}
+      backoff_timer_(this) {}
 
 Exchange::~Exchange() {
-  if (upstream_) ReleaseUpstream(false);
+  if (phase_ != Phase::kDone) Cancel();
   worker_.ReleaseView(view_);
 }
 
 void Exchange::Start() {
-  worker_.loop().timers().Arm(request_timer_,
-                              worker_.loop().now_ms() + UpstreamTimeouts::kRequestMs);
+  client_keep_alive_ = info_.client_keep_alive;
+  if (!runtime_.breaker.TryAcquire(CircuitBreaker::kRequests)) {
+    return AnswerError(503, "overloaded",
+                       fmt::format("service \"{}\" is at its max_requests", cluster_.service),
+                       true);
+  }
+  started_ = true;
+  runtime_.retry_budget.RequestStarted();
+  int64_t timeout_ms = cluster_.policy.timeout.count();
+  if (info_.caller_timeout_ms >= 0) timeout_ms = std::min(timeout_ms, info_.caller_timeout_ms);
+  if (timeout_ms <= 0) {
+    return AnswerError(504, "deadline_exceeded", "the caller's deadline has already passed");
+  }
+  timeout_ms_ = timeout_ms;
+  deadline_ms_ = worker_.loop().now_ms() + timeout_ms;
+  worker_.loop().timers().Arm(request_timer_, deadline_ms_);
   Attempt(true);
 }
 
 void Exchange::Attempt(bool allow_pooled) {
-  endpoint_ = &worker_.PickEndpoint(*view_, cluster_, request_info_.key_hash, nullptr);
-  EndpointWorkerState& state = endpoint_->runtime->per_worker[worker_.index()];
-  ++state.active;
+  endpoint_ = &worker_.PickEndpoint(*view_, cluster_, info_.key_hash, previous_endpoint_);
+  ++endpoint_->runtime->per_worker[worker_.index()].active;
   counted_ = true;
   got_response_bytes_ = false;
   head_scanned_ = 0;
   request_sent_ = 0;
+  int64_t now_ms = worker_.loop().now_ms();
+  try_start_us_ = worker_.loop().now_us();
+  int64_t try_deadline = deadline_ms_;
+  if (cluster_.policy.retries.per_try_timeout.count() > 0) {
+    try_deadline = std::min(try_deadline, now_ms + cluster_.policy.retries.per_try_timeout.count());
+    worker_.loop().timers().Arm(try_timer_, try_deadline);
+  }
+  PatchDeadline(try_deadline - now_ms);
   upstream_ = allow_pooled ? worker_.TakeIdle(*endpoint_) : nullptr;
   reused_ = upstream_ != nullptr;
   if (upstream_) {
     upstream_->owner = this;
     phase_ = Phase::kWriting;
-    WriteRequest();
-    return;
+    return WriteRequest();
   }
+  if (!runtime_.breaker.TryAcquire(CircuitBreaker::kConnections)) {
+    return AnswerError(503, "overloaded",
+                       fmt::format("service \"{}\" is at its max_connections", cluster_.service),
+                       true);
+  }
+  if (!runtime_.breaker.TryAcquire(CircuitBreaker::kPending)) {
+    runtime_.breaker.Release(CircuitBreaker::kConnections);
+    return AnswerError(503, "overloaded",
+                       fmt::format("service \"{}\" is at its max_pending", cluster_.service),
+                       true);
+  }
+  pending_ = true;
   int fd = net::ConnectSocket(endpoint_->socket_address);
-  if (fd < 0) return Failed(Failure::kConnect, strerror(errno));
-  upstream_ = new UpstreamConn(worker_, fd, endpoint_->runtime.get());
-  upstream_->owner = this;
-  if (!worker_.loop().Add(fd, upstream_).ok()) {
-    return Failed(Failure::kConnect, "cannot register the socket");
+  if (fd < 0) {
+    runtime_.breaker.Release(CircuitBreaker::kConnections);
+    return TryFailed(TryOutcome::kConnectFailure, strerror(errno));
   }
+  upstream_ = new UpstreamConn(worker_, fd, endpoint_->runtime.get(), cluster_.runtime);
+  upstream_->owner = this;
   phase_ = Phase::kConnecting;
-  worker_.loop().timers().Arm(connect_timer_,
-                              worker_.loop().now_ms() + UpstreamTimeouts::kConnectMs);
+  if (!worker_.loop().Add(fd, upstream_).ok()) {
+    return TryFailed(TryOutcome::kConnectFailure, "cannot register the socket");
+  }
+  worker_.loop().timers().Arm(connect_timer_, now_ms + kConnectTimeoutMs);
+}
+
+// The replica is told how long it has (X-Gantry-Timeout-Ms), so that it neither works past
+// the caller's deadline nor retries past it.
+void Exchange::PatchDeadline(int64_t remaining_ms) {
+  if (info_.deadline_offset == std::string::npos) return;
+  int64_t value = std::clamp<int64_t>(remaining_ms, 0, 99'999'999);
+  for (size_t i = kDeadlineDigits; i-- > 0;) {
+    request_[info_.deadline_offset + i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
 }
 
 void Exchange::OnUpstreamIo(uint32_t events) {
@@ -82,6 +125,7 @@ void Exchange::OnUpstreamIo(uint32_t events) {
     case Phase::kRelaying:
       if (upstream.readable && !paused_) ReadResponse();
       return;
+    case Phase::kBackoff:
     case Phase::kDone:
       return;
   }
@@ -89,8 +133,12 @@ void Exchange::OnUpstreamIo(uint32_t events) {
 
 void Exchange::OnConnected() {
   int error = net::SocketError(upstream_->fd());
-  if (error != 0) return Failed(Failure::kConnect, strerror(error));
+  if (error != 0) return TryFailed(TryOutcome::kConnectFailure, strerror(error));
   worker_.loop().timers().Cancel(connect_timer_);
+  if (pending_) {
+    runtime_.breaker.Release(CircuitBreaker::kPending);
+    pending_ = false;
+  }
   upstream_->connected = true;
   phase_ = Phase::kWriting;
   WriteRequest();
@@ -108,7 +156,7 @@ void Exchange::WriteRequest() {
       upstream_->writable = false;
       return;  // EPOLLOUT resumes
     }
-    return Failed(Failure::kReset, n < 0 ? strerror(errno) : "connection closed");
+    return TryFailed(TryOutcome::kReset, n < 0 ? strerror(errno) : "connection closed");
   }
   phase_ = Phase::kReadingHead;
   // The answer cannot be there yet unless the connection already said something: wait for
@@ -116,231 +164,186 @@ void Exchange::WriteRequest() {
   if (upstream_->readable) ReadResponse();
 }
 
-void Exchange::ReadResponse() {
-  for (;;) {
-    UpstreamConn& upstream = *upstream_;
-    if (!upstream.in) upstream.in = worker_.buffers().Acquire();
-    IoBuffer& in = *upstream.in;
-    if (in.space() == 0) in.Compact();
-    if (in.space() == 0) return Failed(Failure::kBadResponse, "response head too large");
-    size_t want = in.space();
-    ssize_t n = ::recv(upstream.fd(), in.write_ptr(), want, 0);
-    if (n > 0) {
-      in.end += static_cast<size_t>(n);
-      got_response_bytes_ = true;
-      if (static_cast<size_t>(n) < want) upstream.readable = false;  // drained for now
-      if (!ProcessResponse()) return;
-      if (!upstream.readable) return;
-      continue;
-    }
-    if (n == 0) return OnUpstreamEof();
-    if (errno == EAGAIN || errno == EINTR) {
-      upstream.readable = false;
+// Counts the try's result against the endpoint for outlier detection: consecutive 5xx
+// (gantry's own failures included) and consecutive gateway errors (connect failures, resets,
+// timeouts, 502-504). The worker that reaches a threshold reports it to the control plane.
+void Exchange::NoteTryResult(int status, bool local_failure) {
+  const config::OutlierSpec& outlier = cluster_.policy.outlier;
+  if (!outlier.enabled) return;
+  EndpointRuntime& endpoint = *endpoint_->runtime;
+  bool server_error = local_failure || status >= 500;
+  bool gateway_error = local_failure || status == 502 || status == 503 || status == 504;
+  auto count = [&](std::atomic<uint32_t>& counter, bool failed, int threshold) {
+    if (!failed) {
+      if (counter.load(std::memory_order_relaxed) != 0) counter.store(0, std::memory_order_relaxed);
       return;
     }
-    return Failed(Failure::kReset, strerror(errno));
-  }
-}
-
-bool Exchange::ProcessResponse() {
-  IoBuffer& in = *upstream_->in;
-  while (phase_ == Phase::kReadingHead) {
-    http::h1::ResponseHead& head = worker_.response_head();
-    std::string_view data(in.read_ptr(), in.size());
-    http::h1::ParseResult result =
-        http::h1::ParseResponseHead(data, {}, request_info_.method, head, head_scanned_);
-    if (result.status == ParseStatus::kIncomplete) return true;
-    if (result.status == ParseStatus::kError) {
-      Failed(Failure::kBadResponse, result.error);
-      return false;
+    uint32_t n = counter.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (threshold > 0 && n % static_cast<uint32_t>(threshold) == 0) {
+      worker_.ReportOutlier(cluster_.service, endpoint_->instance_id);
     }
-    if (head.status == 101) {  // gantry never asks for an upgrade
-      Failed(Failure::kBadResponse, "unrequested 101 Switching Protocols");
-      return false;
-    }
-    if (head.status < 200) {  // interim: gantry answered 100 itself; skip them all
-      in.Consume(head.head_size);
-      head_scanned_ = 0;
-      continue;
-    }
-    if (!Commit(head)) return false;
-  }
-  return Relay();
+  };
+  count(endpoint.consecutive_5xx, server_error, outlier.consecutive_5xx);
+  count(endpoint.consecutive_gateway_errors, gateway_error, outlier.consecutive_gateway_errors);
 }
 
-bool Exchange::Commit(const http::h1::ResponseHead& head) {
-  status_ = head.status;
-  framing_ = head.framing;
-  body_remaining_ = head.content_length;
-  upstream_keep_alive_ = head.KeepAlive();
-  bool http10 = request_info_.client_minor == 0;
-  dechunk_ = framing_ == Framing::kChunked && http10;
-  if (framing_ == Framing::kUntilClose || dechunk_) client_keep_alive_ = false;
-  if (framing_ == Framing::kChunked) chunked_.Reset();
-  DownstreamHeadInput out;
-  out.head = &head;
-  out.status_line = std::string_view(upstream_->in->read_ptr(), head.head_size);
-  out.status_line = out.status_line.substr(0, out.status_line.find("\r\n"));
-  out.close = !client_keep_alive_;
-  out.keep_alive_header = http10 && client_keep_alive_;
-  out.drop_transfer_encoding = dechunk_;
-  head_out_.clear();
-  AppendDownstreamHead(out, head_out_);
-  upstream_->in->Consume(head.head_size);
-  phase_ = Phase::kRelaying;
-  return true;
+void Exchange::EndTry() {
+  worker_.loop().timers().Cancel(try_timer_);
+  worker_.loop().timers().Cancel(connect_timer_);
+  if (holding_retry_) {
+    runtime_.retry_budget.RetryEnded();
+    holding_retry_ = false;
+  }
 }
 
-bool Exchange::Relay() {
-  IoBuffer& in = *upstream_->in;
-  bool done = false;
-  bool clean = true;  // nothing past the response: the connection may be reused
-  std::string_view piece;
-  switch (framing_) {
-    case Framing::kNone:
-      done = true;
-      clean = in.size() == 0;
-      break;
-    case Framing::kLength: {
-      size_t take = static_cast<size_t>(std::min<uint64_t>(in.size(), body_remaining_));
-      piece = std::string_view(in.read_ptr(), take);
-      body_remaining_ -= take;
-      done = body_remaining_ == 0;
-      clean = in.size() == take;
-      break;
-    }
-    case Framing::kUntilClose:
-      piece = std::string_view(in.read_ptr(), in.size());
-      break;
-    case Framing::kChunked: {
-      std::string_view data(in.read_ptr(), in.size());
-      size_t consumed = 0;
-      if (!dechunk_) {  // pass the chunks through unchanged, checking them on the way
-        for (;;) {
-          std::string_view ignored;
-          auto status = chunked_.Decode(data, consumed, ignored);
-          if (status == http::h1::ChunkedDecoder::Status::kData) continue;
-          if (status == http::h1::ChunkedDecoder::Status::kError) {
-            Failed(Failure::kBadResponse, chunked_.error());
-            return false;
-          }
-          break;
-        }
-        piece = data.substr(0, consumed);
-      } else {  // an HTTP/1.0 client: data only, delimited by the close
-        std::string decoded;
-        for (;;) {
-          std::string_view chunk;
-          auto status = chunked_.Decode(data, consumed, chunk);
-          if (status == http::h1::ChunkedDecoder::Status::kData) {
-            decoded.append(chunk);
-            continue;
-          }
-          if (status == http::h1::ChunkedDecoder::Status::kError) {
-            Failed(Failure::kBadResponse, chunked_.error());
-            return false;
-          }
-          break;
-        }
-        head_out_.append(decoded);  // sent right below, with the head if it is still pending
-        in.Consume(consumed);
-        consumed = 0;
-      }
-      done = chunked_.done();
-      clean = in.size() == consumed;
-      break;
-    }
-  }
-  in.Consume(piece.size());  // only offsets move: `piece` stays readable until the next recv
-  bool sent = client_.Send(head_out_, piece);
-  if (!sent) return false;  // the client is gone; it cancelled this exchange
-  head_out_.clear();
-  if (done) {
-    bool reusable = upstream_keep_alive_ && clean && request_info_.method != http::h1::Method::kHead;
-    Finish(reusable);
-    return false;
-  }
-  if (client_.output_pending()) {
-    paused_ = true;
-    return false;
-  }
-  return true;
-}
-
-void Exchange::OnClientDrained() {
-  if (!paused_ || phase_ != Phase::kRelaying) return;
-  paused_ = false;
-  if (upstream_->in && upstream_->in->size() > 0 && !Relay()) return;
-  if (upstream_->readable) ReadResponse();
-}
-
-void Exchange::OnUpstreamEof() {
-  upstream_->readable = false;
-  if (phase_ == Phase::kRelaying && framing_ == Framing::kUntilClose) {
-    IoBuffer& in = *upstream_->in;
-    std::string_view rest(in.read_ptr(), in.size());
-    in.Consume(rest.size());
-    if (client_.Send(rest)) Finish(false);
-    return;
-  }
-  Failed(Failure::kReset, got_response_bytes_ ? "connection closed in the middle of the response"
-                                              : "connection closed before the response");
-}
-
-void Exchange::Failed(Failure failure, std::string_view detail) {
+void Exchange::TryFailed(TryOutcome outcome, std::string_view detail) {
   bool committed = phase_ == Phase::kRelaying;
   bool nothing_seen = !got_response_bytes_;
   ReleaseUpstream(false);
+  runtime_.stats.RecordUpstreamFailure(static_cast<size_t>(worker_.index()));
   if (committed) {  // the client has part of a response: it can only be cut off
-    phase_ = Phase::kDone;
-    worker_.loop().timers().Cancel(request_timer_);
-    worker_.loop().timers().Cancel(connect_timer_);
+    NoteTryResult(0, true);
+    status_ = 0;
+    End();
     client_.Abort();
     return;
   }
   // A pooled connection the replica had closed: the request cannot have been acted on, so an
-  // idempotent one is sent again, once, on a fresh connection.
-  if (failure == Failure::kReset && reused_ && nothing_seen && !replayed_ &&
-      http::h1::IsIdempotent(request_info_.method)) {
+  // idempotent one is sent again, once, on a fresh connection (not a retry: nothing failed).
+  if (outcome == TryOutcome::kReset && reused_ && nothing_seen && !replayed_ &&
+      http::h1::IsIdempotent(info_.method)) {
     replayed_ = true;
     return Attempt(false);
   }
+  NoteTryResult(0, true);
+  EndTry();
+  if (TakeRetry(outcome, 0)) return ScheduleRetry();
   std::string where = fmt::format("{} ({}): {}", endpoint_->instance_id, endpoint_->key, detail);
-  switch (failure) {
-    case Failure::kTimeout:
+  switch (outcome) {
+    case TryOutcome::kTimeout:
+      runtime_.stats.RecordTimeout(static_cast<size_t>(worker_.index()));
       return AnswerError(504, "upstream_timeout", "upstream timed out: " + where);
-    case Failure::kConnect:
+    case TryOutcome::kConnectFailure:
       return AnswerError(502, "upstream_connect_failed", "cannot connect upstream: " + where);
-    case Failure::kReset:
-    case Failure::kBadResponse:
+    case TryOutcome::kReset:
+    case TryOutcome::kStatus:
       return AnswerError(502, "upstream_reset", "upstream failed: " + where);
   }
 }
 
-void Exchange::AnswerError(int status, std::string_view code, std::string_view message) {
+// Whether another try may follow one that ended so: the policy allows it and the budget has
+// room (the retry is then held from the budget until the retried try ends).
+bool Exchange::TakeRetry(TryOutcome outcome, int status) {
+  if (!runtime_.retry_policy.Allows(outcome, status, info_.method, retries_)) return false;
+  if (!runtime_.retry_budget.TryStartRetry()) return false;
+  holding_retry_ = true;
+  return true;
+}
+
+void Exchange::ScheduleRetry() {
+  ++retries_;
+  runtime_.stats.RecordRetry(static_cast<size_t>(worker_.index()));
+  previous_endpoint_ = endpoint_;
+  Duration wait = runtime_.retry_policy.Backoff(retries_, worker_.NextRandom());
+  phase_ = Phase::kBackoff;
+  worker_.loop().timers().Arm(backoff_timer_, worker_.loop().now_ms() + wait.count());
+}
+
+void Exchange::OnTimer(net::Timer& timer) {
+  if (phase_ == Phase::kDone) return;
+  if (&timer == &backoff_timer_) return Attempt(true);
+  if (&timer == &connect_timer_) {
+    return TryFailed(TryOutcome::kConnectFailure,
+                     fmt::format("connect timed out after {}ms", kConnectTimeoutMs));
+  }
+  if (&timer == &try_timer_) {
+    return TryFailed(TryOutcome::kTimeout,
+                     fmt::format("no response within the per-try timeout ({})",
+                                 FormatDuration(cluster_.policy.retries.per_try_timeout)));
+  }
+  // The whole request's deadline: no more tries.
+  bool committed = phase_ == Phase::kRelaying;
+  if (upstream_) NoteTryResult(0, true);
+  ReleaseUpstream(false);
+  runtime_.stats.RecordTimeout(static_cast<size_t>(worker_.index()));
+  if (committed) {
+    status_ = 0;
+    End();
+    return client_.Abort();
+  }
+  AnswerError(504, "upstream_timeout",
+              fmt::format("no complete response from service \"{}\" within {}ms",
+                          cluster_.service, timeout_ms_));
+}
+
+void Exchange::AnswerError(int status, std::string_view code, std::string_view message,
+                           bool overloaded) {
+  ReleaseUpstream(false);
+  if (overloaded) runtime_.stats.RecordOverflow(static_cast<size_t>(worker_.index()));
   status_ = status;
   std::string answer;
   AppendErrorResponse(status, code, message, !client_keep_alive_,
-                      request_info_.method == http::h1::Method::kHead, answer);
-  phase_ = Phase::kDone;
-  worker_.loop().timers().Cancel(request_timer_);
-  worker_.loop().timers().Cancel(connect_timer_);
+                      info_.method == http::h1::Method::kHead, answer,
+                      overloaded ? "x-gantry-overloaded: true\r\n" : "");
+  End();
   if (!client_.Send(answer)) return;
   client_.ExchangeDone(client_keep_alive_);
 }
 
 void Exchange::Finish(bool upstream_reusable) {
-  phase_ = Phase::kDone;
-  worker_.loop().timers().Cancel(request_timer_);
-  worker_.loop().timers().Cancel(connect_timer_);
   ReleaseUpstream(upstream_reusable);
+  End();
   client_.ExchangeDone(client_keep_alive_);
+}
+
+// Gives back everything the request held and records it. Idempotent.
+void Exchange::End() {
+  if (phase_ == Phase::kDone) return;
+  phase_ = Phase::kDone;
+  CancelTimers();
+  EndTry();
+  if (started_) {
+    runtime_.breaker.Release(CircuitBreaker::kRequests);
+    runtime_.retry_budget.RequestEnded();
+    started_ = false;
+  }
+  int64_t now_us = worker_.loop().now_us();
+  auto latency = static_cast<uint64_t>(std::max<int64_t>(0, now_us - client_.request_start_us()));
+  auto worker = static_cast<size_t>(worker_.index());
+  runtime_.stats.RecordRequest(worker, status_, latency);
+  if (info_.route) info_.route->runtime->stats.RecordRequest(worker, status_, latency);
+  if (AccessLog* log = worker_.access_log()) {
+    AccessLogEntry entry;
+    entry.listener = client_.kind() == ListenerKind::kGateway ? "gateway" : "mesh";
+    entry.client_ip = client_.peer_ip();
+    entry.method = info_.method;
+    entry.target = info_.log_target;
+    entry.service = cluster_.service;
+    entry.instance = endpoint_ ? std::string_view(endpoint_->instance_id) : std::string_view();
+    entry.status = status_;
+    entry.duration_us = latency;
+    entry.attempts = retries_ + (endpoint_ ? 1 : 0);
+    entry.request_id = info_.log_request_id;
+    log->Write(entry);
+  }
+}
+
+void Exchange::CancelTimers() {
+  auto& timers = worker_.loop().timers();
+  timers.Cancel(request_timer_);
+  timers.Cancel(try_timer_);
+  timers.Cancel(connect_timer_);
+  timers.Cancel(backoff_timer_);
 }
 
 void Exchange::ReleaseUpstream(bool reusable) {
   if (counted_) {
     --endpoint_->runtime->per_worker[worker_.index()].active;
     counted_ = false;
+  }
+  if (pending_) {
+    runtime_.breaker.Release(CircuitBreaker::kPending);
+    pending_ = false;
   }
   UpstreamConn* upstream = upstream_;
   if (!upstream) return;
@@ -357,19 +360,10 @@ void Exchange::ReleaseUpstream(bool reusable) {
 }
 
 void Exchange::Cancel() {
-  phase_ = Phase::kDone;
-  worker_.loop().timers().Cancel(request_timer_);
-  worker_.loop().timers().Cancel(connect_timer_);
-  ReleaseUpstream(false);
-}
-
-void Exchange::OnTimer(net::Timer& timer) {
   if (phase_ == Phase::kDone) return;
-  if (&timer == &connect_timer_) {
-    return Failed(Failure::kConnect, "connect timed out after 2s");
-  }
-  Failed(Failure::kTimeout, fmt::format("no complete response within {}s",
-                                        UpstreamTimeouts::kRequestMs / 1000));
+  ReleaseUpstream(false);
+  status_ = 0;
+  End();
 }
 
 }  // namespace gantry::proxy

@@ -1,8 +1,12 @@
 // The data plane: N workers serving the gateway and mesh listeners from the snapshots the
-// control plane publishes. Create/Start/Stop are called from the control-plane thread.
+// control plane publishes. Create, Start, Stop, Publish and WhenAcknowledged are called from
+// the control-plane thread; `post_to_control` is how workers' news gets back to it.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -17,12 +21,18 @@ struct ProxyOptions {
   int workers = 1;   // threads, each with its own listeners (SO_REUSEPORT)
   HostPort gateway;  // port 0 picks a free port
   HostPort mesh;
+  size_t max_connections = 100000;  // client connections, split evenly over the workers
+  std::string access_log;           // a file for JSON lines, one per request; "": none
+  // Runs a task on the control-plane thread (from any thread).
+  std::function<void(std::function<void()>)> post_to_control;
+  // Control-plane thread: a worker saw `instance` of `service` reach an outlier threshold.
+  std::function<void(const std::string& service, const std::string& instance)> on_outlier;
 };
 
 class Proxy {
  public:
   static absl::StatusOr<std::unique_ptr<Proxy>> Create(const ProxyOptions& options,
-                                                       const SnapshotStore& snapshots);
+                                                       SnapshotStore& snapshots);
   ~Proxy();
 
   const HostPort& gateway_address() const { return gateway_; }
@@ -30,11 +40,25 @@ class Proxy {
   void Start();
   void Stop();
 
+  // Publishes `snapshot` and has every worker switch to it now (not at its next request).
+  // Returns its version.
+  uint64_t Publish(std::shared_ptr<Snapshot> snapshot);
+  // Runs `done` once every worker has acknowledged `version` (or a later one): from then on,
+  // no request starts with an endpoint that snapshot left out. Control-plane thread.
+  void WhenAcknowledged(uint64_t version, std::function<void()> done);
+  uint64_t acknowledged_version() const;  // the oldest version a worker still routes by
+
  private:
   Proxy() = default;
+  void Acknowledged(int worker, uint64_t version);  // control-plane thread
+
+  SnapshotStore* snapshots_ = nullptr;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<uint64_t> acked_;  // per worker
+  std::multimap<uint64_t, std::function<void()>> waiting_;
   HostPort gateway_;
   HostPort mesh_;
+  bool started_ = false;
 };
 
 }  // namespace gantry::proxy

@@ -60,6 +60,7 @@ void RouteRequest(const Snapshot& snapshot, ListenerKind kind, const http::h1::R
   std::string_view path = out.target.substr(0, out.target.find('?'));
   const Route* route = MatchRoute(snapshot, host, path);
   if (!route) return Refuse(out, 404, "no_route", fmt::format("no route for {}", path), false);
+  out.route = route;
   out.cluster = &snapshot.clusters[route->cluster];
   if (route->strip_prefix) {
     std::string stripped = StripPrefix(route->prefix, out.target);

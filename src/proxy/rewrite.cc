@@ -87,6 +87,9 @@ void AppendUpstreamHead(const UpstreamHeadInput& in, std::string& out) {
       case 17:
         if (in.edge && EqualsIgnoreCase(name, "x-forwarded-proto")) continue;
         break;
+      case 19:  // the caller's deadline: gantry sends what is left of it instead
+        if (EqualsIgnoreCase(name, "x-gantry-timeout-ms")) continue;
+        break;
       default:
         break;
     }
@@ -140,6 +143,7 @@ std::string_view ReasonPhrase(int status) {
     case 100: return "Continue";
     case 400: return "Bad Request";
     case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
@@ -156,12 +160,13 @@ std::string_view ReasonPhrase(int status) {
 }
 
 void AppendErrorResponse(int status, std::string_view code, std::string_view message, bool close,
-                         bool head_request, std::string& out) {
+                         bool head_request, std::string& out, std::string_view extra_fields) {
   std::string body = fmt::format("{{\"error\": \"{}\", \"code\": \"{}\"}}\n",
                                  http::JsonEscape(message), http::JsonEscape(code));
   fmt::format_to(std::back_inserter(out),
-                 "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}\r\n",
-                 status, ReasonPhrase(status), body.size(),
+                 "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}{}"
+                 "\r\n",
+                 status, ReasonPhrase(status), body.size(), extra_fields,
                  close ? "Connection: close\r\n" : "");
   if (!head_request) out.append(body);
 }

@@ -35,8 +35,9 @@ struct DownstreamHeadInput {
 void AppendDownstreamHead(const DownstreamHeadInput& in, std::string& out);
 
 // A complete JSON error answer of gantry's own ({"error", "code"}); no body for HEAD.
+// `extra_fields` are whole field lines ("Retry-After: 1\r\n").
 void AppendErrorResponse(int status, std::string_view code, std::string_view message, bool close,
-                         bool head_request, std::string& out);
+                         bool head_request, std::string& out, std::string_view extra_fields = {});
 
 // "Not Found" for 404 and so on; "Unknown" for codes gantry does not use.
 std::string_view ReasonPhrase(int status);

@@ -12,6 +12,7 @@
 #include "config/app_spec.h"
 #include "core/address.h"
 #include "net/socket.h"
+#include "proxy/cluster_runtime.h"
 #include "proxy/endpoint_state.h"
 #include "proxy/lb/maglev.h"
 #include "proxy/lb/ring_hash.h"
@@ -23,13 +24,21 @@ struct Endpoint {
   HostPort address;
   std::string key;                   // address as text, for messages and hashing
   net::SocketAddress socket_address;  // resolved once, when the snapshot is built
+  uint32_t weight = 1;                // relative share (weighted round robin, slow start)
+  int64_t healthy_since_unix_ms = 0;  // for slow start
   std::shared_ptr<EndpointRuntime> runtime;  // shared with earlier snapshots listing it
 };
 
 struct Cluster {
   std::string service;
-  std::vector<Endpoint> endpoints;  // healthy replicas only, ordered by instance id
-  config::LbSpec lb;
+  // Healthy, not ejected replicas, ordered by instance id; in panic (under the panic
+  // threshold's share healthy) every replica that has passed a check or been ejected.
+  std::vector<Endpoint> endpoints;
+  bool panic = false;
+  bool weighted = false;  // the endpoints' weights differ
+  int64_t slow_start_until_unix_ms = 0;  // some endpoint is still ramping up until then
+  config::PolicySpec policy;
+  std::shared_ptr<ClusterRuntime> runtime;  // never null in a built snapshot
   // Built with the snapshot for the hashing policies (immutable: every worker reads them).
   std::shared_ptr<const RingHash> ring;
   std::shared_ptr<const Maglev> maglev;
@@ -46,6 +55,8 @@ struct Route {
   std::string prefix;  // matched on whole path segments
   size_t cluster = 0;  // index into Snapshot::clusters
   bool strip_prefix = false;
+  std::vector<std::string> methods;       // empty: any
+  std::shared_ptr<RouteRuntime> runtime;  // never null in a built snapshot
 };
 
 struct Snapshot {

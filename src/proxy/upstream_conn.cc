@@ -7,11 +7,14 @@
 
 namespace gantry::proxy {
 
-UpstreamConn::UpstreamConn(Worker& worker, int fd, EndpointRuntime* runtime)
-    : worker_(worker), fd_(fd), runtime_(runtime) {}
+UpstreamConn::UpstreamConn(Worker& worker, int fd, EndpointRuntime* runtime,
+                           std::shared_ptr<ClusterRuntime> cluster)
+    : worker_(worker), fd_(fd), runtime_(runtime), cluster_(std::move(cluster)) {}
 
 UpstreamConn::~UpstreamConn() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ < 0) return;
+  ::close(fd_);
+  cluster_->breaker.Release(CircuitBreaker::kConnections);
 }
 
 void UpstreamConn::OnIo(uint32_t events) {
@@ -29,6 +32,7 @@ void UpstreamConn::Close() {
   if (fd_ < 0) return;
   worker_.loop().Close(fd_);
   fd_ = -1;
+  cluster_->breaker.Release(CircuitBreaker::kConnections);
   if (in) worker_.buffers().Release(std::move(in));
   worker_.loop().DeleteLater(std::unique_ptr<net::LoopOwned>(this));
 }

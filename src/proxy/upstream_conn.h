@@ -9,6 +9,7 @@
 
 #include "net/event_loop.h"
 #include "proxy/buffer_pool.h"
+#include "proxy/cluster_runtime.h"
 #include "proxy/endpoint_state.h"
 
 namespace gantry::proxy {
@@ -18,7 +19,9 @@ class Worker;
 
 class UpstreamConn final : public net::IoHandler {
  public:
-  UpstreamConn(Worker& worker, int fd, EndpointRuntime* runtime);
+  // Holds one of the service's max_connections while open.
+  UpstreamConn(Worker& worker, int fd, EndpointRuntime* runtime,
+               std::shared_ptr<ClusterRuntime> cluster);
   ~UpstreamConn() override;
 
   void OnIo(uint32_t events) override;
@@ -39,6 +42,7 @@ class UpstreamConn final : public net::IoHandler {
   Worker& worker_;
   int fd_;
   EndpointRuntime* runtime_;  // alive while busy (the exchange's view) or pooled (see Worker)
+  std::shared_ptr<ClusterRuntime> cluster_;
 };
 
 }  // namespace gantry::proxy

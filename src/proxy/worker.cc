@@ -1,8 +1,10 @@
 #include "proxy/worker.h"
 
+
 #include "core/log.h"
 #include "core/status.h"
 #include "net/socket.h"
+#include "proxy/access_log.h"
 #include "proxy/client_conn.h"
 #include "proxy/listener.h"
 #include "proxy/upstream_conn.h"
@@ -13,10 +15,11 @@ namespace {
 constexpr uint32_t kMaxIdlePerEndpoint = 256;
 }  // namespace
 
-Worker::Worker(int index, const SnapshotStore& snapshots, WorkerLimits limits)
+Worker::Worker(int index, const SnapshotStore& snapshots, WorkerLimits limits, WorkerHooks hooks)
     : index_(index),
       snapshots_(snapshots),
       limits_(limits),
+      hooks_(std::move(hooks)),
       random_(static_cast<uint64_t>(index) + 1) {
   auto loop = net::EventLoop::Create();
   GANTRY_CHECK(loop.ok());
@@ -43,6 +46,19 @@ void Worker::Start() {
   thread_ = std::thread([this] { loop_->Run(); });
 }
 
+void Worker::SetAccessLog(std::unique_ptr<AccessLog> log) {
+  access_log_ = std::move(log);
+  access_log_->Attach(*loop_);
+}
+
+void Worker::NotifySnapshot() {
+  loop_->Post([this] {
+    uint64_t version = snapshots_.version();
+    if (!view_ || view_->snapshot->version != version) Reload(snapshots_.Load());
+    if (hooks_.acknowledged) hooks_.acknowledged(index_, view_->snapshot->version);
+  });
+}
+
 void Worker::Stop() {
   if (!thread_.joinable()) return;
   loop_->Post([this] {
@@ -53,6 +69,7 @@ void Worker::Stop() {
 }
 
 void Worker::CloseEverything() {
+  if (access_log_) access_log_->Flush();
   for (auto& listener : listeners_) listener->Close();
   while (client_list_) client_list_->Close();
   if (view_) {
@@ -102,36 +119,6 @@ void Worker::Reload(std::shared_ptr<const Snapshot> snapshot) {
     ReleaseView(view_);
   }
   view_ = next;
-}
-
-const Endpoint& Worker::PickEndpoint(WorkerView& view, const Cluster& cluster, uint64_t key_hash,
-                                     const Endpoint* avoid) {
-  using Policy = config::LbSpec::Policy;
-  const auto& endpoints = cluster.endpoints;
-  size_t n = endpoints.size();
-  size_t picked = 0;
-  if (cluster.ring) {
-    picked = cluster.ring->Pick(key_hash);
-  } else if (cluster.maglev) {
-    picked = cluster.maglev->Pick(key_hash);
-  } else {
-    WorkerView::ClusterState& state =
-        view.clusters[static_cast<size_t>(&cluster - view.snapshot->clusters.data())];
-    switch (cluster.lb.policy) {
-      case Policy::kRandom:
-        picked = random_.Below(n);
-        break;
-      case Policy::kLeastRequest:
-        picked = state.least_request.Pick(
-            n, [&](size_t i) { return endpoints[i].runtime->per_worker[index_].active; });
-        break;
-      default:
-        picked = state.round_robin.Pick(n);
-        break;
-    }
-  }
-  if (avoid && &endpoints[picked] == avoid && n > 1) picked = (picked + 1) % n;
-  return endpoints[picked];
 }
 
 UpstreamConn* Worker::TakeIdle(const Endpoint& endpoint) {
@@ -196,18 +183,20 @@ void Worker::ClientClosed(ClientConn* connection) {
   }
 }
 
-std::string Worker::NewRequestId() {
+void Worker::NewRequestId(char (&id)[36]) {
   // A random (version 4) UUID.
   static constexpr char kHex[] = "0123456789abcdef";
   uint64_t high = random_.Next();
   uint64_t low = random_.Next();
   high = (high & ~uint64_t{0xf000}) | 0x4000;
   low = (low & ~(uint64_t{3} << 62)) | (uint64_t{2} << 62);
-  std::string id(36, '-');
   int bit = 60;
   uint64_t word = high;
-  for (size_t i = 0; i < id.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+  for (size_t i = 0; i < sizeof id; ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      id[i] = '-';
+      continue;
+    }
     id[i] = kHex[(word >> bit) & 0xf];
     bit -= 4;
     if (bit < 0) {
@@ -215,7 +204,6 @@ std::string Worker::NewRequestId() {
       bit = 60;
     }
   }
-  return id;
 }
 
 }  // namespace gantry::proxy

@@ -4,6 +4,7 @@
 // Everything except the constructor, Listen, Start and Stop runs on the worker's thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,9 +42,20 @@ struct WorkerLimits {
   size_t max_connections = 100000;  // client connections of this worker; past it, accepting waits
 };
 
+class AccessLog;
+
+// How a worker tells the control plane things. Called on the worker's thread: the Proxy's
+// implementations post to the control plane.
+struct WorkerHooks {
+  // An endpoint reached an outlier-detection threshold.
+  std::function<void(const std::string& service, const std::string& instance)> outlier;
+  // The worker now routes by snapshot `version` (and nothing older starts).
+  std::function<void(int worker, uint64_t version)> acknowledged;
+};
+
 class Worker {
  public:
-  Worker(int index, const SnapshotStore& snapshots, WorkerLimits limits);
+  Worker(int index, const SnapshotStore& snapshots, WorkerLimits limits, WorkerHooks hooks);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -52,6 +64,10 @@ class Worker {
   absl::Status Listen(ListenerKind kind, const HostPort& address, bool reuse_port);
   void Start();
   void Stop();  // closes every connection, ends the loop, joins the thread
+  // Any thread: load the newest snapshot now and acknowledge it (hooks.acknowledged).
+  void NotifySnapshot();
+  // Before Start(): write an access log line per request to this log.
+  void SetAccessLog(std::unique_ptr<AccessLog> log);
 
   // --- worker thread only ---
   int index() const { return index_; }
@@ -67,6 +83,13 @@ class Worker {
   // previous endpoint) is skipped when another one is there.
   const Endpoint& PickEndpoint(WorkerView& view, const Cluster& cluster, uint64_t key_hash,
                                const Endpoint* avoid);
+  // A try's time to its response head, for peak_ewma.
+  void RecordLatency(const Cluster& cluster, const Endpoint& endpoint, int64_t latency_us);
+  void ReportOutlier(const std::string& service, const std::string& instance) {
+    if (hooks_.outlier) hooks_.outlier(service, instance);
+  }
+  uint64_t NextRandom() { return random_.Next(); }
+  AccessLog* access_log() { return access_log_.get(); }
 
   // Upstream connection pool, per endpoint.
   UpstreamConn* TakeIdle(const Endpoint& endpoint);
@@ -78,20 +101,26 @@ class Worker {
   void ClientClosed(ClientConn* connection);
   bool AtConnectionLimit() const { return clients_ >= limits_.max_connections; }
 
-  std::string NewRequestId();
+  void NewRequestId(char (&out)[36]);  // a random UUID
   // Scratch space reused by every request of this worker (heads are parsed one at a time).
   http::h1::RequestHead& request_head() { return request_head_; }
   http::h1::ResponseHead& response_head() { return response_head_; }
 
  private:
   void Reload(std::shared_ptr<const Snapshot> snapshot);
+  size_t PickByPolicy(WorkerView& view, const Cluster& cluster, uint64_t key_hash);
+  size_t PickWeightedRoundRobin(const Cluster& cluster);
+  size_t PickSlowStart(const Cluster& cluster, int64_t now_unix_ms);
+  size_t PickPeakEwma(const Cluster& cluster);
   void CloseIdle(EndpointWorkerState& state);
   void CloseEverything();
 
   int index_;
   const SnapshotStore& snapshots_;
   WorkerLimits limits_;
+  WorkerHooks hooks_;
   std::unique_ptr<net::EventLoop> loop_;
+  std::unique_ptr<AccessLog> access_log_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   BufferPool buffers_;
   WorkerView* view_ = nullptr;

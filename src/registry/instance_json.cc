@@ -52,6 +52,7 @@ std::string InstanceToJson(const Instance& instance) {
                                       {"output", instance.check_output},
                                       {"changed_ms", changed_ms},
                                       {"source", instance.source},
+                                      {"weight", instance.weight},
                                       {"check", std::move(check)}});
 }
 
@@ -76,6 +77,9 @@ absl::StatusOr<Instance> InstanceFromJson(std::string_view text) {
     instance.health_changed_at = std::chrono::system_clock::time_point(
         std::chrono::milliseconds(o.at("changed_ms").to_number<int64_t>()));
     instance.source = json::value_to<std::string>(o.at("source"));
+    if (const json::value* weight = o.if_contains("weight")) {  // records before weights: 1
+      instance.weight = static_cast<uint32_t>(weight->to_number<int64_t>());
+    }
     const json::object& c = o.at("check").as_object();
     std::string kind = json::value_to<std::string>(c.at("kind"));
     config::HealthSpec& spec = instance.check;

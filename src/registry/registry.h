@@ -26,6 +26,7 @@ struct Instance {
   std::string check_output;  // the last probe's result, e.g. "HTTP 200"
   std::chrono::system_clock::time_point health_changed_at{};  // wall clock: stored and shown
   std::string source = "gantry";  // "gantry": a replica gantry runs; "api": registered by a client
+  uint32_t weight = 1;            // relative share of traffic (1..1000)
   config::HealthSpec check;       // how its health is decided
 
   friend bool operator==(const Instance&, const Instance&) = default;

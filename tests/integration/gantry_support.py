@@ -91,13 +91,14 @@ def group_members(pgid):
 class Agent:
     """`gantry up` in the background with its own state folder and free ports."""
 
-    def __init__(self, app_file, workers=2, state_dir=None):
+    def __init__(self, app_file, workers=2, state_dir=None, extra_args=()):
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="gantry-it-")
         self.lines = []
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(
             [GANTRY, "up", "-f", app_file, "--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0",
-             "--mesh", "127.0.0.1:0", "--state-dir", self.state_dir, "--workers", str(workers)],
+             "--mesh", "127.0.0.1:0", "--state-dir", self.state_dir, "--workers", str(workers),
+             *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

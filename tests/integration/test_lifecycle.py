@@ -106,8 +106,16 @@ services:
             self.assertEqual(agent.stop(), 0)
             wait_for(lambda: not group_alive(parent), 10, "the parent's orphaned child to be killed")
 
-    def test_no_healthy_replica_gives_503_json(self):
+    def test_under_the_panic_threshold_unhealthy_replicas_still_get_traffic(self):
         with Agent(hello_app(replicas=1, health_path="/missing")) as agent:
+            wait_for(lambda: agent.ps()[0]["health"] == "unhealthy", 15, "hello-1 unhealthy")
+            status, _, body = http_request(agent.gateway, "GET", "/")
+            self.assertEqual((status, body), (200, "hello from hello-1\n"))
+
+    def test_no_healthy_replica_gives_503_json(self):
+        app = hello_app(replicas=1, health_path="/missing",
+                        extra="    policy: { panic_threshold: 0% }")
+        with Agent(app) as agent:
             wait_for(lambda: agent.ps()[0]["health"] == "unhealthy", 15, "hello-1 unhealthy")
             status, headers, body = http_request(agent.gateway, "GET", "/")
             self.assertEqual(status, 503)

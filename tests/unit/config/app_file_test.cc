@@ -160,10 +160,92 @@ TEST(AppFile, NotSupportedYetIsAnErrorNotIgnored) {
               "services.a.autoscale: not supported yet");
   ExpectError("services:\n  a: { command: [a] }\ngateway:\n  tls: { cert: c, key: k }\n", 4, 3,
               "gateway.tls: not supported yet");
-  ExpectError("services:\n  a:\n    command: [a]\n    policy: { lb: peak_ewma }\n", 4, 19,
-              "\"peak_ewma\" is not supported yet");
+  ExpectError("services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { path: /, service: a, "
+              "auth: jwt }\n",
+              5, 30, "auth: not supported yet");
   ExpectError("services:\n  a:\n    command: [a]\n    protocol: grpc\n", 4, 15,
               "not supported yet");
+}
+
+TEST(AppFile, PolicyBlock) {
+  AppFileResult result = Parse(R"(services:
+  a:
+    command: [a]
+    policy:
+      lb: peak_ewma
+      timeout: 2s
+      retries: { attempts: 2, on: [connect-failure, reset, "503", 5xx], per_try_timeout: 500ms,
+                 budget: 0.3, min_retries: 5, backoff: 10ms, max_backoff: 1s,
+                 non_idempotent: true }
+      circuit_breaker: { max_connections: 10, max_pending: 20, max_requests: 30 }
+      outlier: { consecutive_5xx: 4, consecutive_gateway_errors: 2, base_ejection: 10s,
+                 max_ejection_percent: 50% }
+      panic_threshold: 25%
+      slow_start: 30s
+gateway:
+  routes:
+    - { path: /, service: a, methods: [GET, POST], rate_limit: { rps: 10, by: "header:x-key" } }
+)");
+  ASSERT_TRUE(result.errors.empty()) << result.errors[0].ToString();
+  const PolicySpec& p = result.spec->services[0].policy;
+  EXPECT_EQ(p.lb.policy, LbSpec::Policy::kPeakEwma);
+  EXPECT_EQ(p.timeout, Duration(2000));
+  EXPECT_EQ(p.retries.attempts, 2);
+  EXPECT_TRUE(p.retries.on_connect_failure && p.retries.on_reset && p.retries.on_5xx);
+  EXPECT_FALSE(p.retries.on_gateway_error);
+  EXPECT_EQ(p.retries.on_status, std::vector<int>{503});
+  EXPECT_EQ(p.retries.per_try_timeout, Duration(500));
+  EXPECT_DOUBLE_EQ(p.retries.budget, 0.3);
+  EXPECT_EQ(p.retries.min_retries, 5);
+  EXPECT_EQ(p.retries.backoff, Duration(10));
+  EXPECT_EQ(p.retries.max_backoff, Duration(1000));
+  EXPECT_TRUE(p.retries.non_idempotent);
+  EXPECT_EQ(p.circuit_breaker.max_pending, 20);
+  EXPECT_TRUE(p.outlier.enabled);
+  EXPECT_EQ(p.outlier.consecutive_gateway_errors, 2);
+  EXPECT_EQ(p.outlier.max_ejection_percent, 50);
+  EXPECT_EQ(p.panic_threshold, 25);
+  EXPECT_EQ(p.slow_start, Duration(30'000));
+  const RouteSpec& route = result.spec->gateway.routes[0];
+  EXPECT_EQ(route.methods, (std::vector<std::string>{"GET", "POST"}));
+  EXPECT_EQ(route.rate_limit.rps, 10);
+  EXPECT_EQ(route.rate_limit.burst, 10);
+  EXPECT_EQ(route.rate_limit.by, RateLimitSpec::By::kHeader);
+  EXPECT_EQ(route.rate_limit.header, "x-key");
+}
+
+TEST(AppFile, PolicyDefaults) {
+  AppFileResult result = Parse("services:\n  a: { command: [a] }\n");
+  const PolicySpec& p = result.spec->services[0].policy;
+  EXPECT_EQ(p.timeout, Duration(15'000));
+  EXPECT_EQ(p.retries.attempts, 1);
+  EXPECT_TRUE(p.retries.on_connect_failure);
+  EXPECT_FALSE(p.retries.on_reset);
+  EXPECT_DOUBLE_EQ(p.retries.budget, 0.2);
+  EXPECT_EQ(p.retries.min_retries, 3);
+  EXPECT_EQ(p.circuit_breaker.max_requests, 1024);
+  EXPECT_FALSE(p.outlier.enabled);
+  EXPECT_EQ(p.panic_threshold, 50);
+}
+
+TEST(AppFile, BadPolicyValuesNameTheirPlace) {
+  ExpectError("services:\n  a:\n    command: [a]\n    policy: { retries: { on: [boom] } }\n", 4,
+              31, "\"boom\" is not one of connect-failure");
+  ExpectError("services:\n  a:\n    command: [a]\n    policy: { retries: { budget: 2 } }\n", 4,
+              34, "from 0 to 1");
+  ExpectError("services:\n  a:\n    command: [a]\n    policy: { panic_threshold: 120% }\n", 4, 32,
+              "percentage from 0 to 100");
+  ExpectError("services:\n  a:\n    command: [a]\n    policy: { circuit_breaker: { max_request: 1 } "
+              "}\n",
+              4, 34, "did you mean \"max_requests\"");
+  ExpectError("services:\n  a:\n    command: [a]\n    policy: { lb: fastest }\n", 4, 19,
+              "\"fastest\" is not one of");
+  ExpectError("services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { path: /, service: a, "
+              "rate_limit: { burst: 5 } }\n",
+              5, 30, "missing rps");
+  ExpectError("services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { path: /, service: a, "
+              "methods: [get] }\n",
+              5, 40, "\"get\" is not a method name");
 }
 
 TEST(AppFile, BadChoiceSuggests) {
@@ -242,7 +324,7 @@ TEST(AppFile, LoadBalancingPolicyAndHashKey) {
   AppFileResult result = Parse(
       "services:\n  a:\n    command: [a]\n    policy: { lb: ring_hash, hash_on: header:x-user }\n");
   ASSERT_TRUE(result.spec);
-  const LbSpec& lb = result.spec->services[0].lb;
+  const LbSpec& lb = result.spec->services[0].policy.lb;
   EXPECT_EQ(lb.policy, LbSpec::Policy::kRingHash);
   EXPECT_EQ(lb.hash_on, LbSpec::HashOn::kHeader);
   EXPECT_EQ(lb.hash_name, "x-user");

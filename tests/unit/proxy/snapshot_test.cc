@@ -36,7 +36,7 @@ TEST(BuildSnapshot, OnlyHealthyEndpointsInIdOrder) {
   registry::Registry registry;
   registry.Upsert(Make("api-2", "api", 2002, registry::Health::kHealthy));
   registry.Upsert(Make("api-1", "api", 2001, registry::Health::kHealthy));
-  registry.Upsert(Make("web-1", "web", 1001, registry::Health::kUnhealthy));
+  registry.Upsert(Make("web-1", "web", 1001, registry::Health::kUnknown));  // not checked yet
   auto snapshot = BuildSnapshot(spec, registry, nullptr, 1);
   const Cluster* api = snapshot->FindCluster("api");
   ASSERT_NE(api, nullptr);

@@ -1,0 +1,44 @@
+// What the data plane keeps about one service (cluster) and one gateway route beyond a
+// snapshot's lifetime: the shared limits (retry budget, circuit breaker, rate limiter) and the
+// traffic stats. The snapshot builder hands the same runtime to every snapshot while the
+// service's policy (or the route) stays the same. Thread-safe as their parts are.
+#pragma once
+
+#include <memory>
+
+#include "config/app_spec.h"
+#include "proxy/resilience/circuit_breaker.h"
+#include "proxy/resilience/rate_limiter.h"
+#include "proxy/resilience/retry_budget.h"
+#include "proxy/resilience/retry_policy.h"
+#include "proxy/stats.h"
+
+namespace gantry::proxy {
+
+struct ClusterRuntime {
+  ClusterRuntime(const config::PolicySpec& policy, size_t workers)
+      : policy(policy),
+        retry_policy(policy.retries),
+        retry_budget(policy.retries.budget, policy.retries.min_retries),
+        breaker(policy.circuit_breaker),
+        stats(workers) {}
+
+  const config::PolicySpec policy;
+  const RetryPolicy retry_policy;
+  RetryBudget retry_budget;
+  CircuitBreaker breaker;
+  TrafficStats stats;
+};
+
+struct RouteRuntime {
+  RouteRuntime(const config::RouteSpec& spec, size_t workers)
+      : spec(spec), stats(workers) {
+    if (spec.rate_limit.rps > 0) rate_limiter = std::make_unique<RateLimiter>(spec.rate_limit);
+  }
+
+  const config::RouteSpec spec;
+  std::unique_ptr<RateLimiter> rate_limiter;  // null: no limit
+  TrafficStats stats;
+};
+
+}  // namespace gantry::proxy
