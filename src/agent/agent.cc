@@ -218,8 +218,8 @@ class Agent {
     if (!spec || !registry_.Find(instance)) return;
     size_t endpoints = registry_.InstancesOf(service).size();
     if (!outliers_.Report(service, instance, spec->policy.outlier, endpoints)) return;
-    progress_.Line(fmt::format("gantry: {} ejected from {}'s load balancing (outlier)", instance,
-                               service));
+    progress_.Line(
+        fmt::format("gantry: {} ejected from {}'s load balancing (outlier)", instance, service));
     PublishSnapshot();
     ScheduleOutlierExpiry();
   }
@@ -255,9 +255,9 @@ class Agent {
 
   // Returns the published snapshot's version.
   uint64_t PublishSnapshot() {
-    auto snapshot = proxy::BuildSnapshot(spec_, registry_, snapshots_.Load().get(),
-                                         static_cast<size_t>(std::max(1, options_.workers)),
-                                         &outliers_);
+    auto snapshot =
+        proxy::BuildSnapshot(spec_, registry_, snapshots_.Load().get(),
+                             static_cast<size_t>(std::max(1, options_.workers)), &outliers_);
     if (!proxy_) {
       snapshots_.Publish(std::move(snapshot));
       return snapshots_.version();

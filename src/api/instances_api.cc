@@ -119,9 +119,8 @@ void InstancesApi::Handle(const http::Request& request, std::string_view rest,
 }
 
 void InstancesApi::Register(const http::Request& request, const http::Respond& respond) {
-  auto parsed =
-      ParseObject(request.body,
-                  {"id", "service", "address", "tags", "check", "deregister_after", "weight"});
+  auto parsed = ParseObject(
+      request.body, {"id", "service", "address", "tags", "check", "deregister_after", "weight"});
   if (auto* error = std::get_if<http::Response>(&parsed)) return respond(std::move(*error));
   const json::object& body = std::get<json::object>(parsed);
   registry::Instance instance;
@@ -137,9 +136,10 @@ void InstancesApi::Register(const http::Request& request, const http::Respond& r
     return respond(Bad(fmt::format("address \"{}\": expected host:port", *address)));
   }
   if (!net::ToSocketAddress(*host_port).ok()) {
-    return respond(Bad(fmt::format("address \"{}\": the host must be an IP address (or "
-                                   "localhost)",
-                                   *address)));
+    return respond(
+        Bad(fmt::format("address \"{}\": the host must be an IP address (or "
+                        "localhost)",
+                        *address)));
   }
   instance.address = *host_port;
   if (const json::value* weight = body.if_contains("weight")) {

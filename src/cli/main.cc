@@ -55,8 +55,9 @@ int Main(int argc, char** argv) {
   up_cmd->add_option("--mesh", up.mesh, "mesh listen address (overrides mesh.listen)");
   up_cmd->add_option("--state-dir", up.state_dir,
                      "logs and agent.json (default .gantry/ beside the app file)");
-  up_cmd->add_option("--max-connections", up.max_connections,
-                     "client connections the gateway and mesh hold at most (default 100000)")
+  up_cmd
+      ->add_option("--max-connections", up.max_connections,
+                   "client connections the gateway and mesh hold at most (default 100000)")
       ->check(CLI::Range(1, 10000000));
   up_cmd->add_option("--access-log", up.access_log,
                      "write one JSON line per proxied request to this file (default: off)");

@@ -77,10 +77,10 @@ struct BreakerSpec {
 // Outlier detection (`policy.outlier`): off unless the block is there.
 struct OutlierSpec {
   bool enabled = false;
-  int consecutive_5xx = 5;             // 0: not by 5xx
-  int consecutive_gateway_errors = 0;  // 502/503/504 and failed connections; 0: off
+  int consecutive_5xx = 5;                           // 0: not by 5xx
+  int consecutive_gateway_errors = 0;                // 502/503/504 and failed connections; 0: off
   Duration base_ejection{std::chrono::seconds(30)};  // times the number of ejections so far
-  int max_ejection_percent = 10;       // of the service's replicas, at most this share ejected
+  int max_ejection_percent = 10;  // of the service's replicas, at most this share ejected
 
   friend bool operator==(const OutlierSpec&, const OutlierSpec&) = default;
 };

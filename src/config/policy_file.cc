@@ -58,7 +58,8 @@ void ReadPercent(MapReader& r, const char* key, int& out, Diagnostics& diag) {
     value = -1;
   }
   if (value < 0 || value > 100) {
-    diag.Add(e->value_at, fmt::format("{}: expected a percentage from 0 to 100, e.g. 50%", e->path));
+    diag.Add(e->value_at,
+             fmt::format("{}: expected a percentage from 0 to 100, e.g. 50%", e->path));
     return;
   }
   out = value;
@@ -68,9 +69,9 @@ void ParseLb(MapReader& r, LbSpec& lb, Diagnostics& diag) {
   if (const Entry* e = r.Take("lb")) {
     if (auto name = ReadString(*e, diag)) {
       static const std::vector<std::pair<std::string, Policy>> kBuilt = {
-          {"round_robin", Policy::kRoundRobin}, {"random", Policy::kRandom},
+          {"round_robin", Policy::kRoundRobin},     {"random", Policy::kRandom},
           {"least_request", Policy::kLeastRequest}, {"peak_ewma", Policy::kPeakEwma},
-          {"ring_hash", Policy::kRingHash}, {"maglev", Policy::kMaglev}};
+          {"ring_hash", Policy::kRingHash},         {"maglev", Policy::kMaglev}};
       auto built = std::find_if(kBuilt.begin(), kBuilt.end(),
                                 [&](const auto& entry) { return entry.first == *name; });
       if (built != kBuilt.end()) {

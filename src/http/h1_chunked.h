@@ -29,7 +29,7 @@ class ChunkedDecoder {
   uint64_t body_bytes() const { return body_bytes_; }  // chunk data seen so far
   void Reset() { *this = ChunkedDecoder(); }
 
-  static constexpr size_t kMaxLineBytes = 4096;     // a size line with its extensions
+  static constexpr size_t kMaxLineBytes = 4096;      // a size line with its extensions
   static constexpr size_t kMaxTrailerBytes = 16384;  // the whole trailer section
 
  private:

@@ -48,14 +48,15 @@ inline constexpr size_t kMaxHeaders = 100;  // capacity of the Head arrays below
 struct HeadCommon {
   Header headers[kMaxHeaders];
   size_t header_count = 0;
-  size_t head_size = 0;  // bytes from the start of the buffer to the end of the empty line
+  size_t head_size = 0;   // bytes from the start of the buffer to the end of the empty line
   int minor_version = 1;  // HTTP/1.x
   Framing framing = Framing::kNone;
-  uint64_t content_length = 0;     // for kLength
-  bool connection_close = false;   // Connection: close
+  uint64_t content_length = 0;         // for kLength
+  bool connection_close = false;       // Connection: close
   bool connection_keep_alive = false;  // Connection: keep-alive (matters for HTTP/1.0)
   bool has_connection_tokens = false;  // Connection names other fields (they are hop-by-hop)
   std::string_view connection;         // the Connection field's value(s), first one only
+  std::string_view raw_fields;  // every field line as received, CRLFs included (no empty line)
 
   // Whether the connection stays open after this message (HTTP/1.1 default on, 1.0 off).
   bool KeepAlive() const {
@@ -83,7 +84,7 @@ enum class ParseStatus : uint8_t { kIncomplete, kComplete, kError };
 
 struct ParseResult {
   ParseStatus status = ParseStatus::kIncomplete;
-  int error_status = 0;  // for kError: the HTTP status to answer (400, 414, 431, 501, 505...)
+  int error_status = 0;    // for kError: the HTTP status to answer (400, 414, 431, 501, 505...)
   const char* error = "";  // for kError: why, for the answer's body and logs
 };
 
@@ -102,13 +103,25 @@ ParseResult ParseResponseHead(std::string_view data, const Limits& limits, Metho
 // Case-insensitive ASCII comparison, for field names and tokens.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+// The same when `lowercase` is a lowercase literal of letters, digits and '-' and `text` came
+// through the parser (no control bytes): setting bit 5 lowercases a letter and changes no
+// byte that could then equal such a literal's byte.
+inline bool EqualsLowercase(std::string_view text, std::string_view lowercase) {
+  if (text.size() != lowercase.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((text[i] | 0x20) != lowercase[i]) return false;
+  }
+  return true;
+}
+
 // Calls `fn(token)` for each comma-separated token of a list field, trimmed, empties skipped.
 template <typename Fn>
 void ForEachToken(std::string_view list, Fn&& fn) {
   while (!list.empty()) {
     size_t comma = list.find(',');
     std::string_view token = list.substr(0, comma);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+      token.remove_prefix(1);
     while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
     if (!token.empty()) fn(token);
     if (comma == std::string_view::npos) break;

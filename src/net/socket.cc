@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -55,8 +56,8 @@ absl::StatusOr<int> ListenSocket(const HostPort& address, bool reuse_port, int b
 int AcceptSocket(int listen_fd, std::string& peer_ip) {
   sockaddr_storage peer{};
   socklen_t length = sizeof peer;
-  int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &length,
-                   SOCK_NONBLOCK | SOCK_CLOEXEC);
+  int fd =
+      accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) return -1;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -82,6 +83,18 @@ int ConnectSocket(const SocketAddress& address) {
     return -1;
   }
   return fd;
+}
+
+ssize_t Recv(int fd, void* buffer, size_t size) {
+  return ::syscall(SYS_recvfrom, fd, buffer, size, 0, nullptr, nullptr);
+}
+
+ssize_t Send(int fd, const void* data, size_t size) {
+  return ::syscall(SYS_sendto, fd, data, size, MSG_NOSIGNAL, nullptr, 0);
+}
+
+ssize_t SendMsg(int fd, const msghdr* message) {
+  return ::syscall(SYS_sendmsg, fd, message, MSG_NOSIGNAL);
 }
 
 int SocketError(int fd) {

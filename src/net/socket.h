@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <string>
@@ -34,5 +35,12 @@ int ConnectSocket(const SocketAddress& address);
 
 // The pending error of a socket (SO_ERROR), 0 if none: how a non-blocking connect ended.
 int SocketError(int fd);
+
+// recv/send/sendmsg as bare system calls: glibc's wrappers are thread-cancellation points and
+// pay for it on every call; gantry never cancels threads. -1 with errno on failure; sends
+// never raise SIGPIPE.
+ssize_t Recv(int fd, void* buffer, size_t size);
+ssize_t Send(int fd, const void* data, size_t size);
+ssize_t SendMsg(int fd, const msghdr* message);
 
 }  // namespace gantry::net

@@ -67,9 +67,9 @@ class TimerWheel {
   void Insert(Timer& timer);
   int SlotOf(int64_t tick) const { return static_cast<int>(tick & (kSlots - 1)); }
 
-  Timer heads_[kSlots];  // sentinels of circular lists
+  Timer heads_[kSlots];                  // sentinels of circular lists
   uint64_t occupied_[kSlots / 64] = {};  // may have stale bits: cleared when a slot is found empty
-  int64_t current_;  // ticks up to here have been processed
+  int64_t current_;                      // ticks up to here have been processed
 };
 
 }  // namespace gantry::net

@@ -22,16 +22,26 @@ constexpr int64_t kFlushMs = 100;
 std::string_view MethodName(http::h1::Method method) {
   using http::h1::Method;
   switch (method) {
-    case Method::kGet: return "GET";
-    case Method::kHead: return "HEAD";
-    case Method::kPost: return "POST";
-    case Method::kPut: return "PUT";
-    case Method::kDelete: return "DELETE";
-    case Method::kOptions: return "OPTIONS";
-    case Method::kTrace: return "TRACE";
-    case Method::kPatch: return "PATCH";
-    case Method::kConnect: return "CONNECT";
-    case Method::kOther: break;
+    case Method::kGet:
+      return "GET";
+    case Method::kHead:
+      return "HEAD";
+    case Method::kPost:
+      return "POST";
+    case Method::kPut:
+      return "PUT";
+    case Method::kDelete:
+      return "DELETE";
+    case Method::kOptions:
+      return "OPTIONS";
+    case Method::kTrace:
+      return "TRACE";
+    case Method::kPatch:
+      return "PATCH";
+    case Method::kConnect:
+      return "CONNECT";
+    case Method::kOther:
+      break;
   }
   return "OTHER";
 }

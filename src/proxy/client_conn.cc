@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "net/socket.h"
 #include "proxy/exchange.h"
 #include "proxy/lb/request_key.h"
 #include "proxy/request_route.h"
@@ -45,8 +46,7 @@ void ClientConn::OnIo(uint32_t events) {
   }
   if (events & (EPOLLIN | EPOLLRDHUP)) {
     readable_ = true;
-    if (state_ == State::kReading || state_ == State::kReadingBody ||
-        state_ == State::kLingering) {
+    if (state_ == State::kReading || state_ == State::kReadingBody || state_ == State::kLingering) {
       ReadAndProcess();
     }
   }
@@ -86,7 +86,7 @@ bool ClientConn::Receive() {
   if (!in_) in_ = worker_.buffers().Acquire();
   if (in_->space() == 0) in_->Compact();
   size_t want = in_->space();
-  ssize_t n = ::recv(fd_, in_->write_ptr(), want, 0);
+  ssize_t n = net::Recv(fd_, in_->write_ptr(), want);
   if (n > 0) {
     in_->end += static_cast<size_t>(n);
     if (static_cast<size_t>(n) < want) readable_ = false;  // drained: wait for the next edge
@@ -109,8 +109,7 @@ bool ClientConn::Receive() {
 void ClientConn::OnPeerClosed() {
   // Mid-request or idle, a client that stopped sending gets nothing more. During an exchange
   // it may only have shut its sending side: the response still goes out, then we close.
-  if (state_ == State::kReading || state_ == State::kReadingBody ||
-      state_ == State::kLingering) {
+  if (state_ == State::kReading || state_ == State::kReadingBody || state_ == State::kLingering) {
     Close();
   }
 }
@@ -147,9 +146,8 @@ bool ClientConn::Admit(const http::h1::RequestHead& head, RoutedRequest& routed,
     return false;
   };
   if (const Route* route = routed.route) {
-    if (!route->methods.empty() &&
-        std::find(route->methods.begin(), route->methods.end(), head.method_text) ==
-            route->methods.end()) {
+    if (!route->methods.empty() && std::find(route->methods.begin(), route->methods.end(),
+                                             head.method_text) == route->methods.end()) {
       extra_fields = fmt::format("Allow: {}\r\n", fmt::join(route->methods, ", "));
       return refuse(405, "method_not_allowed",
                     fmt::format("{} is not allowed on {}", head.method_text, route->prefix), false);
@@ -164,6 +162,10 @@ bool ClientConn::Admit(const http::h1::RequestHead& head, RoutedRequest& routed,
         return refuse(429, "rate_limited", "too many requests: slow down", false);
       }
     }
+  }
+  if (!head.Find("upgrade").empty()) {  // WebSocket and h2c would be silently downgraded
+    return refuse(501, "not_supported", "protocol upgrades (WebSocket, h2c) are not supported yet",
+                  false);
   }
   if (cluster->endpoints.empty()) {
     return refuse(503, "no_healthy_upstream",
@@ -214,10 +216,12 @@ void ClientConn::OnHead(const http::h1::RequestHead& head) {
   info.client_minor = head.minor_version;
   info.caller_timeout_ms = CallerTimeoutMs(head);
   info.route = routed.route;
-  if (cluster->ring || cluster->maglev) info.key_hash = RequestKeyHash(cluster->policy.lb, head, peer_ip_);
+  if (cluster->ring || cluster->maglev)
+    info.key_hash = RequestKeyHash(cluster->policy.lb, head, peer_ip_);
   std::string& request = exchange_->request();
-  request.reserve(head.head_size + 160 + static_cast<size_t>(std::min<uint64_t>(
-                                                  head.content_length, IoBuffer::kCapacity)));
+  request.reserve(
+      head.head_size + 160 +
+      static_cast<size_t>(std::min<uint64_t>(head.content_length, IoBuffer::kCapacity)));
   UpstreamHeadInput input;
   input.head = &head;
   input.target = routed.target;
@@ -245,14 +249,14 @@ void ClientConn::OnHead(const http::h1::RequestHead& head) {
   body_remaining_ = head.framing == Framing::kLength ? head.content_length : 0;
   in_->Consume(head.head_size);
   if (head.framing == Framing::kNone) {
-    bool has_body_method =
-        head.method == http::h1::Method::kPost || head.method == http::h1::Method::kPut ||
-        head.method == http::h1::Method::kPatch;
+    bool has_body_method = head.method == http::h1::Method::kPost ||
+                           head.method == http::h1::Method::kPut ||
+                           head.method == http::h1::Method::kPatch;
     request.append(has_body_method ? "Content-Length: 0\r\n\r\n" : "\r\n");
     return BeginExchange();
   }
-  if (body_remaining_ > 0) fmt::format_to(std::back_inserter(request),
-                                          "Content-Length: {}\r\n\r\n", body_remaining_);
+  if (body_remaining_ > 0)
+    fmt::format_to(std::back_inserter(request), "Content-Length: {}\r\n\r\n", body_remaining_);
   if (body_chunked_) {
     chunked_.Reset();
     chunked_body_.clear();
@@ -323,12 +327,11 @@ bool ClientConn::Send(std::string_view a, std::string_view b) {
     out_.append(b);
     return true;
   }
-  iovec iov[2] = {{const_cast<char*>(a.data()), a.size()},
-                  {const_cast<char*>(b.data()), b.size()}};
+  iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
   msghdr message{};
   message.msg_iov = a.empty() ? iov + 1 : iov;
   message.msg_iovlen = a.empty() || b.empty() ? 1 : 2;
-  ssize_t n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+  ssize_t n = net::SendMsg(fd_, &message);
   if (n < 0) {
     if (errno != EAGAIN && errno != EINTR) {
       Close();
@@ -353,7 +356,7 @@ bool ClientConn::Send(std::string_view a, std::string_view b) {
 
 void ClientConn::Flush() {
   while (output_pending()) {
-    ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
+    ssize_t n = net::Send(fd_, out_.data() + out_sent_, out_.size() - out_sent_);
     if (n > 0) {
       out_sent_ += static_cast<size_t>(n);
       ArmTimer(ClientTimeouts::kWriteMs);  // progress

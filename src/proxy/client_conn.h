@@ -99,7 +99,7 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
   size_t head_scanned_ = 0;
   uint64_t body_remaining_ = 0;  // Content-Length bytes still to come
   http::h1::ChunkedDecoder chunked_;
-  std::string chunked_body_;     // a chunked body, decoded, until it is complete
+  std::string chunked_body_;  // a chunked body, decoded, until it is complete
   std::string out_;
   size_t out_sent_ = 0;
   net::Timer timer_;

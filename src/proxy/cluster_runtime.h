@@ -31,8 +31,7 @@ struct ClusterRuntime {
 };
 
 struct RouteRuntime {
-  RouteRuntime(const config::RouteSpec& spec, size_t workers)
-      : spec(spec), stats(workers) {
+  RouteRuntime(const config::RouteSpec& spec, size_t workers) : spec(spec), stats(workers) {
     if (spec.rate_limit.rps > 0) rate_limiter = std::make_unique<RateLimiter>(spec.rate_limit);
   }
 

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/status.h"
 #include "net/socket.h"
 #include "proxy/access_log.h"
 #include "proxy/client_conn.h"
@@ -15,20 +16,49 @@
 
 namespace gantry::proxy {
 
+namespace {
+// Freed Exchanges of this thread, reused before asking malloc.
+struct ExchangeMemory {
+  std::vector<void*> free;
+  ~ExchangeMemory() {
+    for (void* memory : free) ::operator delete(memory);
+  }
+};
+thread_local ExchangeMemory exchange_memory;
+}  // namespace
+
+void* Exchange::operator new(size_t size) {
+  GANTRY_DCHECK(size == sizeof(Exchange));
+  if (exchange_memory.free.empty()) return ::operator new(size);
+  void* memory = exchange_memory.free.back();
+  exchange_memory.free.pop_back();
+  return memory;
+}
+
+void Exchange::operator delete(void* memory) {
+  constexpr size_t kMaxFree = 1024;
+  if (exchange_memory.free.size() >= kMaxFree) return ::operator delete(memory);
+  exchange_memory.free.push_back(memory);
+}
+
 Exchange::Exchange(Worker& worker, ClientConn& client, WorkerView* view, const Cluster& cluster)
     : worker_(worker),
       client_(client),
       view_(view),
       cluster_(cluster),
       runtime_(*cluster.runtime),
+      request_(worker.TakeString()),
       request_timer_(this),
       try_timer_(this),
       connect_timer_(this),
-      backoff_timer_(this) {}
+      backoff_timer_(this),
+      head_out_(worker.TakeString()) {}
 
 Exchange::~Exchange() {
   if (phase_ != Phase::kDone) Cancel();
   worker_.ReleaseView(view_);
+  worker_.GiveString(std::move(request_));
+  worker_.GiveString(std::move(head_out_));
 }
 
 void Exchange::Start() {
@@ -81,8 +111,7 @@ void Exchange::Attempt(bool allow_pooled) {
   if (!runtime_.breaker.TryAcquire(CircuitBreaker::kPending)) {
     runtime_.breaker.Release(CircuitBreaker::kConnections);
     return AnswerError(503, "overloaded",
-                       fmt::format("service \"{}\" is at its max_pending", cluster_.service),
-                       true);
+                       fmt::format("service \"{}\" is at its max_pending", cluster_.service), true);
   }
   pending_ = true;
   int fd = net::ConnectSocket(endpoint_->socket_address);
@@ -146,8 +175,8 @@ void Exchange::OnConnected() {
 
 void Exchange::WriteRequest() {
   while (request_sent_ < request_.size()) {
-    ssize_t n = ::send(upstream_->fd(), request_.data() + request_sent_,
-                       request_.size() - request_sent_, MSG_NOSIGNAL);
+    ssize_t n = net::Send(upstream_->fd(), request_.data() + request_sent_,
+                          request_.size() - request_sent_);
     if (n > 0) {
       request_sent_ += static_cast<size_t>(n);
       continue;
@@ -272,8 +301,8 @@ void Exchange::OnTimer(net::Timer& timer) {
     return client_.Abort();
   }
   AnswerError(504, "upstream_timeout",
-              fmt::format("no complete response from service \"{}\" within {}ms",
-                          cluster_.service, timeout_ms_));
+              fmt::format("no complete response from service \"{}\" within {}ms", cluster_.service,
+                          timeout_ms_));
 }
 
 void Exchange::AnswerError(int status, std::string_view code, std::string_view message,

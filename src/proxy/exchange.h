@@ -29,12 +29,12 @@ class UpstreamConn;
 struct ExchangeRequest {
   http::h1::Method method = http::h1::Method::kGet;
   bool client_keep_alive = true;
-  int client_minor = 1;        // HTTP/1.x of the client
-  uint64_t key_hash = 0;       // for the hashing balancers
-  int64_t caller_timeout_ms = -1;  // X-Gantry-Timeout-Ms from the caller; -1: none
+  int client_minor = 1;                        // HTTP/1.x of the client
+  uint64_t key_hash = 0;                       // for the hashing balancers
+  int64_t caller_timeout_ms = -1;              // X-Gantry-Timeout-Ms from the caller; -1: none
   size_t deadline_offset = std::string::npos;  // where the 8 digits of our own header are
-  const Route* route = nullptr;  // the gateway route (null on the mesh)
-  std::string log_target;        // the target as received, when access logging is on
+  const Route* route = nullptr;                // the gateway route (null on the mesh)
+  std::string log_target;                      // the target as received, when access logging is on
   std::string log_request_id;
 };
 
@@ -46,6 +46,9 @@ class Exchange final : public net::LoopOwned, public net::TimerHandler {
  public:
   Exchange(Worker& worker, ClientConn& client, WorkerView* view, const Cluster& cluster);
   ~Exchange() override;
+  // Exchanges come and go with every request: their memory is recycled per thread.
+  static void* operator new(size_t size);
+  static void operator delete(void* memory);
 
   // Filled by the client side before Start(): the bytes to send (head then body) and the facts.
   std::string& request() { return request_; }
@@ -96,17 +99,17 @@ class Exchange final : public net::LoopOwned, public net::TimerHandler {
   const Endpoint* previous_endpoint_ = nullptr;
   UpstreamConn* upstream_ = nullptr;
   Phase phase_ = Phase::kConnecting;
-  bool started_ = false;         // holds the breaker's request slot and counts in the budget
-  bool reused_ = false;          // the connection came from the pool
-  bool replayed_ = false;        // a stale pooled connection was already replaced once
-  bool counted_ = false;         // counted in the endpoint's in-flight requests
-  bool pending_ = false;         // holds the breaker's pending slot (connecting)
-  bool holding_retry_ = false;   // holds a retry from the budget
+  bool started_ = false;        // holds the breaker's request slot and counts in the budget
+  bool reused_ = false;         // the connection came from the pool
+  bool replayed_ = false;       // a stale pooled connection was already replaced once
+  bool counted_ = false;        // counted in the endpoint's in-flight requests
+  bool pending_ = false;        // holds the breaker's pending slot (connecting)
+  bool holding_retry_ = false;  // holds a retry from the budget
   bool got_response_bytes_ = false;
-  bool paused_ = false;          // waiting for the client's output to drain
+  bool paused_ = false;  // waiting for the client's output to drain
   int retries_ = 0;
-  int64_t timeout_ms_ = 0;       // the whole request's ...
-  int64_t deadline_ms_ = 0;      // ... and when it runs out
+  int64_t timeout_ms_ = 0;   // the whole request's ...
+  int64_t deadline_ms_ = 0;  // ... and when it runs out
   int64_t try_start_us_ = 0;
   net::Timer request_timer_;
   net::Timer try_timer_;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "net/socket.h"
 #include "proxy/client_conn.h"
 #include "proxy/exchange.h"
 #include "proxy/rewrite.h"
@@ -24,7 +25,7 @@ void Exchange::ReadResponse() {
     if (in.space() == 0) in.Compact();
     if (in.space() == 0) return TryFailed(TryOutcome::kReset, "response head too large");
     size_t want = in.space();
-    ssize_t n = ::recv(upstream.fd(), in.write_ptr(), want, 0);
+    ssize_t n = net::Recv(upstream.fd(), in.write_ptr(), want);
     if (n > 0) {
       in.end += static_cast<size_t>(n);
       got_response_bytes_ = true;

@@ -18,7 +18,8 @@ absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Create(const ProxyOptions& options
   int count = std::max(1, options.workers);
   bool reuse_port = count > 1;
   WorkerLimits limits;
-  limits.max_connections = std::max<size_t>(1, options.max_connections / static_cast<size_t>(count));
+  limits.max_connections =
+      std::max<size_t>(1, options.max_connections / static_cast<size_t>(count));
   Proxy* self = proxy.get();
   auto post = options.post_to_control;
   WorkerHooks hooks;

@@ -15,9 +15,9 @@ namespace gantry::proxy {
 struct RoutedRequest {
   const Cluster* cluster = nullptr;
   const Route* route = nullptr;  // the gateway route that matched (null on the mesh)
-  std::string_view target;  // to send upstream
-  std::string_view host;    // the authority to send as Host
-  std::string storage;      // backs `target` when it had to be rebuilt
+  std::string_view target;       // to send upstream
+  std::string_view host;         // the authority to send as Host
+  std::string storage;           // backs `target` when it had to be rebuilt
   // When there is no cluster: the answer to give.
   int status = 0;
   std::string_view code;

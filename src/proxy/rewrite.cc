@@ -8,23 +8,24 @@ namespace gantry::proxy {
 namespace {
 
 using http::h1::EqualsIgnoreCase;
+using http::h1::EqualsLowercase;
 using http::h1::Header;
 
 // Fields that describe one hop (RFC 9110 7.6.1), plus the ones gantry writes itself.
 bool IsHopByHop(std::string_view name) {
   switch (name.size()) {
     case 2:
-      return EqualsIgnoreCase(name, "te");
+      return EqualsLowercase(name, "te");
     case 7:
-      return EqualsIgnoreCase(name, "trailer") || EqualsIgnoreCase(name, "upgrade");
+      return EqualsLowercase(name, "trailer") || EqualsLowercase(name, "upgrade");
     case 10:
-      return EqualsIgnoreCase(name, "connection") || EqualsIgnoreCase(name, "keep-alive");
+      return EqualsLowercase(name, "connection") || EqualsLowercase(name, "keep-alive");
     case 16:
-      return EqualsIgnoreCase(name, "proxy-connection");
+      return EqualsLowercase(name, "proxy-connection");
     case 17:
-      return EqualsIgnoreCase(name, "transfer-encoding");
+      return EqualsLowercase(name, "transfer-encoding");
     case 19:
-      return EqualsIgnoreCase(name, "proxy-authorization");
+      return EqualsLowercase(name, "proxy-authorization");
     default:
       return false;
   }
@@ -52,110 +53,165 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
 
 }  // namespace
 
+namespace {
+
+// Copies kept field lines in runs: consecutive lines are contiguous in the received head, so
+// a run of them is one append however many fields it holds.
+class LineCopier {
+ public:
+  LineCopier(const http::h1::HeadCommon& head, std::string& out) : head_(head), out_(out) {}
+  void Keep(size_t i) {
+    if (!run_) run_ = head_.headers[i].name.data();
+    run_end_ = LineEnd(i);
+  }
+  void Drop() {
+    if (run_) out_.append(run_, static_cast<size_t>(run_end_ - run_));
+    run_ = nullptr;
+  }
+  ~LineCopier() { Drop(); }
+
+ private:
+  const char* LineEnd(size_t i) const {
+    return i + 1 < head_.header_count ? head_.headers[i + 1].name.data()
+                                      : head_.raw_fields.data() + head_.raw_fields.size();
+  }
+  const http::h1::HeadCommon& head_;
+  std::string& out_;
+  const char* run_ = nullptr;
+  const char* run_end_ = nullptr;
+};
+
+}  // namespace
+
 void AppendUpstreamHead(const UpstreamHeadInput& in, std::string& out) {
+  using namespace std::string_view_literals;
   const http::h1::RequestHead& head = *in.head;
   out.append(head.method_text);
   out.push_back(' ');
   out.append(in.target);
-  out.append(" HTTP/1.1\r\nHost: ");
+  out.append(" HTTP/1.1\r\nHost: "sv);
   out.append(in.host);
-  out.append("\r\n");
+  out.append("\r\n"sv);
   std::string_view forwarded_for;
   bool has_request_id = false;
-  for (size_t i = 0; i < head.header_count; ++i) {
-    const Header& field = head.headers[i];
-    std::string_view name = field.name;
-    switch (name.size()) {
-      case 4:
-        if (EqualsIgnoreCase(name, "host")) continue;
-        break;
-      case 6:
-        if (EqualsIgnoreCase(name, "expect")) continue;  // gantry answered 100 itself
-        break;
-      case 12:
-        if (EqualsIgnoreCase(name, "x-request-id")) has_request_id = !field.value.empty();
-        break;
-      case 14:
-        if (EqualsIgnoreCase(name, "content-length")) continue;  // the caller frames the body
-        break;
-      case 15:
-        if (EqualsIgnoreCase(name, "x-forwarded-for")) {
-          forwarded_for = field.value;
-          continue;
-        }
-        break;
-      case 17:
-        if (in.edge && EqualsIgnoreCase(name, "x-forwarded-proto")) continue;
-        break;
-      case 19:  // the caller's deadline: gantry sends what is left of it instead
-        if (EqualsIgnoreCase(name, "x-gantry-timeout-ms")) continue;
-        break;
-      default:
-        break;
+  {
+    LineCopier lines(head, out);
+    for (size_t i = 0; i < head.header_count; ++i) {
+      const Header& field = head.headers[i];
+      std::string_view name = field.name;
+      bool drop = false;
+      switch (name.size()) {
+        case 4:
+          drop = EqualsLowercase(name, "host");
+          break;
+        case 6:
+          drop = EqualsLowercase(name, "expect");  // gantry answered 100 itself
+          break;
+        case 12:
+          if (EqualsLowercase(name, "x-request-id")) has_request_id = !field.value.empty();
+          break;
+        case 14:
+          drop = EqualsLowercase(name, "content-length");  // the caller frames the body
+          break;
+        case 15:
+          if (EqualsLowercase(name, "x-forwarded-for")) {
+            forwarded_for = field.value;
+            drop = true;
+          }
+          break;
+        case 17:
+          drop = in.edge && EqualsLowercase(name, "x-forwarded-proto");
+          break;
+        case 19:  // the caller's deadline: gantry sends what is left of it instead
+          drop = EqualsLowercase(name, "x-gantry-timeout-ms");
+          break;
+        default:
+          break;
+      }
+      if (drop || IsHopByHop(name) || NamedByConnection(head, name)) {
+        lines.Drop();
+      } else {
+        lines.Keep(i);
+      }
     }
-    if (IsHopByHop(name) || NamedByConnection(head, name)) continue;
-    out.append(name);
-    out.append(": ");
-    out.append(field.value);
-    out.append("\r\n");
   }
-  out.append("X-Forwarded-For: ");
+  out.append("X-Forwarded-For: "sv);
   if (!forwarded_for.empty()) {
     out.append(forwarded_for);
-    out.append(", ");
+    out.append(", "sv);
   }
   out.append(in.client_ip);
-  out.append("\r\n");
-  if (in.edge) out.append("X-Forwarded-Proto: http\r\n");
+  out.append("\r\n"sv);
+  if (in.edge) out.append("X-Forwarded-Proto: http\r\n"sv);
   if (!has_request_id && !in.request_id.empty()) AppendField(out, "X-Request-Id", in.request_id);
 }
 
 void AppendDownstreamHead(const DownstreamHeadInput& in, std::string& out) {
+  using namespace std::string_view_literals;
   const http::h1::ResponseHead& head = *in.head;
-  out.append("HTTP/1.1");
+  out.append("HTTP/1.1"sv);
   out.append(in.status_line.substr(8));  // " 200 OK": the status as the upstream said it
-  out.append("\r\n");
-  for (size_t i = 0; i < head.header_count; ++i) {
-    const Header& field = head.headers[i];
-    if (IsHopByHop(field.name)) {
-      // Chunked framing passes through to HTTP/1.1 clients unchanged.
-      bool keep = !in.drop_transfer_encoding && field.name.size() == 17 &&
-                  EqualsIgnoreCase(field.name, "transfer-encoding");
-      if (!keep) continue;
-    } else if (NamedByConnection(head, field.name)) {
-      continue;
+  out.append("\r\n"sv);
+  {
+    LineCopier lines(head, out);
+    for (size_t i = 0; i < head.header_count; ++i) {
+      const Header& field = head.headers[i];
+      bool drop;
+      if (IsHopByHop(field.name)) {
+        // Chunked framing passes through to HTTP/1.1 clients unchanged.
+        drop = in.drop_transfer_encoding || !EqualsLowercase(field.name, "transfer-encoding");
+      } else {
+        drop = NamedByConnection(head, field.name);
+      }
+      if (drop) {
+        lines.Drop();
+      } else {
+        lines.Keep(i);
+      }
     }
-    out.append(field.name);
-    out.append(": ");
-    out.append(field.value);
-    out.append("\r\n");
   }
   if (in.close) {
-    out.append("Connection: close\r\n");
+    out.append("Connection: close\r\n"sv);
   } else if (in.keep_alive_header) {
-    out.append("Connection: keep-alive\r\n");
+    out.append("Connection: keep-alive\r\n"sv);
   }
-  out.append("\r\n");
+  out.append("\r\n"sv);
 }
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 417: return "Expectation Failed";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 417:
+      return "Expectation Failed";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 

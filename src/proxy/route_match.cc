@@ -1,7 +1,5 @@
 #include "proxy/route_match.h"
 
-#include <cctype>
-
 namespace gantry::proxy {
 
 bool PrefixMatches(std::string_view prefix, std::string_view path) {
@@ -42,7 +40,9 @@ std::string HostWithoutPort(std::string_view host) {
     host = host.substr(0, colon);
   }
   std::string out(host);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+  }
   return out;
 }
 

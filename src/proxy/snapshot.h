@@ -22,10 +22,10 @@ namespace gantry::proxy {
 struct Endpoint {
   std::string instance_id;
   HostPort address;
-  std::string key;                   // address as text, for messages and hashing
-  net::SocketAddress socket_address;  // resolved once, when the snapshot is built
-  uint32_t weight = 1;                // relative share (weighted round robin, slow start)
-  int64_t healthy_since_unix_ms = 0;  // for slow start
+  std::string key;                           // address as text, for messages and hashing
+  net::SocketAddress socket_address;         // resolved once, when the snapshot is built
+  uint32_t weight = 1;                       // relative share (weighted round robin, slow start)
+  int64_t healthy_since_unix_ms = 0;         // for slow start
   std::shared_ptr<EndpointRuntime> runtime;  // shared with earlier snapshots listing it
 };
 
@@ -35,7 +35,7 @@ struct Cluster {
   // threshold's share healthy) every replica that has passed a check or been ejected.
   std::vector<Endpoint> endpoints;
   bool panic = false;
-  bool weighted = false;  // the endpoints' weights differ
+  bool weighted = false;                 // the endpoints' weights differ
   int64_t slow_start_until_unix_ms = 0;  // some endpoint is still ramping up until then
   config::PolicySpec policy;
   std::shared_ptr<ClusterRuntime> runtime;  // never null in a built snapshot

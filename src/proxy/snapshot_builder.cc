@@ -101,9 +101,8 @@ std::shared_ptr<Snapshot> BuildSnapshot(const config::AppSpec& spec,
       }
     }
     size_t total = healthy.size() + failing.size();
-    cluster.panic = total > 0 && healthy.size() * 100 < static_cast<size_t>(
-                                                             service.policy.panic_threshold) *
-                                                             total;
+    cluster.panic = total > 0 && healthy.size() * 100 <
+                                     static_cast<size_t>(service.policy.panic_threshold) * total;
     std::vector<const registry::Instance*> chosen = healthy;
     if (cluster.panic) {
       chosen.insert(chosen.end(), failing.begin(), failing.end());

@@ -14,7 +14,9 @@ namespace gantry::proxy {
 // A counter with one writer thread and any number of readers.
 class RelaxedCounter {
  public:
-  void Add(uint64_t n = 1) { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void Add(uint64_t n = 1) {
+    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   uint64_t Get() const { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -23,17 +25,17 @@ class RelaxedCounter {
 
 // Upper bounds of the latency buckets, in microseconds (the last bucket is unbounded).
 inline constexpr std::array<uint64_t, 19> kLatencyBoundsUs = {
-    100,     250,     500,     1000,     2500,     5000,     10000,    25000,    50000,   100000,
+    100,    250,    500,     1000,    2500,    5000,     10000,    25000,    50000,    100000,
     250000, 500000, 1000000, 2500000, 5000000, 10000000, 30000000, 60000000, 120000000};
 inline constexpr size_t kLatencyBuckets = kLatencyBoundsUs.size() + 1;
 
 struct TrafficTotals {
   uint64_t requests = 0;
-  uint64_t by_class[6] = {};    // responses by status class: [1] 1xx ... [5] 5xx, [0] none sent
-  uint64_t retries = 0;         // tries after the first
-  uint64_t timeouts = 0;        // answered 504 by gantry
-  uint64_t overflows = 0;       // refused by a circuit breaker (503, x-gantry-overloaded)
-  uint64_t rate_limited = 0;    // refused by a rate limit (429)
+  uint64_t by_class[6] = {};       // responses by status class: [1] 1xx ... [5] 5xx, [0] none sent
+  uint64_t retries = 0;            // tries after the first
+  uint64_t timeouts = 0;           // answered 504 by gantry
+  uint64_t overflows = 0;          // refused by a circuit breaker (503, x-gantry-overloaded)
+  uint64_t rate_limited = 0;       // refused by a rate limit (429)
   uint64_t upstream_failures = 0;  // connect failures, resets, bad responses
   uint64_t latency[kLatencyBuckets] = {};
   uint64_t latency_sum_us = 0;

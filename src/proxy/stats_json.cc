@@ -10,7 +10,8 @@ namespace {
 void AppendTotals(const TrafficTotals& t, std::string& out) {
   uint64_t count = 0;
   for (uint64_t n : t.latency) count += n;
-  double mean_ms = count ? static_cast<double>(t.latency_sum_us) / 1000.0 / static_cast<double>(count) : 0;
+  double mean_ms =
+      count ? static_cast<double>(t.latency_sum_us) / 1000.0 / static_cast<double>(count) : 0;
   fmt::format_to(std::back_inserter(out),
                  R"("requests":{},"responses":{{"1xx":{},"2xx":{},"3xx":{},"4xx":{},"5xx":{},)"
                  R"("none":{}}},"retries":{},"timeouts":{},"overflows":{},"rate_limited":{},)"
@@ -33,12 +34,11 @@ std::string StatsJson(const Snapshot& snapshot) {
     fmt::format_to(std::back_inserter(out), R"("{}":{{"endpoints":{},"panic":{},)",
                    http::JsonEscape(cluster.service), cluster.endpoints.size(), cluster.panic);
     const CircuitBreaker& breaker = cluster.runtime->breaker;
-    fmt::format_to(std::back_inserter(out),
-                   R"("in_flight":{{"requests":{},"connections":{},"pending":{},"retries":{}}},)",
-                   breaker.used(CircuitBreaker::kRequests),
-                   breaker.used(CircuitBreaker::kConnections),
-                   breaker.used(CircuitBreaker::kPending),
-                   cluster.runtime->retry_budget.active_retries());
+    fmt::format_to(
+        std::back_inserter(out),
+        R"("in_flight":{{"requests":{},"connections":{},"pending":{},"retries":{}}},)",
+        breaker.used(CircuitBreaker::kRequests), breaker.used(CircuitBreaker::kConnections),
+        breaker.used(CircuitBreaker::kPending), cluster.runtime->retry_budget.active_retries());
     AppendTotals(cluster.runtime->stats.Merge(), out);
     out.push_back('}');
   }

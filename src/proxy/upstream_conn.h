@@ -30,13 +30,14 @@ class UpstreamConn final : public net::IoHandler {
   int fd() const { return fd_; }
   EndpointRuntime* runtime() const { return runtime_; }
 
-  Exchange* owner = nullptr;         // busy: the exchange that gets the events
-  std::unique_ptr<IoBuffer> in;      // the response being read (busy only)
+  Exchange* owner = nullptr;     // busy: the exchange that gets the events
+  std::unique_ptr<IoBuffer> in;  // the response being read (busy only)
   bool connected = false;
-  bool readable = false;             // edge-triggered: bytes (or EOF) may be waiting
+  bool readable = false;  // edge-triggered: bytes (or EOF) may be waiting
   bool writable = false;
   UpstreamConn* idle_prev = nullptr;  // the endpoint's pool (idle only)
   UpstreamConn* idle_next = nullptr;
+  int64_t idle_since_ms = 0;  // when it went back to the pool
 
  private:
   Worker& worker_;

@@ -1,5 +1,6 @@
 #include "proxy/worker.h"
 
+#include <cstring>
 
 #include "core/log.h"
 #include "core/status.h"
@@ -43,7 +44,31 @@ absl::Status Worker::Listen(ListenerKind kind, const HostPort& address, bool reu
 }
 
 void Worker::Start() {
+  loop_->Post([this] { loop_->timers().Arm(sweep_timer_, loop_->now_ms() + kSweepEveryMs); });
   thread_ = std::thread([this] { loop_->Run(); });
+}
+
+void Worker::OnTimer(net::Timer&) {
+  SweepIdle();
+  loop_->timers().Arm(sweep_timer_, loop_->now_ms() + kSweepEveryMs);
+}
+
+void Worker::SweepIdle() {
+  if (!view_) return;
+  int64_t cutoff = loop_->now_ms() - kUpstreamIdleMs;
+  for (const Cluster& cluster : view_->snapshot->clusters) {
+    for (const Endpoint& endpoint : cluster.endpoints) {
+      UpstreamConn* connection = endpoint.runtime->per_worker[index_].idle;
+      while (connection) {
+        UpstreamConn* next = connection->idle_next;
+        if (connection->idle_since_ms < cutoff) {
+          ForgetIdle(connection);
+          connection->Close();
+        }
+        connection = next;
+      }
+    }
+  }
 }
 
 void Worker::SetAccessLog(std::unique_ptr<AccessLog> log) {
@@ -69,6 +94,7 @@ void Worker::Stop() {
 }
 
 void Worker::CloseEverything() {
+  loop_->timers().Cancel(sweep_timer_);
   if (access_log_) access_log_->Flush();
   for (auto& listener : listeners_) listener->Close();
   while (client_list_) client_list_->Close();
@@ -132,6 +158,7 @@ UpstreamConn* Worker::TakeIdle(const Endpoint& endpoint) {
 void Worker::GiveBack(UpstreamConn* connection) {
   EndpointWorkerState& state = connection->runtime()->per_worker[index_];
   if (state.retired || state.idle_count >= kMaxIdlePerEndpoint) return connection->Close();
+  connection->idle_since_ms = loop_->now_ms();
   connection->idle_prev = nullptr;
   connection->idle_next = state.idle;
   if (state.idle) state.idle->idle_prev = connection;
@@ -183,26 +210,35 @@ void Worker::ClientClosed(ClientConn* connection) {
   }
 }
 
+std::string Worker::TakeString() {
+  if (spare_strings_.empty()) return {};
+  std::string text = std::move(spare_strings_.back());
+  spare_strings_.pop_back();
+  return text;
+}
+
+void Worker::GiveString(std::string&& text) {
+  constexpr size_t kMaxSpares = 1024;
+  constexpr size_t kMaxKeptCapacity = 64 * 1024;  // a large body's buffer is not kept
+  if (spare_strings_.size() >= kMaxSpares || text.capacity() > kMaxKeptCapacity) return;
+  text.clear();
+  spare_strings_.push_back(std::move(text));
+}
+
 void Worker::NewRequestId(char (&id)[36]) {
-  // A random (version 4) UUID.
+  // A random (version 4) UUID: 8-4-4-4-12 hex digits.
   static constexpr char kHex[] = "0123456789abcdef";
-  uint64_t high = random_.Next();
-  uint64_t low = random_.Next();
-  high = (high & ~uint64_t{0xf000}) | 0x4000;
-  low = (low & ~(uint64_t{3} << 62)) | (uint64_t{2} << 62);
-  int bit = 60;
-  uint64_t word = high;
-  for (size_t i = 0; i < sizeof id; ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      id[i] = '-';
-      continue;
-    }
-    id[i] = kHex[(word >> bit) & 0xf];
-    bit -= 4;
-    if (bit < 0) {
-      word = low;
-      bit = 60;
-    }
+  uint64_t words[2] = {random_.Next(), random_.Next()};
+  unsigned char bytes[16];
+  std::memcpy(bytes, words, sizeof bytes);
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // variant 10
+  static constexpr uint16_t kDashAfter = 0b10'1010'1000;            // after bytes 3, 5, 7 and 9
+  char* out = id;
+  for (int i = 0; i < 16; ++i) {
+    *out++ = kHex[bytes[i] >> 4];
+    *out++ = kHex[bytes[i] & 0xf];
+    if (i < 10 && ((kDashAfter >> i) & 1)) *out++ = '-';
   }
 }
 

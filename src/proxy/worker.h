@@ -53,7 +53,7 @@ struct WorkerHooks {
   std::function<void(int worker, uint64_t version)> acknowledged;
 };
 
-class Worker {
+class Worker final : public net::TimerHandler {
  public:
   Worker(int index, const SnapshotStore& snapshots, WorkerLimits limits, WorkerHooks hooks);
   ~Worker();
@@ -93,7 +93,7 @@ class Worker {
 
   // Upstream connection pool, per endpoint.
   UpstreamConn* TakeIdle(const Endpoint& endpoint);
-  void GiveBack(UpstreamConn* connection);  // pools it, or closes it if it cannot be reused
+  void GiveBack(UpstreamConn* connection);    // pools it, or closes it if it cannot be reused
   void ForgetIdle(UpstreamConn* connection);  // takes a pooled connection out of its pool
 
   // Client connections: accepted ones are counted until they close.
@@ -102,6 +102,16 @@ class Worker {
   bool AtConnectionLimit() const { return clients_ >= limits_.max_connections; }
 
   void NewRequestId(char (&out)[36]);  // a random UUID
+  // Strings that keep their capacity from one request to the next (no allocation per request).
+  std::string TakeString();
+  void GiveString(std::string&& text);
+  void OnTimer(net::Timer& timer) override;  // the pool sweep
+
+  // Pooled connections idle longer than this are closed (replicas drop theirs too, and each
+  // one holds a descriptor on both sides).
+  static constexpr int64_t kUpstreamIdleMs = 60'000;
+  static constexpr int64_t kSweepEveryMs = 5'000;
+
   // Scratch space reused by every request of this worker (heads are parsed one at a time).
   http::h1::RequestHead& request_head() { return request_head_; }
   http::h1::ResponseHead& response_head() { return response_head_; }
@@ -113,6 +123,7 @@ class Worker {
   size_t PickSlowStart(const Cluster& cluster, int64_t now_unix_ms);
   size_t PickPeakEwma(const Cluster& cluster);
   void CloseIdle(EndpointWorkerState& state);
+  void SweepIdle();
   void CloseEverything();
 
   int index_;
@@ -128,6 +139,8 @@ class Worker {
   size_t clients_ = 0;
   ClientConn* client_list_ = nullptr;  // every open client connection (intrusive)
   FastRandom random_;
+  net::Timer sweep_timer_{this};
+  std::vector<std::string> spare_strings_;
   http::h1::RequestHead request_head_;
   http::h1::ResponseHead response_head_;
   std::thread thread_;

@@ -1,8 +1,15 @@
 """Load-balancing policies through the real gateway: ring_hash and maglev keep a key on one
 replica, least_request spreads requests."""
+import json
+import os
+import socket
+import subprocess
+import sys
 import unittest
 
-from gantry_support import HELLO, Agent, http_request, write_app
+from gantry_support import HELLO, Agent, http_request, wait_for, write_app
+
+FLAKY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flaky_upstream.py")
 
 APP = f"""name: lb
 services:
@@ -61,6 +68,65 @@ class LoadBalancing(unittest.TestCase):
     def test_least_request_spreads_requests(self):
         seen = {self.replica_for("/least", {}) for _ in range(60)}
         self.assertGreaterEqual(len(seen), 2, seen)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class WeightedInstances(unittest.TestCase):
+    """Instances registered through the API with weights 1 and 3: round robin follows them."""
+
+    def test_weighted_round_robin_follows_instance_weights(self):
+        app = write_app("""services:
+  weighted:
+    command: [/bin/false]
+    replicas: 0
+gateway:
+  routes:
+    - { path: /, service: weighted }
+""")
+        servers = []
+        try:
+            with Agent(app, workers=1) as agent:
+                for name, weight in (("light", 1), ("heavy", 3)):
+                    port = free_port()
+                    servers.append(subprocess.Popen(
+                        [sys.executable, FLAKY], env={**os.environ, "PORT": str(port),
+                                                      "GANTRY_INSTANCE": name}))
+                    body = json.dumps({"id": name, "service": "weighted", "weight": weight,
+                                       "address": f"127.0.0.1:{port}",
+                                       "check": {"http": "/healthz", "interval": "200ms"}})
+                    status, _, answer = http_request(agent.api, "POST", "/api/v1/instances",
+                                                     body=body)
+                    self.assertEqual(status, 200, answer)
+
+                def healthy():
+                    _, _, body = http_request(agent.api, "GET",
+                                              "/api/v1/services/weighted/instances?healthy=true")
+                    return len(json.loads(body)) == 2
+
+                wait_for(healthy, 20, "both instances healthy")
+                wait_for(lambda: http_request(agent.gateway, "GET", "/whoami")[0] == 200, 10,
+                         "the gateway to route")
+                seen = {"light": 0, "heavy": 0}
+                for _ in range(40):
+                    status, _, body = http_request(agent.gateway, "GET", "/whoami")
+                    self.assertEqual(status, 200, body)
+                    seen[body] += 1
+                self.assertEqual(seen, {"light": 10, "heavy": 30})
+                status, _, body = http_request(agent.api, "POST", "/api/v1/instances", body=json.dumps(
+                    {"service": "weighted", "address": "127.0.0.1:1", "weight": 0}))
+                self.assertEqual(status, 400, body)
+                status, _, body = http_request(agent.api, "POST", "/api/v1/instances", body=json.dumps(
+                    {"service": "weighted", "address": "example.com:80"}))
+                self.assertEqual(status, 400, body)
+        finally:
+            for server in servers:
+                server.kill()
+                server.wait()
 
 
 if __name__ == "__main__":

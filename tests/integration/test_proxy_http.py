@@ -58,6 +58,13 @@ MALFORMED = [
     ("body too large", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413),
 ]
 
+# Not malformed, but not built yet: refused, never silently downgraded.
+NOT_SUPPORTED = [
+    ("WebSocket", b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                  b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+    ("CONNECT", b"CONNECT example:443 HTTP/1.1\r\nHost: example:443\r\n\r\n"),
+]
+
 
 def status_of(reply):
     return int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/1.1 ") else None
@@ -87,6 +94,16 @@ class Http(unittest.TestCase):
                 self.assertEqual(response.status, 200)
                 response.read()
         bystander.close()
+
+    def test_upgrades_and_tunnels_are_refused_with_501(self):
+        for what, raw in NOT_SUPPORTED:
+            with self.subTest(what):
+                host, port = self.agent.gateway.rsplit(":", 1)
+                with socket.create_connection((host, int(port)), timeout=5) as sock:
+                    sock.sendall(raw)
+                    reply = sock.recv(4096)
+                self.assertEqual(status_of(reply), 501, reply)
+                self.assertIn(b"not supported yet", reply)
 
     def test_forwarding_headers(self):
         status, headers, body = http_request(self.agent.gateway, "GET", "/headers",

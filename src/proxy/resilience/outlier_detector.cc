@@ -6,8 +6,8 @@ namespace gantry::proxy {
 
 size_t OutlierDetector::EjectedCount(const std::string& service) const {
   size_t count = 0;
-  for (auto it = states_.lower_bound({service, ""}); it != states_.end() && it->first.first == service;
-       ++it) {
+  for (auto it = states_.lower_bound({service, ""});
+       it != states_.end() && it->first.first == service; ++it) {
     if (it->second.ejected) ++count;
   }
   return count;
@@ -24,7 +24,8 @@ bool OutlierDetector::Report(const std::string& service, const std::string& inst
   Clock::TimePoint now = clock_.Now();
   if (state.ejections > 0 && spec.base_ejection.count() > 0) {  // forgiveness for good time
     auto good = std::chrono::duration_cast<Duration>(now - state.last_change);
-    state.ejections = std::max<int>(0, state.ejections - static_cast<int>(good / spec.base_ejection));
+    state.ejections =
+        std::max<int>(0, state.ejections - static_cast<int>(good / spec.base_ejection));
   }
   ++state.ejections;
   Duration length = spec.base_ejection * (int64_t{1} << std::min(state.ejections - 1, 20));

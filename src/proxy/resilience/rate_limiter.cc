@@ -24,8 +24,8 @@ int64_t RateLimiter::Take(std::string_view key, int64_t now_ms) {
     bucket.tokens -= 1.0;
     return 0;
   }
-  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1.0 - bucket.tokens) * 1000.0 /
-                                                             spec_.rps)));
+  return std::max<int64_t>(
+      1, static_cast<int64_t>(std::ceil((1.0 - bucket.tokens) * 1000.0 / spec_.rps)));
 }
 
 void RateLimiter::Sweep(Shard& shard, int64_t now_ms) {
@@ -33,8 +33,9 @@ void RateLimiter::Sweep(Shard& shard, int64_t now_ms) {
   auto full_after_ms = static_cast<int64_t>(std::ceil(spec_.burst * 1000.0 / spec_.rps));
   if (now_ms - shard.last_sweep_ms < std::max<int64_t>(full_after_ms, 1000)) return;
   shard.last_sweep_ms = now_ms;
-  std::erase_if(shard.buckets,
-                [&](const auto& entry) { return now_ms - entry.second.updated_ms >= full_after_ms; });
+  std::erase_if(shard.buckets, [&](const auto& entry) {
+    return now_ms - entry.second.updated_ms >= full_after_ms;
+  });
 }
 
 size_t RateLimiter::BucketCountForTest() {

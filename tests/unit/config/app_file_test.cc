@@ -160,9 +160,10 @@ TEST(AppFile, NotSupportedYetIsAnErrorNotIgnored) {
               "services.a.autoscale: not supported yet");
   ExpectError("services:\n  a: { command: [a] }\ngateway:\n  tls: { cert: c, key: k }\n", 4, 3,
               "gateway.tls: not supported yet");
-  ExpectError("services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { path: /, service: a, "
-              "auth: jwt }\n",
-              5, 30, "auth: not supported yet");
+  ExpectError(
+      "services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { path: /, service: a, "
+      "auth: jwt }\n",
+      5, 30, "auth: not supported yet");
   ExpectError("services:\n  a:\n    command: [a]\n    protocol: grpc\n", 4, 15,
               "not supported yet");
 }
@@ -229,23 +230,26 @@ TEST(AppFile, PolicyDefaults) {
 }
 
 TEST(AppFile, BadPolicyValuesNameTheirPlace) {
-  ExpectError("services:\n  a:\n    command: [a]\n    policy: { retries: { on: [boom] } }\n", 4,
-              31, "\"boom\" is not one of connect-failure");
-  ExpectError("services:\n  a:\n    command: [a]\n    policy: { retries: { budget: 2 } }\n", 4,
-              34, "from 0 to 1");
+  ExpectError("services:\n  a:\n    command: [a]\n    policy: { retries: { on: [boom] } }\n", 4, 31,
+              "\"boom\" is not one of connect-failure");
+  ExpectError("services:\n  a:\n    command: [a]\n    policy: { retries: { budget: 2 } }\n", 4, 34,
+              "from 0 to 1");
   ExpectError("services:\n  a:\n    command: [a]\n    policy: { panic_threshold: 120% }\n", 4, 32,
               "percentage from 0 to 100");
-  ExpectError("services:\n  a:\n    command: [a]\n    policy: { circuit_breaker: { max_request: 1 } "
-              "}\n",
-              4, 34, "did you mean \"max_requests\"");
+  ExpectError(
+      "services:\n  a:\n    command: [a]\n    policy: { circuit_breaker: { max_request: 1 } "
+      "}\n",
+      4, 34, "did you mean \"max_requests\"");
   ExpectError("services:\n  a:\n    command: [a]\n    policy: { lb: fastest }\n", 4, 19,
               "\"fastest\" is not one of");
-  ExpectError("services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { path: /, service: a, "
-              "rate_limit: { burst: 5 } }\n",
-              5, 30, "missing rps");
-  ExpectError("services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { path: /, service: a, "
-              "methods: [get] }\n",
-              5, 40, "\"get\" is not a method name");
+  ExpectError(
+      "services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { path: /, service: a, "
+      "rate_limit: { burst: 5 } }\n",
+      5, 30, "missing rps");
+  ExpectError(
+      "services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { path: /, service: a, "
+      "methods: [get] }\n",
+      5, 40, "\"get\" is not a method name");
 }
 
 TEST(AppFile, BadChoiceSuggests) {

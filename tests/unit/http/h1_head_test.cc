@@ -38,8 +38,9 @@ TEST(H1Request, ParsesASimpleGet) {
 }
 
 TEST(H1Request, BodyFramingAndConnection) {
-  Parsed p = ParseRequest("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n"
-                          "Connection: close\r\n\r\n");
+  Parsed p = ParseRequest(
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n"
+      "Connection: close\r\n\r\n");
   ASSERT_EQ(p.result.status, ParseStatus::kComplete);
   EXPECT_EQ(p.head.framing, Framing::kLength);
   EXPECT_EQ(p.head.content_length, 12u);
@@ -57,7 +58,8 @@ TEST(H1Request, BodyFramingAndConnection) {
 
   p = ParseRequest("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\n\r\n");
   EXPECT_TRUE(p.head.has_connection_tokens);
-  p = ParseRequest("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 0\r\n\r\n");
+  p = ParseRequest(
+      "PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 0\r\n\r\n");
   EXPECT_TRUE(p.head.expect_continue);
   EXPECT_EQ(p.head.framing, Framing::kNone);
 }
@@ -132,35 +134,50 @@ const std::string kManyFields = [] {
 INSTANTIATE_TEST_SUITE_P(
     Suite, H1Malformed,
     testing::Values(
-        Malformed{"CL and TE", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
-                               "Transfer-Encoding: chunked\r\n\r\n", 400},
-        Malformed{"TE and CL", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-                               "Content-Length: 4\r\n\r\n", 400},
-        Malformed{"duplicate CL", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
-                                  "Content-Length: 4\r\n\r\n", 400},
+        Malformed{"CL and TE",
+                  "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n",
+                  400},
+        Malformed{"TE and CL",
+                  "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                  "Content-Length: 4\r\n\r\n",
+                  400},
+        Malformed{"duplicate CL",
+                  "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+                  "Content-Length: 4\r\n\r\n",
+                  400},
         Malformed{"CL list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4, 4\r\n\r\n", 400},
         Malformed{"negative CL", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400},
         Malformed{"signed CL", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +4\r\n\r\n", 400},
         Malformed{"hex CL", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x10\r\n\r\n", 400},
-        Malformed{"huge CL", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: "
-                             "99999999999999999999\r\n\r\n", 400},
+        Malformed{"huge CL",
+                  "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: "
+                  "99999999999999999999\r\n\r\n",
+                  400},
         Malformed{"empty CL", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400},
-        Malformed{"TE not chunked last", "POST / HTTP/1.1\r\nHost: a\r\n"
-                                         "Transfer-Encoding: chunked, gzip\r\n\r\n", 400},
+        Malformed{"TE not chunked last",
+                  "POST / HTTP/1.1\r\nHost: a\r\n"
+                  "Transfer-Encoding: chunked, gzip\r\n\r\n",
+                  400},
         Malformed{"TE unknown", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n",
                   400},
-        Malformed{"TE twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-                              "Transfer-Encoding: chunked\r\n\r\n", 400},
-        Malformed{"TE with gzip", "POST / HTTP/1.1\r\nHost: a\r\n"
-                                  "Transfer-Encoding: gzip, chunked\r\n\r\n", 501},
+        Malformed{"TE twice",
+                  "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n",
+                  400},
+        Malformed{"TE with gzip",
+                  "POST / HTTP/1.1\r\nHost: a\r\n"
+                  "Transfer-Encoding: gzip, chunked\r\n\r\n",
+                  501},
         Malformed{"TE in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
-        Malformed{"space before colon", "GET / HTTP/1.1\r\nHost: a\r\n"
-                                        "Transfer-Encoding : chunked\r\n\r\n", 400},
+        Malformed{"space before colon",
+                  "GET / HTTP/1.1\r\nHost: a\r\n"
+                  "Transfer-Encoding : chunked\r\n\r\n",
+                  400},
         Malformed{"obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n", 400},
         Malformed{"bare LF", "GET / HTTP/1.1\nHost: a\n\n", 400},
         Malformed{"bare CR in value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n", 400},
-        Malformed{"NUL in value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n"s,
-                  400},
+        Malformed{"NUL in value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n"s, 400},
         Malformed{"bad header name", "GET / HTTP/1.1\r\nHost: a\r\nX(A): b\r\n\r\n", 400},
         Malformed{"empty header name", "GET / HTTP/1.1\r\nHost: a\r\n: b\r\n\r\n", 400},
         Malformed{"no colon", "GET / HTTP/1.1\r\nHost: a\r\nJustText\r\n\r\n", 400},
@@ -173,17 +190,16 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"bad version", "GET / HTTX/1.1\r\nHost: a\r\n\r\n", 400},
         Malformed{"HTTP/2.0 over h1", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
         Malformed{"no version", "GET /\r\nHost: a\r\n\r\n", 400},
-        Malformed{"unknown expectation", "GET / HTTP/1.1\r\nHost: a\r\nExpect: magic\r\n\r\n",
-                  417},
-        Malformed{"request line too long",
-                  "GET /" + kLongTarget + " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
+        Malformed{"unknown expectation", "GET / HTTP/1.1\r\nHost: a\r\nExpect: magic\r\n\r\n", 417},
+        Malformed{"request line too long", "GET /" + kLongTarget + " HTTP/1.1\r\nHost: a\r\n\r\n",
+                  414},
         Malformed{"request line too long, unfinished", "GET /" + kLongTarget, 414},
-        Malformed{"head too large", "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " +
-                                        std::string(17000, 'b') + "\r\n\r\n", 431},
-        Malformed{"head too large, unfinished", "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " +
-                                                    std::string(17000, 'b'), 431},
-        Malformed{"too many fields", "GET / HTTP/1.1\r\nHost: a\r\n" + kManyFields + "\r\n",
-                  431}),
+        Malformed{"head too large",
+                  "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(17000, 'b') + "\r\n\r\n",
+                  431},
+        Malformed{"head too large, unfinished",
+                  "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(17000, 'b'), 431},
+        Malformed{"too many fields", "GET / HTTP/1.1\r\nHost: a\r\n" + kManyFields + "\r\n", 431}),
     [](const testing::TestParamInfo<Malformed>& info) {
       std::string name;
       for (char c : std::string(info.param.what)) {
@@ -255,8 +271,8 @@ TEST(H1Chunked, DecodesChunksExtensionsAndTrailers) {
   size_t consumed = 0;
   EXPECT_EQ(Dechunk("5\r\nhello\r\n1;ext=1\r\n!\r\n0\r\nX-Trailer: t\r\n\r\nNEXT", &consumed),
             "hello!");
-  EXPECT_EQ(consumed, std::string_view("5\r\nhello\r\n1;ext=1\r\n!\r\n0\r\nX-Trailer: t\r\n\r\n")
-                          .size());
+  EXPECT_EQ(consumed,
+            std::string_view("5\r\nhello\r\n1;ext=1\r\n!\r\n0\r\nX-Trailer: t\r\n\r\n").size());
   EXPECT_EQ(Dechunk("A\r\n0123456789\r\n0\r\n\r\n"), "0123456789");
   EXPECT_EQ(Dechunk("5\r\nhel"), "INCOMPLETE");
 }
@@ -278,9 +294,9 @@ TEST(H1Chunked, ByteByByteGivesTheSameData) {
 
 TEST(H1Chunked, RefusesMalformedChunks) {
   for (std::string_view bad :
-       {"x\r\n", "-5\r\nhello\r\n0\r\n\r\n", "0x5\r\nhello\r\n0\r\n\r\n",
-        "5\nhello\r\n0\r\n\r\n", "5\r\nhelloX\r\n0\r\n\r\n", "5\r\nhello\n0\r\n\r\n",
-        "1000000000000000\r\n", "\r\n", "5\x01\r\nhello\r\n0\r\n\r\n", "0\r\nX: a\nb\r\n\r\n"}) {
+       {"x\r\n", "-5\r\nhello\r\n0\r\n\r\n", "0x5\r\nhello\r\n0\r\n\r\n", "5\nhello\r\n0\r\n\r\n",
+        "5\r\nhelloX\r\n0\r\n\r\n", "5\r\nhello\n0\r\n\r\n", "1000000000000000\r\n", "\r\n",
+        "5\x01\r\nhello\r\n0\r\n\r\n", "0\r\nX: a\nb\r\n\r\n"}) {
     EXPECT_TRUE(Dechunk(bad).starts_with("ERROR")) << bad;
   }
 }

@@ -53,7 +53,8 @@ class Balance : public testing::Test {
   const Cluster& cluster() { return view_->snapshot->clusters[0]; }
   std::map<std::string, int> Count(int picks) {
     std::map<std::string, int> seen;
-    for (int i = 0; i < picks; ++i) ++seen[worker_.PickEndpoint(*view_, cluster(), 0, nullptr).instance_id];
+    for (int i = 0; i < picks; ++i)
+      ++seen[worker_.PickEndpoint(*view_, cluster(), 0, nullptr).instance_id];
     return seen;
   }
 
@@ -136,9 +137,8 @@ TEST_F(Balance, ARetryAvoidsTheEndpointThatFailed) {
 }
 
 config::AppSpec SpecWith(const std::string& policy) {
-  auto result = config::ParseAppFile("services:\n  api: { command: [api], replicas: 4, policy: " +
-                                         policy + " }\n",
-                                     "t.yaml", ".");
+  auto result = config::ParseAppFile(
+      "services:\n  api: { command: [api], replicas: 4, policy: " + policy + " }\n", "t.yaml", ".");
   EXPECT_TRUE(result.errors.empty()) << result.errors[0].ToString();
   return *result.spec;
 }
@@ -176,8 +176,8 @@ TEST(SnapshotPanic, UnderTheThresholdEveryCheckedReplicaTakesTraffic) {
 TEST(SnapshotOutliers, EjectedEndpointsAreLeftOut) {
   registry::Registry registry;
   for (int i = 1; i <= 4; ++i) {
-    registry.Upsert(Instance("api-" + std::to_string(i), static_cast<uint16_t>(i),
-                             registry::Health::kHealthy));
+    registry.Upsert(
+        Instance("api-" + std::to_string(i), static_cast<uint16_t>(i), registry::Health::kHealthy));
   }
   FakeClock clock;
   OutlierDetector outliers(clock);
@@ -190,8 +190,9 @@ TEST(SnapshotOutliers, EjectedEndpointsAreLeftOut) {
   }
   clock.Advance(std::chrono::seconds(30));
   ASSERT_TRUE(outliers.Expire());
-  EXPECT_EQ(BuildSnapshot(spec, registry, snapshot.get(), 1, &outliers)->clusters[0].endpoints.size(),
-            4u);
+  EXPECT_EQ(
+      BuildSnapshot(spec, registry, snapshot.get(), 1, &outliers)->clusters[0].endpoints.size(),
+      4u);
 }
 
 }  // namespace

@@ -21,7 +21,8 @@ Snapshot TwoRoutes() {
   Snapshot s;
   s.clusters = {Cluster::Named("root"), Cluster::Named("api"), Cluster::Named("grpc")};
   // Sorted as the builder sorts them: longest prefix first.
-  s.routes = {{"", "/api", 1, true, {}, {}}, {"", "/", 0, false, {}, {}},
+  s.routes = {{"", "/api", 1, true, {}, {}},
+              {"", "/", 0, false, {}, {}},
               {"grpc.local", "/", 2, false, {}, {}}};
   return s;
 }
