@@ -78,6 +78,7 @@ void ParseLb(MapReader& r, LbSpec& lb, Diagnostics& diag) {
         lb.policy = built->second;
       } else {
         std::vector<std::string> names;
+        names.reserve(kBuilt.size());
         for (const auto& entry : kBuilt) names.push_back(entry.first);
         ReportBadChoice(*e, *name, names, diag);
       }

@@ -37,9 +37,9 @@ struct Header {
 enum class Framing : uint8_t { kNone, kLength, kChunked, kUntilClose };
 
 struct Limits {
-  size_t max_request_line = 8 * 1024;  // longer: 414
-  size_t max_head = 16 * 1024;         // request line + fields: longer is 431
-  size_t max_headers = 100;            // more fields: 431
+  size_t max_request_line = size_t{8} * 1024;  // longer: 414
+  size_t max_head = size_t{16} * 1024;         // request line + fields: longer is 431
+  size_t max_headers = 100;                    // more fields: 431
 };
 
 inline constexpr size_t kMaxHeaders = 100;  // capacity of the Head arrays below

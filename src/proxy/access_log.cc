@@ -15,7 +15,7 @@
 namespace gantry::proxy {
 
 namespace {
-constexpr size_t kFlushBytes = 64 * 1024;
+constexpr size_t kFlushBytes = size_t{64} * 1024;
 constexpr int64_t kFlushMs = 100;
 }  // namespace
 

@@ -9,7 +9,7 @@
 namespace gantry::proxy {
 
 struct IoBuffer {
-  static constexpr size_t kCapacity = 32 * 1024;  // a 16 KiB head limit and room to spare
+  static constexpr size_t kCapacity = size_t{32} * 1024;  // a 16 KiB head limit and room to spare
   char data[kCapacity];
   size_t begin = 0;  // unread bytes are [begin, end)
   size_t end = 0;

@@ -367,7 +367,7 @@ void ClientConn::Flush() {
   }
   out_.clear();
   out_sent_ = 0;
-  if (out_.capacity() > 64 * 1024) out_.shrink_to_fit();
+  if (out_.capacity() > size_t{64} * 1024) out_.shrink_to_fit();
   if (state_ == State::kDraining) return AfterResponse();
   if (state_ == State::kExchanging) {
     worker_.loop().timers().Cancel(timer_);

@@ -219,7 +219,7 @@ std::string Worker::TakeString() {
 
 void Worker::GiveString(std::string&& text) {
   constexpr size_t kMaxSpares = 1024;
-  constexpr size_t kMaxKeptCapacity = 64 * 1024;  // a large body's buffer is not kept
+  constexpr size_t kMaxKeptCapacity = size_t{64} * 1024;  // a large body's buffer is not kept
   if (spare_strings_.size() >= kMaxSpares || text.capacity() > kMaxKeptCapacity) return;
   text.clear();
   spare_strings_.push_back(std::move(text));

@@ -133,7 +133,7 @@ TEST(TimerWheel, ManyTimersOverLongJumps) {
   std::vector<std::unique_ptr<Timer>> timers;
   for (int i = 0; i < 3000; ++i) {
     timers.push_back(std::make_unique<Timer>(&r));
-    wheel.Arm(*timers.back(), i * 7);
+    wheel.Arm(*timers.back(), int64_t{i} * 7);
   }
   wheel.Advance(10000);
   EXPECT_EQ(r.fired.size(), 1429u);  // deadlines 0, 7, ... 9996

@@ -125,7 +125,7 @@ TEST_F(Balance, SlowStartRampsANewEndpointUp) {
   Use(std::move(c));
   auto seen = Count(20000);
   // Shares 1 : 0.2 -> the new one gets about 1/6.
-  EXPECT_NEAR(seen["svc-2"], 20000 / 6, 400);
+  EXPECT_NEAR(seen["svc-2"], 20000.0 / 6, 400);
 }
 
 TEST_F(Balance, ARetryAvoidsTheEndpointThatFailed) {
