@@ -198,12 +198,45 @@ class Agent {
   // Takes the replica out of the store and then out of routing, before `then` (the caller's
   // SIGTERM): the snapshot without it is published at once, not with the next burst of work,
   // and `then` waits until every proxy worker has switched to it.
+  // Then requests already on their way to it may finish: `then` waits until none is in
+  // flight (or the service's timeout, at most stop_grace, has passed).
   void Deregister(const std::string& id, std::function<void()> then) {
     checker_->Unwatch(id);
-    outliers_.Forget(ServiceOf(id), id);
+    std::string service = ServiceOf(id);
+    outliers_.Forget(service, id);
     if (!registry_store_->owned().count(id)) return then();  // already gone
-    registry_store_->Deregister(id, [this, then = std::move(then)](const absl::Status&) {
-      proxy_->WhenAcknowledged(PublishSnapshot(), then);
+    std::shared_ptr<proxy::EndpointRuntime> endpoint = EndpointOf(service, id);
+    Duration drain_limit{0};
+    if (const config::ServiceSpec* spec = spec_.FindService(service)) {
+      drain_limit = std::min(spec->policy.timeout, spec->stop_grace);
+    }
+    registry_store_->Deregister(id, [this, then = std::move(then), endpoint,
+                                     drain_limit](const absl::Status&) {
+      proxy_->WhenAcknowledged(PublishSnapshot(), [this, then, endpoint, drain_limit] {
+        WaitForDrain(endpoint, Clock::Real().Now() + drain_limit, then);
+      });
+    });
+  }
+
+  std::shared_ptr<proxy::EndpointRuntime> EndpointOf(const std::string& service,
+                                                     const std::string& id) const {
+    std::shared_ptr<const proxy::Snapshot> snapshot = snapshots_.Load();
+    if (const proxy::Cluster* cluster = snapshot->FindCluster(service)) {
+      for (const proxy::Endpoint& endpoint : cluster->endpoints) {
+        if (endpoint.instance_id == id) return endpoint.runtime;
+      }
+    }
+    return nullptr;
+  }
+
+  // Every worker routes without the endpoint now; what was already sent to it finishes.
+  void WaitForDrain(std::shared_ptr<proxy::EndpointRuntime> endpoint, Clock::TimePoint deadline,
+                    std::function<void()> then) {
+    if (!endpoint || endpoint->InFlight() == 0 || Clock::Real().Now() >= deadline) return then();
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(5));
+    timer->async_wait([this, timer, endpoint = std::move(endpoint), deadline,
+                       then = std::move(then)](const boost::system::error_code&) mutable {
+      WaitForDrain(std::move(endpoint), deadline, std::move(then));
     });
   }
 

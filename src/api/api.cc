@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "api/json_http.h"
+#include "core/status.h"
 #include "net/asio.h"
 #include "orchestrator/proc_stats.h"
 #include "registry/instance_json.h"
@@ -64,6 +65,10 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
     return respond(http::JsonError(404, "not_found", fmt::format("no such endpoint: {}", path)));
   }
   seg.erase(seg.begin(), seg.begin() + 2);
+  if (seg.size() == 3 && seg[0] == "services" && seg[2] == "scale") {
+    if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));
+    return respond(Scale(seg[1], request));
+  }
   bool registry_read =
       !seg.empty() && (seg[0] == "agent" || seg[0] == "services" || seg[0] == "replicas");
   if (!registry_read) {
@@ -104,6 +109,24 @@ http::Response Api::RegistryRead(const std::vector<std::string>& seg,
     return Replicas(QueryParam(query, "service").value_or(""));
   }
   return http::JsonError(404, "not_found", "no such endpoint");
+}
+
+http::Response Api::Scale(const std::string& service, const http::Request& request) {
+  auto parsed = ParseObject(request.body, {"replicas"});
+  if (auto* error = std::get_if<http::Response>(&parsed)) return std::move(*error);
+  const json::object& body = std::get<json::object>(parsed);
+  const json::value* replicas = body.if_contains("replicas");
+  if (!replicas || !replicas->is_int64() || replicas->as_int64() < 0 ||
+      replicas->as_int64() > 1000) {
+    return http::JsonError(400, "invalid_argument",
+                           "\"replicas\" must be a whole number from 0 to 1000");
+  }
+  absl::Status status = supervisor_.Scale(service, static_cast<int>(replicas->as_int64()));
+  if (absl::IsNotFound(status)) {
+    return http::JsonError(404, "unknown_service", std::string(StatusMessage(status)));
+  }
+  if (!status.ok()) return http::JsonError(409, "conflict", std::string(StatusMessage(status)));
+  return Json(json::object{{"service", service}, {"replicas", replicas->as_int64()}});
 }
 
 http::Response Api::Agent() const {

@@ -29,7 +29,7 @@ struct ApiDeps {
   const registry::Registry& registry;
   registry::RegistryStore& registry_store;
   registry::HealthChecker& checker;
-  const orchestrator::Supervisor& supervisor;
+  orchestrator::Supervisor& supervisor;
   store::Store& store;
   std::function<std::string()> proxy_stats;  // the data plane's stats as JSON
 };
@@ -49,10 +49,11 @@ class Api {
   http::Response Service(const std::string& name) const;
   http::Response Instances(const std::string& name, bool healthy_only) const;
   http::Response Replicas(const std::string& service) const;
+  http::Response Scale(const std::string& service, const http::Request& request);
 
   AgentInfo info_;
   const registry::Registry& registry_;
-  const orchestrator::Supervisor& supervisor_;
+  orchestrator::Supervisor& supervisor_;
   Clock& clock_;
   KvApi kv_;
   InstancesApi instances_;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gantry::cli {
 
@@ -40,6 +41,7 @@ int Up(const UpFlags& flags);
 int Kv(const KvFlags& flags);
 int Validate(const std::filesystem::path& file);
 int Ps(const AgentLocator& locator, const std::string& service, const std::string& output);
+int Scale(const AgentLocator& locator, const std::vector<std::string>& assignments);
 int Version();
 
 }  // namespace gantry::cli

@@ -107,11 +107,17 @@ int Main(int argc, char** argv) {
   kv_watch->add_option("--from", kv.from, "start at this revision (default: changes from now)");
   kv_watch->add_option("--count", kv.count, "exit after this many events");
 
+  AgentLocator scale_locator;
+  std::vector<std::string> scale_targets;
+  CLI::App* scale_cmd = app.add_subcommand("scale", "set replica counts: gantry scale web=3 api=1");
+  scale_cmd->add_option("targets", scale_targets, "SERVICE=N ...")->required();
+  AddLocatorFlags(scale_cmd, scale_locator);
+  scale_cmd->callback([&] { exit_code = Scale(scale_locator, scale_targets); });
+
   app.add_subcommand("version", "version and build info")->callback([&] { exit_code = Version(); });
 
   AddNotYet(app, "down", "drain and stop a detached app", exit_code);
   AddNotYet(app, "apply", "roll out changes to a running app", exit_code);
-  AddNotYet(app, "scale", "set replica counts", exit_code);
   AddNotYet(app, "logs", "replica output", exit_code);
   AddNotYet(app, "restart", "replace every replica of a service", exit_code);
   AddNotYet(app, "events", "starts, exits, restarts, scaling, rollouts", exit_code);

@@ -43,6 +43,8 @@ struct Supervisor::Replica {
   net::asio::steady_timer kill_timer;
   bool ever_started = false;
   bool stop_requested = false;
+  bool scaled_away = false;         // removed by Scale: forgotten once it has exited
+  bool start_after_exit = false;    // scaled back in while still stopping
 };
 
 struct Supervisor::Reaper {
@@ -61,6 +63,7 @@ Supervisor::Supervisor(net::asio::io_context& io, Clock& clock, const config::Ap
       reaper_(std::make_unique<Reaper>(io)) {
   std::filesystem::create_directories(options_.state_dir / "logs");
   for (const auto& service : spec_.services) {
+    desired_[service.name] = service.replicas;
     for (int i = 1; i <= service.replicas; ++i) {
       replicas_.push_back(std::make_unique<Replica>(io_, service, i));
     }
@@ -192,7 +195,72 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
   bool restart = !stopping_all_ && !replica.stop_requested &&
                  ShouldRestart(replica.service.restart, wait_status);
   if (restart) ScheduleRestart(replica);
+  if (replica.scaled_away) Forget(replica);
+  if (replica.start_after_exit && !stopping_all_) {
+    replica.start_after_exit = false;
+    Start(replica);
+  }
   MaybeFinishStopping();
+}
+
+void Supervisor::Forget(Replica& replica) {
+  // Not now: the caller (and pending timers' handlers) may still hold it. Its timers are
+  // cancelled; the erase runs once they have run.
+  replica.restart_timer.cancel();
+  replica.kill_timer.cancel();
+  net::asio::post(io_, [this, target = &replica] {
+    std::erase_if(replicas_, [&](const auto& r) {
+      return r.get() == target && r->scaled_away && r->view.pid == 0;
+    });
+  });
+}
+
+int Supervisor::DesiredReplicas(const std::string& service) const {
+  auto it = desired_.find(service);
+  return it == desired_.end() ? 0 : it->second;
+}
+
+absl::Status Supervisor::Scale(const std::string& service, int count) {
+  const config::ServiceSpec* spec = spec_.FindService(service);
+  if (!spec) return absl::NotFoundError(fmt::format("no service named \"{}\"", service));
+  if (count < 0) return absl::InvalidArgumentError("replicas must not be negative");
+  if (stopping_all_) return absl::FailedPreconditionError("the app is stopping");
+  desired_[service] = count;
+  // The replicas that stay are numbered 1..count, as `replicas: N` in the app file would give.
+  std::map<int, Replica*> by_index;
+  for (auto& replica : replicas_) {
+    if (&replica->service != spec) continue;
+    int index = std::stoi(replica->view.id.substr(service.size() + 1));
+    by_index[index] = replica.get();
+    if (index <= count || replica->scaled_away) continue;
+    replica->scaled_away = true;
+    replica->start_after_exit = false;
+    if (replica->view.pid == 0) {
+      Forget(*replica);
+    } else {
+      Stop(*replica);
+    }
+  }
+  bool started = started_services_.count(service) > 0;
+  for (int index = 1; index <= count; ++index) {
+    auto found = by_index.find(index);
+    if (found == by_index.end()) {
+      auto& replica = replicas_.emplace_back(std::make_unique<Replica>(io_, *spec, index));
+      if (started) Start(*replica);
+      continue;
+    }
+    Replica& replica = *found->second;
+    if (!replica.scaled_away) continue;
+    // Scaled away a moment ago: the same id comes back, after the old process has exited
+    // (ids are unique among live replicas).
+    replica.scaled_away = false;
+    if (replica.view.pid != 0) {
+      replica.start_after_exit = true;
+    } else if (started) {
+      Start(replica);
+    }
+  }
+  return absl::OkStatus();
 }
 
 void Supervisor::Stop(Replica& replica) {

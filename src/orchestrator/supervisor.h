@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "config/app_spec.h"
 #include "core/address.h"
 #include "core/clock.h"
@@ -66,6 +67,11 @@ class Supervisor {
   void StopAll(std::function<void()> done);
   // Second Ctrl-C: SIGKILL every replica now.
   void KillAll();
+  // Sets a service's replica count: new replicas start at once (once the service has started),
+  // the highest-numbered ones stop gracefully (the stopping event first). An unknown service is
+  // NotFound.
+  absl::Status Scale(const std::string& service, int replicas);
+  int DesiredReplicas(const std::string& service) const;
 
   std::vector<ReplicaView> Replicas() const;  // by service order, then index
   bool AllStarted() const { return started_services_.size() == spec_.services.size(); }
@@ -80,6 +86,7 @@ class Supervisor {
   void OnExit(Replica& replica, int wait_status);
   void WaitForChildren();
   void MaybeFinishStopping();
+  void Forget(Replica& replica);  // a scaled-away replica that has exited
   std::vector<std::string> EnvironmentFor(const Replica& replica) const;
 
   boost::asio::io_context& io_;
@@ -89,6 +96,7 @@ class Supervisor {
   SupervisorEvents events_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::set<std::string> started_services_;
+  std::map<std::string, int> desired_;  // replicas per service (the app file's, then scale's)
   std::vector<std::string> base_env_;
   struct Reaper;
   std::unique_ptr<Reaper> reaper_;

@@ -15,7 +15,15 @@ namespace gantry::proxy {
 class UpstreamConn;
 
 struct alignas(64) EndpointWorkerState {
-  uint32_t active = 0;           // requests in flight from this worker (least_request, peak_ewma)
+  // Requests in flight from this worker (least_request, peak_ewma; drains read it from the
+  // control plane). One writer: updates are plain load-add-store, no locked instruction.
+  std::atomic<uint32_t> active{0};
+  void AddActive(int delta) {
+    active.store(active.load(std::memory_order_relaxed) + static_cast<uint32_t>(delta),
+                 std::memory_order_relaxed);
+  }
+  uint32_t Active() const { return active.load(std::memory_order_relaxed); }
+
   uint32_t idle_count = 0;       // connections in `idle`
   UpstreamConn* idle = nullptr;  // pooled keep-alive connections, most recent first
   uint64_t generation = 0;       // the worker's snapshot generation that last listed it
@@ -26,8 +34,16 @@ struct alignas(64) EndpointWorkerState {
 };
 
 struct EndpointRuntime {
-  explicit EndpointRuntime(size_t workers) : per_worker(new EndpointWorkerState[workers]) {}
+  explicit EndpointRuntime(size_t workers)
+      : per_worker(new EndpointWorkerState[workers]), workers(workers) {}
+  // Requests in flight from every worker (any thread; a moment's view).
+  uint32_t InFlight() const {
+    uint32_t sum = 0;
+    for (size_t i = 0; i < workers; ++i) sum += per_worker[i].Active();
+    return sum;
+  }
   std::unique_ptr<EndpointWorkerState[]> per_worker;
+  size_t workers;
   // Consecutive failures seen by any worker (reset by a success); see Exchange::NoteTryResult.
   std::atomic<uint32_t> consecutive_5xx{0};
   std::atomic<uint32_t> consecutive_gateway_errors{0};

@@ -83,7 +83,7 @@ void Exchange::Start() {
 
 void Exchange::Attempt(bool allow_pooled) {
   endpoint_ = &worker_.PickEndpoint(*view_, cluster_, info_.key_hash, previous_endpoint_);
-  ++endpoint_->runtime->per_worker[worker_.index()].active;
+  endpoint_->runtime->per_worker[worker_.index()].AddActive(1);
   counted_ = true;
   got_response_bytes_ = false;
   head_scanned_ = 0;
@@ -367,7 +367,7 @@ void Exchange::CancelTimers() {
 
 void Exchange::ReleaseUpstream(bool reusable) {
   if (counted_) {
-    --endpoint_->runtime->per_worker[worker_.index()].active;
+    endpoint_->runtime->per_worker[worker_.index()].AddActive(-1);
     counted_ = false;
   }
   if (pending_) {

@@ -38,7 +38,7 @@ size_t Worker::PickByPolicy(WorkerView& view, const Cluster& cluster, uint64_t k
       return random_.Below(n);
     case Policy::kLeastRequest:
       return state.least_request.Pick(
-          n, [&](size_t i) { return endpoints[i].runtime->per_worker[index_].active; });
+          n, [&](size_t i) { return endpoints[i].runtime->per_worker[index_].Active(); });
     case Policy::kPeakEwma:
       return PickPeakEwma(cluster);
     default:
@@ -94,7 +94,7 @@ size_t Worker::PickPeakEwma(const Cluster& cluster) {
   if (b >= a) ++b;
   auto cost = [&](size_t i) {
     const EndpointWorkerState& state = cluster.endpoints[i].runtime->per_worker[index_];
-    return state.ewma_us * (state.active + 1);
+    return state.ewma_us * (state.Active() + 1);
   };
   return cost(b) < cost(a) ? b : a;
 }

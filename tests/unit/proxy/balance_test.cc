@@ -94,7 +94,7 @@ TEST_F(Balance, RandomSpreadsEvenly) {
 
 TEST_F(Balance, LeastRequestAvoidsBusyEndpoints) {
   Use(MakeCluster(Policy::kLeastRequest, {1, 1, 1}));
-  cluster().endpoints[0].runtime->per_worker[0].active = 50;  // svc-1 is busy
+  cluster().endpoints[0].runtime->per_worker[0].AddActive(50);  // svc-1 is busy
   auto seen = Count(3000);
   // P2C: the busy one wins only when drawn... never, as its partner is always less loaded.
   EXPECT_EQ(seen["svc-1"], 0);

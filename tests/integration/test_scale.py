@@ -1,0 +1,121 @@
+"""gantry scale under load: replicas are added and removed without one failed request (a
+replica leaves routing, every proxy worker acknowledges, its requests finish, then SIGTERM)."""
+import http.client
+import json
+import subprocess
+import threading
+import time
+import unittest
+
+from gantry_support import GANTRY, HELLO, Agent, http_request, wait_for, write_app
+
+APP = f"""
+services:
+  hello:
+    command: [{HELLO}]
+    replicas: 3
+    health: {{ http: /healthz, interval: 200ms }}
+    stop_grace: 5s
+gateway:
+  routes:
+    - {{ path: /, service: hello }}
+"""
+
+CLIENTS = 6
+MAX_REQUESTS_PER_CLIENT = 50000  # bounded by count as well as by time
+
+
+def scale(agent, *targets):
+    return subprocess.run([GANTRY, "scale", *targets, "--api", agent.api], capture_output=True,
+                          text=True, timeout=30)
+
+
+def running(agent):
+    return sorted(r["id"] for r in agent.ps() if r["pid"] and r["health"] == "healthy")
+
+
+class Load:
+    """Keep-alive GETs from several threads until stopped; counts failures."""
+
+    def __init__(self, address):
+        self.host, port = address.rsplit(":", 1)
+        self.port = int(port)
+        self.stop = threading.Event()
+        self.ok = 0
+        self.failures = []
+        self.seen = set()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.client) for _ in range(CLIENTS)]
+        for t in self.threads:
+            t.start()
+
+    def client(self):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        for _ in range(MAX_REQUESTS_PER_CLIENT):
+            if self.stop.is_set():
+                break
+            try:
+                conn.request("GET", "/")
+                response = conn.getresponse()
+                body = response.read().decode()
+                ok = response.status == 200 and body.startswith("hello from ")
+                detail = (response.status, body[:200])
+            except (OSError, http.client.HTTPException) as e:
+                ok, detail = False, repr(e)
+                conn.close()
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+            with self.lock:
+                if ok:
+                    self.ok += 1
+                    self.seen.add(body.strip().removeprefix("hello from "))
+                else:
+                    self.failures.append(detail)
+        conn.close()
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=30)
+
+
+class Scale(unittest.TestCase):
+    def test_scale_up_and_down_under_load_fails_no_request(self):
+        with Agent(write_app(APP), workers=2) as agent:
+            agent.wait_ready(timeout=60)
+            load = Load(agent.gateway)
+            try:
+                wait_for(lambda: load.ok > 300, 30, "load to get going")
+                result = scale(agent, "hello=6")
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertIn("hello scaled to 6", result.stdout)
+                wait_for(lambda: len(running(agent)) == 6, 30, "six healthy replicas")
+                wait_for(lambda: "hello-6" in load.seen, 10, "traffic on a new replica")
+                result = scale(agent, "hello=1")
+                self.assertEqual(result.returncode, 0, result.stderr)
+                wait_for(lambda: [r["id"] for r in agent.ps()] == ["hello-1"], 30,
+                         "only hello-1 left")
+                count = load.ok
+                wait_for(lambda: load.ok > count + 300, 30, "load after scaling down")
+            finally:
+                load.finish()
+            self.assertEqual(load.failures, [], load.failures[:5])
+            status, _, body = http_request(agent.api, "GET", "/api/v1/services/hello/instances")
+            self.assertEqual([i["id"] for i in json.loads(body)], ["hello-1"])
+
+    def test_bad_scale_requests_are_refused(self):
+        with Agent(write_app(APP), workers=1) as agent:
+            result = scale(agent, "nope=2")
+            self.assertEqual(result.returncode, 1)
+            self.assertIn('no service named "nope"', result.stderr)
+            result = scale(agent, "hello=lots")
+            self.assertEqual(result.returncode, 2)
+            for body in ('{"replicas": -1}', '{"replicas": "3"}', '{}', '{"replicas": 2, "x": 1}'):
+                status, _, answer = http_request(agent.api, "POST", "/api/v1/services/hello/scale",
+                                                 body=body)
+                self.assertEqual(status, 400, answer)
+            status, _, _ = http_request(agent.api, "GET", "/api/v1/services/hello/scale")
+            self.assertEqual(status, 405)
+
+
+if __name__ == "__main__":
+    unittest.main()
