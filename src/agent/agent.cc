@@ -210,12 +210,12 @@ class Agent {
     if (const config::ServiceSpec* spec = spec_.FindService(service)) {
       drain_limit = std::min(spec->policy.timeout, spec->stop_grace);
     }
-    registry_store_->Deregister(id, [this, then = std::move(then), endpoint,
-                                     drain_limit](const absl::Status&) {
-      proxy_->WhenAcknowledged(PublishSnapshot(), [this, then, endpoint, drain_limit] {
-        WaitForDrain(endpoint, Clock::Real().Now() + drain_limit, then);
-      });
-    });
+    registry_store_->Deregister(
+        id, [this, then = std::move(then), endpoint, drain_limit](const absl::Status&) {
+          proxy_->WhenAcknowledged(PublishSnapshot(), [this, then, endpoint, drain_limit] {
+            WaitForDrain(endpoint, Clock::Real().Now() + drain_limit, then);
+          });
+        });
   }
 
   std::shared_ptr<proxy::EndpointRuntime> EndpointOf(const std::string& service,

@@ -43,8 +43,8 @@ struct Supervisor::Replica {
   net::asio::steady_timer kill_timer;
   bool ever_started = false;
   bool stop_requested = false;
-  bool scaled_away = false;         // removed by Scale: forgotten once it has exited
-  bool start_after_exit = false;    // scaled back in while still stopping
+  bool scaled_away = false;       // removed by Scale: forgotten once it has exited
+  bool start_after_exit = false;  // scaled back in while still stopping
 };
 
 struct Supervisor::Reaper {
