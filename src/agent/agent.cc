@@ -90,16 +90,19 @@ class Agent {
     supervisor_ = std::make_unique<orchestrator::Supervisor>(
         io_, Clock::Real(), spec_,
         orchestrator::SupervisorOptions{options_.state_dir, proxy_->mesh_address(),
-                                        api_server_->address()},
+                                        api_server_->address(), &events_},
         Events());
     api_ = std::make_unique<api::Api>(
         io_,
         api::AgentInfo{spec_.name, static_cast<int>(::getpid()), api_server_->address(),
                        proxy_->gateway_address(), proxy_->mesh_address()},
-        api::ApiDeps{registry_, *registry_store_, *checker_, *supervisor_, *store_,
+        api::ApiDeps{registry_, *registry_store_, *checker_, *supervisor_, *store_, events_,
                      [this] { return proxy::StatsJson(*snapshots_.Load()); }},
         Clock::Real());
     registry_.OnChange([this] { ScheduleRegistryWork(); });
+    events_.OnAdd([this] {
+      if (api_) api_->EventsChanged();
+    });
 
     GANTRY_RETURN_IF_ERROR(
         WriteAgentFile(options_.state_dir, {static_cast<int>(::getpid()), api_server_->address(),
@@ -253,6 +256,7 @@ class Agent {
     if (!outliers_.Report(service, instance, spec->policy.outlier, endpoints)) return;
     progress_.Line(
         fmt::format("gantry: {} ejected from {}'s load balancing (outlier)", instance, service));
+    events_.Add("ejected", service, instance, "outlier: too many errors in a row");
     PublishSnapshot();
     ScheduleOutlierExpiry();
   }
@@ -335,6 +339,7 @@ class Agent {
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
   std::unique_ptr<store::EmbeddedStore> store_;
   registry::Registry registry_;
+  orchestrator::EventLog events_;
   proxy::SnapshotStore snapshots_;
   std::unique_ptr<proxy::Proxy> proxy_;
   std::unique_ptr<api::Api> api_;

@@ -29,6 +29,8 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
     : info_(std::move(info)),
       registry_(deps.registry),
       supervisor_(deps.supervisor),
+      events_(deps.events),
+      events_waiters_(io),
       clock_(clock),
       kv_(io, deps.store),
       instances_(deps.registry, deps.registry_store, deps.checker, deps.store),
@@ -65,6 +67,7 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
     return respond(http::JsonError(404, "not_found", fmt::format("no such endpoint: {}", path)));
   }
   seg.erase(seg.begin(), seg.begin() + 2);
+  if (seg.size() == 1 && seg[0] == "events") return HandleEvents(request, std::move(respond));
   if (seg.size() == 3 && seg[0] == "services" && seg[2] == "scale") {
     if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));
     return respond(Scale(seg[1], request));
@@ -127,6 +130,36 @@ http::Response Api::Scale(const std::string& service, const http::Request& reque
   }
   if (!status.ok()) return http::JsonError(409, "conflict", std::string(StatusMessage(status)));
   return Json(json::object{{"service", service}, {"replicas", replicas->as_int64()}});
+}
+
+// GET /api/v1/events[?index=N&wait=D]: the events after N (all kept ones without it),
+// waiting for one when there is none yet.
+void Api::HandleEvents(const http::Request& request, http::Respond respond) {
+  if (request.method != "GET" && request.method != "HEAD") {
+    return respond(MethodNotAllowed(request, "GET"));
+  }
+  BlockingParse blocking = ParseBlocking(request.Query());
+  if (blocking.error) return respond(std::move(*blocking.error));
+  if (!blocking.query) return respond(Events(0));
+  uint64_t index = blocking.query->index;
+  if (index > events_.index()) return respond(Events(0));  // from an earlier agent
+  events_waiters_.Park(
+      blocking.query->wait, [this, index] { return events_.index() > index; },
+      [this, index, respond = std::move(respond)] { respond(Events(index)); });
+}
+
+http::Response Api::Events(uint64_t after) const {
+  json::array out;
+  for (const orchestrator::Event& event : events_.Since(after)) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(event.time.time_since_epoch());
+    out.emplace_back(json::object{{"index", event.index},
+                                  {"time_ms", ms.count()},
+                                  {"kind", event.kind},
+                                  {"service", event.service},
+                                  {"instance", event.instance},
+                                  {"message", event.message}});
+  }
+  return Json(out, events_.index());
 }
 
 http::Response Api::Agent() const {

@@ -11,6 +11,7 @@
 #include "api/kv_api.h"
 #include "core/address.h"
 #include "http/server.h"
+#include "orchestrator/event_log.h"
 #include "orchestrator/supervisor.h"
 #include "registry/registry.h"
 
@@ -31,6 +32,7 @@ struct ApiDeps {
   registry::HealthChecker& checker;
   orchestrator::Supervisor& supervisor;
   store::Store& store;
+  orchestrator::EventLog& events;
   std::function<std::string()> proxy_stats;  // the data plane's stats as JSON
 };
 
@@ -41,6 +43,8 @@ class Api {
   void Handle(const http::Request& request, http::Respond respond);
   // Wakes blocking reads of services and instances; the agent calls it after registry changes.
   void RegistryChanged() { registry_waiters_.Wake(); }
+  // Wakes blocking reads of events; the agent calls it after each new event.
+  void EventsChanged() { events_waiters_.Wake(); }
 
  private:
   http::Response RegistryRead(const std::vector<std::string>& seg, std::string_view query) const;
@@ -50,10 +54,14 @@ class Api {
   http::Response Instances(const std::string& name, bool healthy_only) const;
   http::Response Replicas(const std::string& service) const;
   http::Response Scale(const std::string& service, const http::Request& request);
+  http::Response Events(uint64_t after) const;
+  void HandleEvents(const http::Request& request, http::Respond respond);
 
   AgentInfo info_;
   const registry::Registry& registry_;
   orchestrator::Supervisor& supervisor_;
+  orchestrator::EventLog& events_;
+  ParkedRequests events_waiters_;
   Clock& clock_;
   KvApi kv_;
   InstancesApi instances_;

@@ -42,6 +42,7 @@ int Kv(const KvFlags& flags);
 int Validate(const std::filesystem::path& file);
 int Ps(const AgentLocator& locator, const std::string& service, const std::string& output);
 int Scale(const AgentLocator& locator, const std::vector<std::string>& assignments);
+int Events(const AgentLocator& locator, bool follow, const std::string& output);
 int Version();
 
 }  // namespace gantry::cli

@@ -114,13 +114,22 @@ int Main(int argc, char** argv) {
   AddLocatorFlags(scale_cmd, scale_locator);
   scale_cmd->callback([&] { exit_code = Scale(scale_locator, scale_targets); });
 
+  AgentLocator events_locator;
+  bool events_follow = false;
+  std::string events_output = "table";
+  CLI::App* events_cmd =
+      app.add_subcommand("events", "starts, exits, restarts, stops, scaling, ejections");
+  events_cmd->add_flag("-f,--follow", events_follow, "keep printing new events");
+  events_cmd->add_option("-o,--output", events_output, "table | json (one object a line)");
+  AddLocatorFlags(events_cmd, events_locator);
+  events_cmd->callback([&] { exit_code = Events(events_locator, events_follow, events_output); });
+
   app.add_subcommand("version", "version and build info")->callback([&] { exit_code = Version(); });
 
   AddNotYet(app, "down", "drain and stop a detached app", exit_code);
   AddNotYet(app, "apply", "roll out changes to a running app", exit_code);
   AddNotYet(app, "logs", "replica output", exit_code);
   AddNotYet(app, "restart", "replace every replica of a service", exit_code);
-  AddNotYet(app, "events", "starts, exits, restarts, scaling, rollouts", exit_code);
   AddNotYet(app, "top", "live request rates and latencies", exit_code);
   AddNotYet(app, "call", "one request through the mesh", exit_code);
   AddNotYet(app, "lock", "run a command while holding a lock", exit_code);

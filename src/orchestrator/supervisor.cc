@@ -143,6 +143,8 @@ void Supervisor::Start(Replica& replica) {
     auto pid = SpawnProcess(process);
     if (pid.ok()) {
       if (replica.ever_started) ++replica.view.restarts;
+      Record(replica.ever_started ? "restarted" : "started", replica,
+             fmt::format("pid {} on {}", *pid, replica.view.address.ToString()));
       replica.ever_started = true;
       replica.stop_requested = false;
       replica.view.pid = *pid;
@@ -157,6 +159,7 @@ void Supervisor::Start(Replica& replica) {
   }
   // Could not start: counts as a failed run, retried with backoff like a crash.
   replica.view.last_exit = error;
+  Record("failed", replica, "cannot start: " + error);
   events_.failed_to_start(replica.view.id, error);
   if (replica.service.restart == config::RestartPolicy::kNever) return;
   ScheduleRestart(replica);
@@ -191,6 +194,7 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
   replica.view.pid = 0;
   replica.view.state = ReplicaState::kExited;
   replica.view.last_exit = why;
+  Record("exited", replica, why);
   events_.exited(replica.view, why);
   bool restart = !stopping_all_ && !replica.stop_requested &&
                  ShouldRestart(replica.service.restart, wait_status);
@@ -201,6 +205,12 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
     Start(replica);
   }
   MaybeFinishStopping();
+}
+
+void Supervisor::Record(const char* kind, const Replica& replica, std::string message) {
+  if (options_.events) {
+    options_.events->Add(kind, replica.service.name, replica.view.id, std::move(message));
+  }
 }
 
 void Supervisor::Forget(Replica& replica) {
@@ -225,6 +235,10 @@ absl::Status Supervisor::Scale(const std::string& service, int count) {
   if (!spec) return absl::NotFoundError(fmt::format("no service named \"{}\"", service));
   if (count < 0) return absl::InvalidArgumentError("replicas must not be negative");
   if (stopping_all_) return absl::FailedPreconditionError("the app is stopping");
+  if (options_.events) {
+    options_.events->Add("scaled", service, "",
+                         fmt::format("{} -> {} replicas", desired_[service], count));
+  }
   desired_[service] = count;
   // The replicas that stay are numbered 1..count, as `replicas: N` in the app file would give.
   std::map<int, Replica*> by_index;
@@ -268,6 +282,7 @@ void Supervisor::Stop(Replica& replica) {
   replica.restart_timer.cancel();
   if (replica.view.pid == 0) return;
   replica.view.state = ReplicaState::kStopping;
+  Record("stopping", replica, "leaving routing; SIGTERM once its requests are done");
   events_.stopping(replica.view, [&replica, pid = replica.view.pid] {
     if (replica.view.pid != pid) return;  // it exited meanwhile
     SignalProcessGroup(pid, SIGTERM);

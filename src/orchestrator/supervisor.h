@@ -17,6 +17,7 @@
 #include "config/app_spec.h"
 #include "core/address.h"
 #include "core/clock.h"
+#include "orchestrator/event_log.h"
 
 namespace boost::asio {
 class io_context;
@@ -43,6 +44,7 @@ struct SupervisorOptions {
   std::filesystem::path state_dir;  // logs go to state_dir/logs/<id>.log
   HostPort mesh;                    // GANTRY_MESH, HTTP_PROXY
   HostPort api;                     // GANTRY_API
+  EventLog* events = nullptr;       // where starts, exits, stops and scaling are recorded
 };
 
 struct SupervisorEvents {
@@ -87,6 +89,7 @@ class Supervisor {
   void WaitForChildren();
   void MaybeFinishStopping();
   void Forget(Replica& replica);  // a scaled-away replica that has exited
+  void Record(const char* kind, const Replica& replica, std::string message);
   std::vector<std::string> EnvironmentFor(const Replica& replica) const;
 
   boost::asio::io_context& io_;

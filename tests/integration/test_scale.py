@@ -2,6 +2,8 @@
 replica leaves routing, every proxy worker acknowledges, its requests finish, then SIGTERM)."""
 import http.client
 import json
+import os
+import signal
 import subprocess
 import threading
 import time
@@ -115,6 +117,53 @@ class Scale(unittest.TestCase):
                 self.assertEqual(status, 400, answer)
             status, _, _ = http_request(agent.api, "GET", "/api/v1/services/hello/scale")
             self.assertEqual(status, 405)
+
+
+class Events(unittest.TestCase):
+    def events(self, agent):
+        result = subprocess.run([GANTRY, "events", "-o", "json", "--api", agent.api],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    def test_events_record_starts_scaling_stops_exits_and_restarts(self):
+        app = APP.replace("replicas: 3", "replicas: 1")
+        with Agent(write_app(app), workers=1) as agent:
+            agent.wait_ready(timeout=60)
+            first = self.events(agent)
+            self.assertEqual([(e["kind"], e["instance"]) for e in first], [("started", "hello-1")])
+            # A blocking read wakes up with the next event.
+            index = first[-1]["index"]
+            result = {}
+            reader = threading.Thread(target=lambda: result.update(answer=http_request(
+                agent.api, "GET", f"/api/v1/events?index={index}&wait=20s", timeout=30)))
+            reader.start()
+            time.sleep(0.2)  # the read is parked (nothing happens until the scale below)
+            self.assertTrue(reader.is_alive())
+            self.assertEqual(scale(agent, "hello=2").returncode, 0)
+            reader.join(timeout=30)
+            status, headers, body = result["answer"]
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(body)[0]["kind"], "scaled")
+            self.assertGreater(int(headers["X-Gantry-Index"]), index)
+            wait_for(lambda: len(running(agent)) == 2, 30, "two healthy replicas")
+            victim = next(r for r in agent.ps() if r["id"] == "hello-1")
+            os.kill(victim["pid"], signal.SIGKILL)
+            wait_for(lambda: any(e["kind"] == "restarted" for e in self.events(agent)), 15,
+                     "the restart event")
+            self.assertEqual(scale(agent, "hello=1").returncode, 0)
+            wait_for(lambda: [r["id"] for r in agent.ps()] == ["hello-1"], 30, "hello-2 gone")
+            kinds = [(e["kind"], e["instance"] or e["service"], e["message"])
+                     for e in self.events(agent)]
+            self.assertIn(("scaled", "hello", "1 -> 2 replicas"), kinds)
+            self.assertIn(("scaled", "hello", "2 -> 1 replicas"), kinds)
+            self.assertTrue(any(k[:2] == ("started", "hello-2") for k in kinds), kinds)
+            self.assertIn(("exited", "hello-1", "killed by SIGKILL"), kinds)
+            self.assertTrue(any(k[:2] == ("restarted", "hello-1") for k in kinds), kinds)
+            self.assertTrue(any(k[:2] == ("stopping", "hello-2") for k in kinds), kinds)
+            self.assertTrue(any(k[:2] == ("exited", "hello-2") for k in kinds), kinds)
+            indexes = [e["index"] for e in self.events(agent)]
+            self.assertEqual(indexes, sorted(indexes))
 
 
 if __name__ == "__main__":
