@@ -95,7 +95,8 @@ class Agent {
     api_ = std::make_unique<api::Api>(
         io_,
         api::AgentInfo{spec_.name, static_cast<int>(::getpid()), api_server_->address(),
-                       proxy_->gateway_address(), proxy_->mesh_address()},
+                       proxy_->gateway_address(), proxy_->mesh_address(),
+                       options_.state_dir / "logs"},
         api::ApiDeps{registry_, *registry_store_, *checker_, *supervisor_, *store_, events_,
                      [this] { return proxy::StatsJson(*snapshots_.Load()); }},
         Clock::Real());

@@ -34,6 +34,7 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
       clock_(clock),
       kv_(io, deps.store),
       instances_(deps.registry, deps.registry_store, deps.checker, deps.store),
+      logs_(info_.logs_dir, deps.supervisor),
       registry_waiters_(io),
       proxy_stats_(std::move(deps.proxy_stats)) {}
 
@@ -68,6 +69,12 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   }
   seg.erase(seg.begin(), seg.begin() + 2);
   if (seg.size() == 1 && seg[0] == "events") return HandleEvents(request, std::move(respond));
+  if (seg.size() == 2 && seg[0] == "logs") {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return respond(MethodNotAllowed(request, "GET"));
+    }
+    return respond(logs_.Get(seg[1], request.Query()));
+  }
   if (seg.size() == 3 && seg[0] == "services" && seg[2] == "scale") {
     if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));
     return respond(Scale(seg[1], request));

@@ -2,6 +2,7 @@
 // registry's index), and the store's keys and leases (KvApi). Control-plane thread only.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 #include "api/blocking.h"
 #include "api/instances_api.h"
 #include "api/kv_api.h"
+#include "api/logs_api.h"
 #include "core/address.h"
 #include "http/server.h"
 #include "orchestrator/event_log.h"
@@ -23,6 +25,7 @@ struct AgentInfo {
   HostPort api;
   HostPort gateway;
   HostPort mesh;
+  std::filesystem::path logs_dir;  // replicas' output, <id>.log
 };
 
 // What the handlers read and write, all owned by the agent.
@@ -65,6 +68,7 @@ class Api {
   Clock& clock_;
   KvApi kv_;
   InstancesApi instances_;
+  LogsApi logs_;
   ParkedRequests registry_waiters_;
   std::function<std::string()> proxy_stats_;
 };

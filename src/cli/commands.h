@@ -37,7 +37,15 @@ struct KvFlags {
   std::string output = "table";      // ls -o
 };
 
+struct LogsFlags {
+  AgentLocator locator;
+  std::string target;  // svc, svc/instance, or an instance id
+  bool follow = false;
+  uint64_t tail = 100;  // lines per replica; 0: all kept
+};
+
 int Up(const UpFlags& flags);
+int Logs(const LogsFlags& flags);
 int Kv(const KvFlags& flags);
 int Validate(const std::filesystem::path& file);
 int Ps(const AgentLocator& locator, const std::string& service, const std::string& output);

@@ -124,11 +124,21 @@ int Main(int argc, char** argv) {
   AddLocatorFlags(events_cmd, events_locator);
   events_cmd->callback([&] { exit_code = Events(events_locator, events_follow, events_output); });
 
+  LogsFlags logs;
+  CLI::App* logs_cmd =
+      app.add_subcommand("logs", "replica output: gantry logs [-f] svc[/instance]");
+  logs_cmd->add_option("target", logs.target, "a service, svc/instance, or an instance id")
+      ->required();
+  logs_cmd->add_flag("-f,--follow", logs.follow, "keep printing what the replicas write");
+  logs_cmd->add_option("--tail", logs.tail,
+                       "lines per replica to start with (0: all; default 100)");
+  AddLocatorFlags(logs_cmd, logs.locator);
+  logs_cmd->callback([&] { exit_code = Logs(logs); });
+
   app.add_subcommand("version", "version and build info")->callback([&] { exit_code = Version(); });
 
   AddNotYet(app, "down", "drain and stop a detached app", exit_code);
   AddNotYet(app, "apply", "roll out changes to a running app", exit_code);
-  AddNotYet(app, "logs", "replica output", exit_code);
   AddNotYet(app, "restart", "replace every replica of a service", exit_code);
   AddNotYet(app, "top", "live request rates and latencies", exit_code);
   AddNotYet(app, "call", "one request through the mesh", exit_code);
