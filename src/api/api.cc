@@ -75,6 +75,19 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
     }
     return respond(logs_.Get(seg[1], request.Query()));
   }
+  if (seg.size() == 3 && seg[0] == "services" && seg[2] == "restart") {
+    if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));
+    // Answered when the rollout ends (the client waits, as `gantry restart` does).
+    return supervisor_.Restart(seg[1], [service = seg[1], respond](absl::Status status) {
+      if (status.ok())
+        return respond(Json(json::object{{"service", service}, {"restarted", true}}));
+      int code = absl::IsNotFound(status) ? 404 : absl::IsFailedPrecondition(status) ? 409 : 500;
+      const char* name = code == 404   ? "unknown_service"
+                         : code == 409 ? "conflict"
+                                       : "rollout_failed";
+      respond(http::JsonError(code, name, std::string(StatusMessage(status))));
+    });
+  }
   if (seg.size() == 3 && seg[0] == "services" && seg[2] == "scale") {
     if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));
     return respond(Scale(seg[1], request));

@@ -51,6 +51,7 @@ int Validate(const std::filesystem::path& file);
 int Ps(const AgentLocator& locator, const std::string& service, const std::string& output);
 int Scale(const AgentLocator& locator, const std::vector<std::string>& assignments);
 int Events(const AgentLocator& locator, bool follow, const std::string& output);
+int Restart(const AgentLocator& locator, const std::vector<std::string>& services);
 int Version();
 
 }  // namespace gantry::cli

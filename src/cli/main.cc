@@ -135,11 +135,18 @@ int Main(int argc, char** argv) {
   AddLocatorFlags(logs_cmd, logs.locator);
   logs_cmd->callback([&] { exit_code = Logs(logs); });
 
+  AgentLocator restart_locator;
+  std::vector<std::string> restart_services;
+  CLI::App* restart_cmd = app.add_subcommand(
+      "restart", "replace every replica of a service, without dropping requests");
+  restart_cmd->add_option("services", restart_services, "SERVICE ...")->required();
+  AddLocatorFlags(restart_cmd, restart_locator);
+  restart_cmd->callback([&] { exit_code = Restart(restart_locator, restart_services); });
+
   app.add_subcommand("version", "version and build info")->callback([&] { exit_code = Version(); });
 
   AddNotYet(app, "down", "drain and stop a detached app", exit_code);
   AddNotYet(app, "apply", "roll out changes to a running app", exit_code);
-  AddNotYet(app, "restart", "replace every replica of a service", exit_code);
   AddNotYet(app, "top", "live request rates and latencies", exit_code);
   AddNotYet(app, "call", "one request through the mesh", exit_code);
   AddNotYet(app, "lock", "run a command while holding a lock", exit_code);

@@ -115,6 +115,28 @@ void ParseResources(const Entry& block, Diagnostics& diag) {
            fmt::format("{}: not supported yet (CPU and memory limits need cgroups)", block.path));
 }
 
+void ParseUpdate(const Entry& block, UpdateSpec& update, Diagnostics& diag) {
+  MapReader r(block.value, block.value_at, block.path, diag);
+  if (!r.is_map()) return;
+  for (auto [key, out] : {std::pair{"max_surge", &update.max_surge},
+                          {"max_unavailable", &update.max_unavailable}}) {
+    if (const Entry* e = r.Take(key)) {
+      if (auto n = ReadInt(*e, diag)) {
+        if (*n < 0 || *n > 100) {
+          diag.Add(e->value_at, fmt::format("{}: must be from 0 to 100", e->path));
+        }
+        *out = *n;
+      }
+    }
+  }
+  r.Finish();
+  if (update.max_surge == 0 && update.max_unavailable == 0) {
+    diag.Add(block.key_at, fmt::format("{}: max_surge and max_unavailable cannot both be 0 "
+                                       "(nothing could be replaced)",
+                                       block.path));
+  }
+}
+
 void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnostics& diag) {
   MapReader r(block.value, block.value_at, block.path, diag);
   if (!r.is_map()) return;
@@ -176,7 +198,8 @@ void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnost
   }
   if (const Entry* e = r.Take("policy")) ParsePolicy(*e, s.policy, diag);
   if (const Entry* e = r.Take("resources")) ParseResources(*e, diag);
-  for (const char* key : {"autoscale", "update", "subscribe"}) r.NotSupportedYet(key);
+  if (const Entry* e = r.Take("update")) ParseUpdate(*e, s.update, diag);
+  for (const char* key : {"autoscale", "subscribe"}) r.NotSupportedYet(key);
   r.Finish();
 }
 

@@ -98,6 +98,15 @@ struct PolicySpec {
   friend bool operator==(const PolicySpec&, const PolicySpec&) = default;
 };
 
+// How replicas are replaced (`update:`): at most `max_surge` extra replicas run meanwhile, at
+// most `max_unavailable` of the wanted count are out of routing at once.
+struct UpdateSpec {
+  int max_surge = 1;
+  int max_unavailable = 0;
+
+  friend bool operator==(const UpdateSpec&, const UpdateSpec&) = default;
+};
+
 struct ServiceSpec {
   std::string name;
   std::vector<std::string> command;  // argv; argv[0] relative to the app file's folder or on PATH
@@ -108,6 +117,7 @@ struct ServiceSpec {
   std::vector<std::string> depends_on;  // started once each of these has a healthy replica
   Duration stop_grace{std::chrono::seconds(10)};  // SIGTERM, then SIGKILL after this
   PolicySpec policy;
+  UpdateSpec update;
   Location location;
 };
 

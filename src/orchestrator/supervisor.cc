@@ -12,6 +12,7 @@
 #include "net/listen.h"
 #include "orchestrator/backoff.h"
 #include "orchestrator/process.h"
+#include "orchestrator/supervisor_replica.h"
 
 namespace gantry::orchestrator {
 
@@ -28,24 +29,6 @@ const char* ReplicaStateName(ReplicaState state) {
   }
   return "?";
 }
-
-struct Supervisor::Replica {
-  Replica(net::asio::io_context& io, const config::ServiceSpec& service, int index)
-      : service(service), restart_timer(io), kill_timer(io) {
-    view.id = fmt::format("{}-{}", service.name, index);
-    view.service = service.name;
-    view.state = ReplicaState::kExited;
-  }
-  const config::ServiceSpec& service;
-  ReplicaView view;
-  RestartBackoff backoff;
-  net::asio::steady_timer restart_timer;
-  net::asio::steady_timer kill_timer;
-  bool ever_started = false;
-  bool stop_requested = false;
-  bool scaled_away = false;       // removed by Scale: forgotten once it has exited
-  bool start_after_exit = false;  // scaled back in while still stopping
-};
 
 struct Supervisor::Reaper {
   explicit Reaper(net::asio::io_context& io) : signals(io, SIGCHLD) {}
@@ -176,6 +159,19 @@ void Supervisor::OnHealthy(const std::string& id, bool healthy) {
   for (auto& replica : replicas_) {
     if (replica->view.id != id || replica->view.pid == 0) continue;
     if (healthy) {
+      if (auto it = rollouts_.find(replica->service.name); it != rollouts_.end()) {
+        Rollout& rollout = *it->second;
+        int index = std::stoi(id.substr(replica->service.name.size() + 1));
+        auto waiting = rollout.waiting.find(index);
+        // Healthy as a new process: not the one the step began with.
+        if (waiting != rollout.waiting.end() && waiting->second != replica->view.pid) {
+          rollout.waiting.erase(waiting);
+          if (rollout.waiting.empty())
+            net::asio::post(io_, [this, service = rollout.service] {
+              if (auto r = rollouts_.find(service); r != rollouts_.end()) NextBatch(*r->second);
+            });
+        }
+      }
       replica->backoff.OnHealthy(clock_.Now());
       if (replica->view.state == ReplicaState::kStarting)
         replica->view.state = ReplicaState::kRunning;
@@ -235,6 +231,10 @@ absl::Status Supervisor::Scale(const std::string& service, int count) {
   if (!spec) return absl::NotFoundError(fmt::format("no service named \"{}\"", service));
   if (count < 0) return absl::InvalidArgumentError("replicas must not be negative");
   if (stopping_all_) return absl::FailedPreconditionError("the app is stopping");
+  if (rollouts_.count(service)) {
+    return absl::FailedPreconditionError(
+        fmt::format("service \"{}\" is being restarted; scale it after that", service));
+  }
   if (options_.events) {
     options_.events->Add("scaled", service, "",
                          fmt::format("{} -> {} replicas", desired_[service], count));
@@ -295,6 +295,9 @@ void Supervisor::Stop(Replica& replica) {
 
 void Supervisor::StopAll(std::function<void()> done) {
   stopping_all_ = true;
+  while (!rollouts_.empty()) {
+    FinishRollout(rollouts_.begin()->first, absl::AbortedError("the app is stopping"));
+  }
   stopped_ = std::move(done);
   for (auto& replica : replicas_) Stop(*replica);
   MaybeFinishStopping();

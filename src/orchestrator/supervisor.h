@@ -17,6 +17,7 @@
 #include "config/app_spec.h"
 #include "core/address.h"
 #include "core/clock.h"
+#include "core/duration.h"
 #include "orchestrator/event_log.h"
 
 namespace boost::asio {
@@ -74,6 +75,12 @@ class Supervisor {
   // NotFound.
   absl::Status Scale(const std::string& service, int replicas);
   int DesiredReplicas(const std::string& service) const;
+  // Replaces every replica of `service` without dropping a request: `update.max_surge` extra
+  // replicas first, then batches of (max_surge + max_unavailable) stopped hitlessly and started
+  // again, each batch healthy before the next; then the extra ones leave. A batch not healthy
+  // within kRolloutStepTimeout stops the rollout. `done` gets the outcome.
+  void Restart(const std::string& service, std::function<void(absl::Status)> done);
+  static constexpr Duration kRolloutStepTimeout{std::chrono::seconds(60)};
 
   std::vector<ReplicaView> Replicas() const;  // by service order, then index
   bool AllStarted() const { return started_services_.size() == spec_.services.size(); }
@@ -89,6 +96,11 @@ class Supervisor {
   void WaitForChildren();
   void MaybeFinishStopping();
   void Forget(Replica& replica);  // a scaled-away replica that has exited
+  struct Rollout;
+  Replica* FindReplica(const config::ServiceSpec& service, int index);
+  void RestartReplica(Rollout& rollout, Replica& replica);
+  void NextBatch(Rollout& rollout);
+  void FinishRollout(const std::string& service, absl::Status status);
   void Record(const char* kind, const Replica& replica, std::string message);
   std::vector<std::string> EnvironmentFor(const Replica& replica) const;
 
@@ -100,6 +112,7 @@ class Supervisor {
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::set<std::string> started_services_;
   std::map<std::string, int> desired_;  // replicas per service (the app file's, then scale's)
+  std::map<std::string, std::unique_ptr<Rollout>> rollouts_;  // by service
   std::vector<std::string> base_env_;
   struct Reaper;
   std::unique_ptr<Reaper> reaper_;

@@ -119,6 +119,46 @@ class Scale(unittest.TestCase):
             self.assertEqual(status, 405)
 
 
+class Restart(unittest.TestCase):
+    def restart_under_load(self, update):
+        app = APP.replace("    stop_grace: 5s\n", f"    stop_grace: 5s\n    update: {update}\n")
+        with Agent(write_app(app), workers=2) as agent:
+            agent.wait_ready(timeout=60)
+            before = {r["id"]: r["pid"] for r in agent.ps()}
+            load = Load(agent.gateway)
+            try:
+                wait_for(lambda: load.ok > 300, 30, "load to get going")
+                result = subprocess.run([GANTRY, "restart", "hello", "--api", agent.api],
+                                        capture_output=True, text=True, timeout=120)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertIn("hello restarted", result.stdout)
+                count = load.ok
+                wait_for(lambda: load.ok > count + 300, 30, "load after the restart")
+            finally:
+                load.finish()
+            self.assertEqual(load.failures, [], load.failures[:5])
+            wait_for(lambda: sorted(r["id"] for r in agent.ps()) == sorted(before), 30,
+                     "the surge replica to leave")
+            after = {r["id"]: r["pid"] for r in agent.ps()}
+            for id, pid in before.items():
+                self.assertNotEqual(after[id], pid, f"{id} was not replaced")
+            self.assertTrue(all(r["health"] == "healthy" for r in agent.ps()))
+            return agent
+
+    def test_restart_with_a_surge_replica_fails_no_request(self):
+        self.restart_under_load("{ max_surge: 1, max_unavailable: 0 }")
+
+    def test_restart_one_at_a_time_without_surge_fails_no_request(self):
+        self.restart_under_load("{ max_surge: 0, max_unavailable: 1 }")
+
+    def test_restart_of_an_unknown_service(self):
+        with Agent(write_app(APP), workers=1) as agent:
+            result = subprocess.run([GANTRY, "restart", "nope", "--api", agent.api],
+                                    capture_output=True, text=True, timeout=30)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn('no service named "nope"', result.stderr)
+
+
 class Events(unittest.TestCase):
     def events(self, agent):
         result = subprocess.run([GANTRY, "events", "-o", "json", "--api", agent.api],

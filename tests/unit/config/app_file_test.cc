@@ -252,6 +252,20 @@ TEST(AppFile, BadPolicyValuesNameTheirPlace) {
       5, 40, "\"get\" is not a method name");
 }
 
+TEST(AppFile, UpdateBlock) {
+  AppFileResult result =
+      Parse("services:\n  a:\n    command: [a]\n    update: { max_surge: 0, max_unavailable: 2 }\n");
+  ASSERT_TRUE(result.spec) << result.errors[0].ToString();
+  EXPECT_EQ(result.spec->services[0].update.max_surge, 0);
+  EXPECT_EQ(result.spec->services[0].update.max_unavailable, 2);
+  AppFileResult defaults = Parse("services:\n  a: { command: [a] }\n");
+  EXPECT_EQ(defaults.spec->services[0].update, (UpdateSpec{1, 0}));
+  ExpectError("services:\n  a:\n    command: [a]\n    update: { max_surge: 0, max_unavailable: 0 }\n",
+              4, 5, "cannot both be 0");
+  ExpectError("services:\n  a:\n    command: [a]\n    update: { max_surge: -1 }\n", 4, 26,
+              "from 0 to 100");
+}
+
 TEST(AppFile, BadChoiceSuggests) {
   ExpectError("services:\n  a:\n    command: [a]\n    restart: alway\n", 4, 14,
               "\"alway\" is not one of always, on-failure, never; did you mean \"always\"?");

@@ -1,0 +1,126 @@
+// Rolling replacement of a service's replicas (Supervisor::Restart): surge, batches, each
+// healthy before the next, hitless stops. Part of Supervisor.
+#include <fmt/format.h>
+
+#include "core/status.h"
+#include "net/asio.h"
+#include "orchestrator/supervisor.h"
+#include "orchestrator/supervisor_replica.h"
+
+namespace gantry::orchestrator {
+
+void Supervisor::Restart(const std::string& service, std::function<void(absl::Status)> done) {
+  const config::ServiceSpec* spec = spec_.FindService(service);
+  if (!spec) return done(absl::NotFoundError(fmt::format("no service named \"{}\"", service)));
+  if (stopping_all_) return done(absl::FailedPreconditionError("the app is stopping"));
+  if (rollouts_.count(service)) {
+    return done(absl::FailedPreconditionError(
+        fmt::format("service \"{}\" is already being restarted", service)));
+  }
+  if (!started_services_.count(service)) {
+    return done(absl::FailedPreconditionError(
+        fmt::format("service \"{}\" has not started yet (waiting for its dependencies)", service)));
+  }
+  auto rollout = std::make_unique<Rollout>(io_);
+  rollout->service = service;
+  rollout->done = std::move(done);
+  int wanted = DesiredReplicas(service);
+  for (int index = 1; index <= wanted; ++index) rollout->pending.push_back(index);
+  Rollout& r = *rollout;
+  rollouts_[service] = std::move(rollout);
+  if (options_.events) {
+    options_.events->Add("rollout", service, "",
+                         fmt::format("restarting {} replicas (max_surge {}, max_unavailable {})",
+                                     wanted, spec->update.max_surge, spec->update.max_unavailable));
+  }
+  // Surge replicas first, numbered after the wanted ones; they leave at the end.
+  for (int k = 1; k <= spec->update.max_surge && wanted > 0; ++k) {
+    int index = wanted + k;
+    Replica* replica = FindReplica(*spec, index);
+    if (!replica)
+      replica = replicas_.emplace_back(std::make_unique<Replica>(io_, *spec, index)).get();
+    replica->scaled_away = false;
+    r.surge.push_back(index);
+    r.waiting[index] = replica->view.pid;
+    if (replica->view.pid == 0) Start(*replica);
+  }
+  if (r.waiting.empty()) return NextBatch(r);
+  r.deadline.expires_after(kRolloutStepTimeout);
+  r.deadline.async_wait([this, service](const boost::system::error_code& ec) {
+    if (!ec)
+      FinishRollout(service, absl::DeadlineExceededError("surge replicas not healthy in time"));
+  });
+}
+
+Supervisor::Replica* Supervisor::FindReplica(const config::ServiceSpec& service, int index) {
+  std::string id = fmt::format("{}-{}", service.name, index);
+  for (auto& replica : replicas_) {
+    if (replica->view.id == id) return replica.get();
+  }
+  return nullptr;
+}
+
+void Supervisor::RestartReplica(Rollout& rollout, Replica& replica) {
+  int index = std::stoi(replica.view.id.substr(replica.service.name.size() + 1));
+  rollout.waiting[index] = replica.view.pid;
+  if (replica.view.pid == 0) {  // not running (in its restart backoff): start it now
+    replica.restart_timer.cancel();
+    Start(replica);
+    return;
+  }
+  replica.start_after_exit = true;
+  Stop(replica);
+}
+
+void Supervisor::NextBatch(Rollout& rollout) {
+  const config::ServiceSpec& spec = *spec_.FindService(rollout.service);
+  if (rollout.pending.empty()) return FinishRollout(rollout.service, absl::OkStatus());
+  size_t batch =
+      static_cast<size_t>(std::max(1, spec.update.max_surge + spec.update.max_unavailable));
+  for (size_t i = 0; i < batch && !rollout.pending.empty(); ++i) {
+    int index = rollout.pending.front();
+    rollout.pending.pop_front();
+    if (Replica* replica = FindReplica(spec, index)) {
+      ++rollout.replaced;
+      RestartReplica(rollout, *replica);
+    }
+  }
+  if (rollout.waiting.empty()) return NextBatch(rollout);
+  rollout.deadline.expires_after(kRolloutStepTimeout);
+  rollout.deadline.async_wait(
+      [this, service = rollout.service](const boost::system::error_code& ec) {
+        if (ec) return;
+        FinishRollout(service, absl::DeadlineExceededError(fmt::format(
+                                   "a restarted replica of \"{}\" was not healthy within {}",
+                                   service, FormatDuration(kRolloutStepTimeout))));
+      });
+}
+
+void Supervisor::FinishRollout(const std::string& service, absl::Status status) {
+  auto it = rollouts_.find(service);
+  if (it == rollouts_.end()) return;
+  std::unique_ptr<Rollout> rollout = std::move(it->second);
+  rollouts_.erase(it);
+  rollout->deadline.cancel();
+  const config::ServiceSpec& spec = *spec_.FindService(service);
+  for (int index : rollout->surge) {  // the extra replicas leave, hitlessly
+    if (Replica* replica = FindReplica(spec, index)) {
+      replica->scaled_away = true;
+      replica->start_after_exit = false;
+      if (replica->view.pid == 0) {
+        Forget(*replica);
+      } else {
+        Stop(*replica);
+      }
+    }
+  }
+  if (options_.events) {
+    options_.events->Add("rollout", service, "",
+                         status.ok()
+                             ? fmt::format("restart done: {} replicas replaced", rollout->replaced)
+                             : fmt::format("restart stopped: {}", StatusMessage(status)));
+  }
+  rollout->done(std::move(status));
+}
+
+}  // namespace gantry::orchestrator

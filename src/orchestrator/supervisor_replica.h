@@ -1,0 +1,45 @@
+// The Supervisor's per-replica and per-rollout state, shared by its .cc files. Internal to
+// orchestrator/.
+#pragma once
+
+#include <deque>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "net/asio.h"
+#include "orchestrator/backoff.h"
+#include "orchestrator/supervisor.h"
+
+namespace gantry::orchestrator {
+
+struct Supervisor::Replica {
+  Replica(net::asio::io_context& io, const config::ServiceSpec& service, int index)
+      : service(service), restart_timer(io), kill_timer(io) {
+    view.id = fmt::format("{}-{}", service.name, index);
+    view.service = service.name;
+    view.state = ReplicaState::kExited;
+  }
+  const config::ServiceSpec& service;
+  ReplicaView view;
+  RestartBackoff backoff;
+  net::asio::steady_timer restart_timer;
+  net::asio::steady_timer kill_timer;
+  bool ever_started = false;
+  bool stop_requested = false;
+  bool scaled_away = false;       // removed by Scale: forgotten once it has exited
+  bool start_after_exit = false;  // scaled back in while still stopping
+};
+
+struct Supervisor::Rollout {
+  explicit Rollout(net::asio::io_context& io) : deadline(io) {}
+  std::string service;
+  std::deque<int> pending;       // replica indexes still to replace
+  std::map<int, pid_t> waiting;  // index -> the pid it had when its step began
+  std::vector<int> surge;        // extra replicas, removed at the end
+  size_t replaced = 0;
+  net::asio::steady_timer deadline;  // for the current step
+  std::function<void(absl::Status)> done;
+};
+
+}  // namespace gantry::orchestrator
