@@ -118,8 +118,8 @@ void ParseResources(const Entry& block, Diagnostics& diag) {
 void ParseUpdate(const Entry& block, UpdateSpec& update, Diagnostics& diag) {
   MapReader r(block.value, block.value_at, block.path, diag);
   if (!r.is_map()) return;
-  for (auto [key, out] : {std::pair{"max_surge", &update.max_surge},
-                          {"max_unavailable", &update.max_unavailable}}) {
+  for (auto [key, out] :
+       {std::pair{"max_surge", &update.max_surge}, {"max_unavailable", &update.max_unavailable}}) {
     if (const Entry* e = r.Take(key)) {
       if (auto n = ReadInt(*e, diag)) {
         if (*n < 0 || *n > 100) {

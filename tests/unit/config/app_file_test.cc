@@ -253,15 +253,16 @@ TEST(AppFile, BadPolicyValuesNameTheirPlace) {
 }
 
 TEST(AppFile, UpdateBlock) {
-  AppFileResult result =
-      Parse("services:\n  a:\n    command: [a]\n    update: { max_surge: 0, max_unavailable: 2 }\n");
+  AppFileResult result = Parse(
+      "services:\n  a:\n    command: [a]\n    update: { max_surge: 0, max_unavailable: 2 }\n");
   ASSERT_TRUE(result.spec) << result.errors[0].ToString();
   EXPECT_EQ(result.spec->services[0].update.max_surge, 0);
   EXPECT_EQ(result.spec->services[0].update.max_unavailable, 2);
   AppFileResult defaults = Parse("services:\n  a: { command: [a] }\n");
   EXPECT_EQ(defaults.spec->services[0].update, (UpdateSpec{1, 0}));
-  ExpectError("services:\n  a:\n    command: [a]\n    update: { max_surge: 0, max_unavailable: 0 }\n",
-              4, 5, "cannot both be 0");
+  ExpectError(
+      "services:\n  a:\n    command: [a]\n    update: { max_surge: 0, max_unavailable: 0 }\n", 4, 5,
+      "cannot both be 0");
   ExpectError("services:\n  a:\n    command: [a]\n    update: { max_surge: -1 }\n", 4, 26,
               "from 0 to 100");
 }
