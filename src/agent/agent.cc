@@ -59,6 +59,18 @@ class Agent {
     for (const auto& service : spec_.services) registry_.DeclareService(service.name);
     PublishSnapshot();
 
+    cgroups_ = orchestrator::Cgroups::Detect("/sys/fs/cgroup", "/proc/self/cgroup",
+                                             fmt::format("{}-{}", spec_.name, ::getpid()));
+    for (const auto& service : spec_.services) {
+      if ((service.resources.cpus > 0 || service.resources.memory > 0) &&
+          cgroups_->version() == orchestrator::CgroupVersion::kNone) {
+        return absl::FailedPreconditionError(fmt::format(
+            "services.{}.resources: CPU and memory limits need cgroups (v1 cpu and memory "
+            "hierarchies, or v2 with the cpu and memory controllers), and none were found",
+            service.name));
+      }
+    }
+
     proxy::ProxyOptions proxy_options;
     proxy_options.workers = options_.workers;
     proxy_options.max_connections = options_.max_connections;
@@ -90,7 +102,7 @@ class Agent {
     supervisor_ = std::make_unique<orchestrator::Supervisor>(
         io_, Clock::Real(), spec_,
         orchestrator::SupervisorOptions{options_.state_dir, proxy_->mesh_address(),
-                                        api_server_->address(), &events_},
+                                        api_server_->address(), &events_, cgroups_.get()},
         Events());
     api_ = std::make_unique<api::Api>(
         io_,
@@ -341,6 +353,7 @@ class Agent {
   std::unique_ptr<store::EmbeddedStore> store_;
   registry::Registry registry_;
   orchestrator::EventLog events_;
+  std::unique_ptr<orchestrator::Cgroups> cgroups_;
   proxy::SnapshotStore snapshots_;
   std::unique_ptr<proxy::Proxy> proxy_;
   std::unique_ptr<api::Api> api_;

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "api/json_http.h"
+#include "core/size.h"
 #include "core/status.h"
 #include "net/asio.h"
 #include "orchestrator/proc_stats.h"
@@ -134,22 +135,57 @@ http::Response Api::RegistryRead(const std::vector<std::string>& seg,
   return http::JsonError(404, "not_found", "no such endpoint");
 }
 
+// {"replicas": N} and/or {"cpus": 0.5, "memory": "256M"} (0 or "0": no limit).
 http::Response Api::Scale(const std::string& service, const http::Request& request) {
-  auto parsed = ParseObject(request.body, {"replicas"});
+  auto parsed = ParseObject(request.body, {"replicas", "cpus", "memory"});
   if (auto* error = std::get_if<http::Response>(&parsed)) return std::move(*error);
   const json::object& body = std::get<json::object>(parsed);
   const json::value* replicas = body.if_contains("replicas");
-  if (!replicas || !replicas->is_int64() || replicas->as_int64() < 0 ||
-      replicas->as_int64() > 1000) {
+  const json::value* cpus = body.if_contains("cpus");
+  const json::value* memory = body.if_contains("memory");
+  if (!replicas && !cpus && !memory) {
+    return http::JsonError(400, "invalid_argument", "give \"replicas\", \"cpus\" or \"memory\"");
+  }
+  if (replicas &&
+      (!replicas->is_int64() || replicas->as_int64() < 0 || replicas->as_int64() > 1000)) {
     return http::JsonError(400, "invalid_argument",
                            "\"replicas\" must be a whole number from 0 to 1000");
   }
-  absl::Status status = supervisor_.Scale(service, static_cast<int>(replicas->as_int64()));
-  if (absl::IsNotFound(status)) {
-    return http::JsonError(404, "unknown_service", std::string(StatusMessage(status)));
+  auto fail = [&](const absl::Status& status) {
+    if (absl::IsNotFound(status)) {
+      return http::JsonError(404, "unknown_service", std::string(StatusMessage(status)));
+    }
+    return http::JsonError(409, "conflict", std::string(StatusMessage(status)));
+  };
+  json::object answer{{"service", service}};
+  if (cpus || memory) {
+    orchestrator::ResourceLimits limits = supervisor_.LimitsOf(service);
+    if (cpus) {
+      if (!cpus->is_number() || cpus->to_number<double>() < 0 || cpus->to_number<double>() > 1024) {
+        return http::JsonError(400, "invalid_argument", "\"cpus\" must be a number from 0 to 1024");
+      }
+      limits.cpus = cpus->to_number<double>();
+    }
+    if (memory) {
+      auto text = memory->is_string() ? std::string(memory->as_string()) : "";
+      auto size = text == "0" ? absl::StatusOr<uint64_t>(0) : ParseSize(text);
+      if (!size.ok() || (*size != 0 && *size < 4 * 1024 * 1024)) {
+        return http::JsonError(
+            400, "invalid_argument",
+            "\"memory\" must be a size such as \"256M\" (at least 4M), or \"0\"");
+      }
+      limits.memory = *size;
+    }
+    if (auto status = supervisor_.SetResources(service, limits); !status.ok()) return fail(status);
+    answer["cpus"] = limits.cpus;
+    answer["memory_bytes"] = limits.memory;
   }
-  if (!status.ok()) return http::JsonError(409, "conflict", std::string(StatusMessage(status)));
-  return Json(json::object{{"service", service}, {"replicas", replicas->as_int64()}});
+  if (replicas) {
+    absl::Status status = supervisor_.Scale(service, static_cast<int>(replicas->as_int64()));
+    if (!status.ok()) return fail(status);
+    answer["replicas"] = replicas->as_int64();
+  }
+  return Json(answer);
 }
 
 // GET /api/v1/events[?index=N&wait=D]: the events after N (all kept ones without it),
@@ -256,10 +292,17 @@ http::Response Api::Replicas(const std::string& service) const {
     if (instance && instance->health_changed_at != std::chrono::system_clock::time_point{}) {
       row["check_changed_at"] = UnixSeconds(instance->health_changed_at);
     }
-    if (auto stats = orchestrator::ReadProcStats(replica.pid); running && stats) {
+    // From the replica's cgroup when it has one (its children included), else from /proc.
+    if (auto usage = supervisor_.Usage(replica.id); running && usage) {
+      row["cpu_seconds"] = usage->cpu_seconds;
+      row["memory_bytes"] = usage->memory_bytes;
+    } else if (auto stats = orchestrator::ReadProcStats(replica.pid); running && stats) {
       row["cpu_seconds"] = stats->cpu_seconds;
       row["memory_bytes"] = stats->memory_bytes;
     }
+    orchestrator::ResourceLimits limits = supervisor_.LimitsOf(replica.service);
+    if (limits.cpus > 0) row["cpu_limit"] = limits.cpus;
+    if (limits.memory > 0) row["memory_limit_bytes"] = limits.memory;
     out.push_back(std::move(row));
   }
   return Json(out, registry_.index());

@@ -49,7 +49,13 @@ int Logs(const LogsFlags& flags);
 int Kv(const KvFlags& flags);
 int Validate(const std::filesystem::path& file);
 int Ps(const AgentLocator& locator, const std::string& service, const std::string& output);
-int Scale(const AgentLocator& locator, const std::vector<std::string>& assignments);
+struct ScaleFlags {
+  AgentLocator locator;
+  std::vector<std::string> targets;   // SERVICE=N, or SERVICE with --cpus/--memory
+  std::optional<double> cpus;         // 0: no limit
+  std::optional<std::string> memory;  // "512M"; "0": no limit
+};
+int Scale(const ScaleFlags& flags);
 int Events(const AgentLocator& locator, bool follow, const std::string& output);
 int Restart(const AgentLocator& locator, const std::vector<std::string>& services);
 int Version();

@@ -107,12 +107,15 @@ int Main(int argc, char** argv) {
   kv_watch->add_option("--from", kv.from, "start at this revision (default: changes from now)");
   kv_watch->add_option("--count", kv.count, "exit after this many events");
 
-  AgentLocator scale_locator;
-  std::vector<std::string> scale_targets;
-  CLI::App* scale_cmd = app.add_subcommand("scale", "set replica counts: gantry scale web=3 api=1");
-  scale_cmd->add_option("targets", scale_targets, "SERVICE=N ...")->required();
-  AddLocatorFlags(scale_cmd, scale_locator);
-  scale_cmd->callback([&] { exit_code = Scale(scale_locator, scale_targets); });
+  ScaleFlags scale;
+  CLI::App* scale_cmd =
+      app.add_subcommand("scale", "replica counts and limits: gantry scale web=3 api --cpus 1");
+  scale_cmd->add_option("targets", scale.targets, "SERVICE=N, or SERVICE with --cpus/--memory")
+      ->required();
+  scale_cmd->add_option("--cpus", scale.cpus, "CPU limit per replica, in place (0: none)");
+  scale_cmd->add_option("--memory", scale.memory, "memory limit per replica, e.g. 512M (0: none)");
+  AddLocatorFlags(scale_cmd, scale.locator);
+  scale_cmd->callback([&] { exit_code = Scale(scale); });
 
   AgentLocator events_locator;
   bool events_follow = false;

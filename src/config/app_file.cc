@@ -91,28 +91,31 @@ void ParseHealth(const Entry& block, HealthSpec& health, Diagnostics& diag) {
   r.Finish();
 }
 
-// CPU and memory limits need cgroups, which are not built yet: the values are still checked
-// (so a bad size is named), then the block is refused.
-void ParseResources(const Entry& block, Diagnostics& diag) {
+void ParseResources(const Entry& block, ResourcesSpec& resources, Diagnostics& diag) {
   MapReader r(block.value, block.value_at, block.path, diag);
   if (!r.is_map()) return;
   if (const Entry* e = r.Take("cpus")) {
     double cpus = 0;
-    if (!e->value.IsScalar() || !YAML::convert<double>::decode(e->value, cpus) || cpus <= 0) {
+    if (!e->value.IsScalar() || !YAML::convert<double>::decode(e->value, cpus) || cpus <= 0 ||
+        cpus > 1024) {
       diag.Add(e->value_at,
                fmt::format("{}: expected a number of CPUs above 0, e.g. 0.5", e->path));
     }
+    resources.cpus = cpus;
   }
   if (const Entry* e = r.Take("memory")) {
     if (auto text = ReadString(*e, diag)) {
       auto size = ParseSize(*text);
-      if (!size.ok())
+      if (!size.ok()) {
         diag.Add(e->value_at, fmt::format("{}: {}", e->path, StatusMessage(size.status())));
+      } else if (*size < 4 * 1024 * 1024) {
+        diag.Add(e->value_at, fmt::format("{}: at least 4M", e->path));
+      } else {
+        resources.memory = *size;
+      }
     }
   }
   r.Finish();
-  diag.Add(block.key_at,
-           fmt::format("{}: not supported yet (CPU and memory limits need cgroups)", block.path));
 }
 
 void ParseUpdate(const Entry& block, UpdateSpec& update, Diagnostics& diag) {
@@ -197,7 +200,7 @@ void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnost
     if (auto d = ReadDuration(*e, diag)) s.stop_grace = *d;
   }
   if (const Entry* e = r.Take("policy")) ParsePolicy(*e, s.policy, diag);
-  if (const Entry* e = r.Take("resources")) ParseResources(*e, diag);
+  if (const Entry* e = r.Take("resources")) ParseResources(*e, s.resources, diag);
   if (const Entry* e = r.Take("update")) ParseUpdate(*e, s.update, diag);
   for (const char* key : {"autoscale", "subscribe"}) r.NotSupportedYet(key);
   r.Finish();

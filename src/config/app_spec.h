@@ -107,6 +107,14 @@ struct UpdateSpec {
   friend bool operator==(const UpdateSpec&, const UpdateSpec&) = default;
 };
 
+// Vertical limits per replica (`resources:`), through cgroups.
+struct ResourcesSpec {
+  double cpus = 0;      // CPU time per wall time; 0: no limit
+  uint64_t memory = 0;  // bytes; 0: no limit
+
+  friend bool operator==(const ResourcesSpec&, const ResourcesSpec&) = default;
+};
+
 struct ServiceSpec {
   std::string name;
   std::vector<std::string> command;  // argv; argv[0] relative to the app file's folder or on PATH
@@ -118,6 +126,7 @@ struct ServiceSpec {
   Duration stop_grace{std::chrono::seconds(10)};  // SIGTERM, then SIGKILL after this
   PolicySpec policy;
   UpdateSpec update;
+  ResourcesSpec resources;
   Location location;
 };
 

@@ -47,6 +47,9 @@ absl::StatusOr<pid_t> SpawnProcess(const ProcessSpec& spec) {
   for (const auto& var : spec.env) envp.push_back(const_cast<char*>(var.c_str()));
   envp.push_back(nullptr);
 
+  std::vector<const char*> cgroup_procs;
+  for (const auto& file : spec.cgroup_procs) cgroup_procs.push_back(file.c_str());
+
   int log_fd = ::open(spec.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
     return absl::InternalError(
@@ -79,7 +82,14 @@ absl::StatusOr<pid_t> SpawnProcess(const ProcessSpec& spec) {
     ::dup2(log_fd, STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
     int err = 0;
-    if (::chdir(spec.cwd.c_str()) != 0) {
+    for (const char* procs : cgroup_procs) {  // join the replica's cgroups: "0" is "me"
+      int fd = ::open(procs, O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "0", 1) != 1) err = errno;
+      if (fd >= 0) ::close(fd);
+    }
+    if (err != 0) {
+      // Reported like an exec failure: a replica never runs without its limits.
+    } else if (::chdir(spec.cwd.c_str()) != 0) {
       err = errno;
     } else {
       // Asio's sockets are not CLOEXEC: close everything but stdio and the report pipe.

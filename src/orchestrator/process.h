@@ -17,6 +17,8 @@ struct ProcessSpec {
   std::vector<std::string> env;   // KEY=VALUE, the whole environment
   std::filesystem::path cwd;
   std::filesystem::path log_file;  // stdout and stderr are appended here
+  // cgroup.procs files the child joins before exec (its limits hold from the first instruction).
+  std::vector<std::filesystem::path> cgroup_procs;
 };
 
 // Starts the process; fails (and leaves nothing running) if exec fails.

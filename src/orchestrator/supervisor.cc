@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "core/log.h"
+#include "core/size.h"
 #include "core/status.h"
 #include "net/asio.h"
 #include "net/listen.h"
@@ -47,6 +48,7 @@ Supervisor::Supervisor(net::asio::io_context& io, Clock& clock, const config::Ap
   std::filesystem::create_directories(options_.state_dir / "logs");
   for (const auto& service : spec_.services) {
     desired_[service.name] = service.replicas;
+    limits_[service.name] = {service.resources.cpus, service.resources.memory};
     for (int i = 1; i <= service.replicas; ++i) {
       replicas_.push_back(std::make_unique<Replica>(io_, service, i));
     }
@@ -121,9 +123,24 @@ void Supervisor::Start(Replica& replica) {
   std::string error;
   if (port.ok()) {
     replica.view.address = {"127.0.0.1", *port};
-    ProcessSpec process{replica.service.command, EnvironmentFor(replica), spec_.directory,
-                        options_.state_dir / "logs" / (replica.view.id + ".log")};
-    auto pid = SpawnProcess(process);
+    ProcessSpec process{replica.service.command,
+                        EnvironmentFor(replica),
+                        spec_.directory,
+                        options_.state_dir / "logs" / (replica.view.id + ".log"),
+                        {}};
+    absl::Status limited = absl::OkStatus();
+    const ResourceLimits& limits = limits_[replica.service.name];
+    if (limits.any()) {
+      absl::StatusOr<std::vector<std::filesystem::path>> procs =
+          options_.cgroups ? options_.cgroups->Prepare(replica.view.id, limits)
+                           : absl::FailedPreconditionError("CPU and memory limits need cgroups");
+      if (procs.ok()) {
+        process.cgroup_procs = std::move(*procs);
+      } else {
+        limited = procs.status();
+      }
+    }
+    absl::StatusOr<pid_t> pid = limited.ok() ? SpawnProcess(process) : limited;
     if (pid.ok()) {
       if (replica.ever_started) ++replica.view.restarts;
       Record(replica.ever_started ? "restarted" : "started", replica,
@@ -187,6 +204,18 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
   // left of the process group (the leader's pid is the group id) is killed now.
   SignalProcessGroup(replica.view.pid, SIGKILL);
   std::string why = DescribeWaitStatus(wait_status);
+  bool oom = false;
+  if (options_.cgroups && options_.cgroups->version() != CgroupVersion::kNone) {
+    // The kernel's OOM killer sends SIGKILL; the group's counter says whether it did.
+    auto usage = options_.cgroups->Usage(replica.view.id);
+    oom = usage && usage->oom_kills > 0 && WIFSIGNALED(wait_status);
+    if (oom) {
+      why = fmt::format("killed by the kernel: out of memory (limit {})",
+                        FormatSize(limits_[replica.service.name].memory));
+      Record("oom", replica, why);
+    }
+    options_.cgroups->Remove(replica.view.id);  // a restart starts with fresh counters
+  }
   replica.view.pid = 0;
   replica.view.state = ReplicaState::kExited;
   replica.view.last_exit = why;
@@ -219,6 +248,54 @@ void Supervisor::Forget(Replica& replica) {
       return r.get() == target && r->scaled_away && r->view.pid == 0;
     });
   });
+}
+
+absl::Status Supervisor::SetResources(const std::string& service, const ResourceLimits& limits) {
+  if (!spec_.FindService(service)) {
+    return absl::NotFoundError(fmt::format("no service named \"{}\"", service));
+  }
+  if (limits.any() && (!options_.cgroups || options_.cgroups->version() == CgroupVersion::kNone)) {
+    return absl::FailedPreconditionError("CPU and memory limits need cgroups, and none were found");
+  }
+  ResourceLimits& current = limits_[service];
+  bool had_limits = current.any();
+  current = limits;
+  for (auto& replica : replicas_) {
+    if (replica->service.name != service || replica->view.pid == 0) continue;
+    absl::Status status;
+    if (had_limits) {
+      status = options_.cgroups->SetLimits(replica->view.id, limits);
+    } else if (limits.any()) {  // started without a group: make one and move it in
+      auto procs = options_.cgroups->Prepare(replica->view.id, limits);
+      status = procs.ok() ? options_.cgroups->MoveProcessGroup(replica->view.id, replica->view.pid)
+                          : procs.status();
+    }
+    if (!status.ok()) return status;
+  }
+  if (options_.events) {
+    options_.events->Add(
+        "resources", service, "",
+        fmt::format("cpus {}, memory {}",
+                    limits.cpus > 0 ? fmt::format("{:g}", limits.cpus) : "unlimited",
+                    limits.memory > 0 ? FormatSize(limits.memory) : "unlimited"));
+  }
+  return absl::OkStatus();
+}
+
+ResourceLimits Supervisor::LimitsOf(const std::string& service) const {
+  auto it = limits_.find(service);
+  return it == limits_.end() ? ResourceLimits{} : it->second;
+}
+
+std::optional<CgroupUsage> Supervisor::Usage(const std::string& id) const {
+  for (const auto& replica : replicas_) {
+    if (replica->view.id != id) continue;
+    if (!options_.cgroups || !LimitsOf(replica->service.name).any() || replica->view.pid == 0) {
+      return std::nullopt;
+    }
+    return options_.cgroups->Usage(id);
+  }
+  return std::nullopt;
 }
 
 int Supervisor::DesiredReplicas(const std::string& service) const {

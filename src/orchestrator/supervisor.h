@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "core/address.h"
 #include "core/clock.h"
 #include "core/duration.h"
+#include "orchestrator/cgroups.h"
 #include "orchestrator/event_log.h"
 
 namespace boost::asio {
@@ -46,6 +48,7 @@ struct SupervisorOptions {
   HostPort mesh;                    // GANTRY_MESH, HTTP_PROXY
   HostPort api;                     // GANTRY_API
   EventLog* events = nullptr;       // where starts, exits, stops and scaling are recorded
+  Cgroups* cgroups = nullptr;       // for `resources`; null: limits are refused
 };
 
 struct SupervisorEvents {
@@ -75,6 +78,11 @@ class Supervisor {
   // NotFound.
   absl::Status Scale(const std::string& service, int replicas);
   int DesiredReplicas(const std::string& service) const;
+  // Changes a service's CPU and memory limits, in place for running replicas (no restart).
+  absl::Status SetResources(const std::string& service, const ResourceLimits& limits);
+  ResourceLimits LimitsOf(const std::string& service) const;
+  // CPU and memory of a replica's cgroup, when it has one.
+  std::optional<CgroupUsage> Usage(const std::string& id) const;
   // Replaces every replica of `service` without dropping a request: `update.max_surge` extra
   // replicas first, then batches of (max_surge + max_unavailable) stopped hitlessly and started
   // again, each batch healthy before the next; then the extra ones leave. A batch not healthy
@@ -113,6 +121,7 @@ class Supervisor {
   std::set<std::string> started_services_;
   std::map<std::string, int> desired_;  // replicas per service (the app file's, then scale's)
   std::map<std::string, std::unique_ptr<Rollout>> rollouts_;  // by service
+  std::map<std::string, ResourceLimits> limits_;  // by service: the app file's, then scale's
   std::vector<std::string> base_env_;
   struct Reaper;
   std::unique_ptr<Reaper> reaper_;

@@ -104,15 +104,13 @@ TEST(AppFile, BadDuration) {
 }
 
 TEST(AppFile, BadSize) {
-  AppFileResult result =
-      Parse("services:\n  a:\n    command: [a]\n    resources: { memory: 256MB }\n");
-  ASSERT_EQ(result.errors.size(), 2u);
-  EXPECT_EQ(result.errors[0].line, 4);
-  EXPECT_EQ(result.errors[0].column, 5);
-  EXPECT_NE(result.errors[0].message.find("not supported yet"), std::string::npos);
-  EXPECT_EQ(result.errors[1].line, 4);
-  EXPECT_EQ(result.errors[1].column, 26);
-  EXPECT_NE(result.errors[1].message.find("bad size \"256MB\""), std::string::npos);
+  ExpectError("services:\n  a:\n    command: [a]\n    resources: { memory: 256MB }\n", 4, 26,
+              "bad size \"256MB\"");
+  ExpectError("services:\n  a:\n    command: [a]\n    resources: { cpus: 0 }\n", 4, 24, "above 0");
+  AppFileResult ok =
+      Parse("services:\n  a:\n    command: [a]\n    resources: { cpus: 0.5, memory: 256M }\n");
+  ASSERT_TRUE(ok.spec);
+  EXPECT_EQ(ok.spec->services[0].resources, (ResourcesSpec{0.5, 256ull * 1024 * 1024}));
 }
 
 TEST(AppFile, DuplicateService) {

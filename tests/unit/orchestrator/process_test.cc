@@ -35,7 +35,8 @@ TEST(SpawnProcess, RunsArgvWithEnvInDirectoryAndCapturesOutput) {
   ProcessSpec spec{{"sh", "-c", "echo \"$GREETING from $(pwd)\"; echo oops >&2"},
                    {"GREETING=hi", "PATH=/usr/bin:/bin"},
                    dir,
-                   dir / "out.log"};
+                   dir / "out.log",
+                   {}};
   auto pid = SpawnProcess(spec);
   ASSERT_TRUE(pid.ok()) << pid.status();
   int status = 0;
@@ -46,7 +47,7 @@ TEST(SpawnProcess, RunsArgvWithEnvInDirectoryAndCapturesOutput) {
 
 TEST(SpawnProcess, ReportsExecFailure) {
   auto dir = TempDir();
-  auto pid = SpawnProcess({{"./no-such-binary"}, {}, dir, dir / "x.log"});
+  auto pid = SpawnProcess({{"./no-such-binary"}, {}, dir, dir / "x.log", {}});
   ASSERT_FALSE(pid.ok());
   EXPECT_NE(pid.status().message().find("No such file"), std::string::npos) << pid.status();
 }
@@ -66,8 +67,11 @@ bool WaitUntil(const std::function<bool()>& done) {
 TEST(SignalProcessGroup, ReachesTheWholeGroup) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // the orphaned sleep is ours to reap
   auto dir = TempDir();
-  auto pid = SpawnProcess(
-      {{"sh", "-c", "sleep 30 & echo started; wait"}, {"PATH=/usr/bin:/bin"}, dir, dir / "g.log"});
+  auto pid = SpawnProcess({{"sh", "-c", "sleep 30 & echo started; wait"},
+                           {"PATH=/usr/bin:/bin"},
+                           dir,
+                           dir / "g.log",
+                           {}});
   ASSERT_TRUE(pid.ok());
   ASSERT_TRUE(WaitUntil([&] { return ReadFile(dir / "g.log") == "started\n"; }));
   ASSERT_EQ(::kill(-*pid, 0), 0);
