@@ -110,7 +110,8 @@ class Agent {
                        proxy_->gateway_address(), proxy_->mesh_address(),
                        options_.state_dir / "logs"},
         api::ApiDeps{registry_, *registry_store_, *checker_, *supervisor_, *store_, events_,
-                     [this] { return proxy::StatsJson(*snapshots_.Load()); }},
+                     [this] { return proxy::StatsJson(*snapshots_.Load()); },
+                     [this] { BeginShutdown("gantry down"); }},
         Clock::Real());
     registry_.OnChange([this] { ScheduleRegistryWork(); });
     events_.OnAdd([this] {
@@ -323,16 +324,22 @@ class Agent {
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (ec) return;
       if (!shutting_down_) {
-        shutting_down_ = true;
-        progress_.Line(fmt::format("gantry: {} received, stopping every replica (again to kill)",
-                                   signal == SIGINT ? "Ctrl-C" : "SIGTERM"));
-        supervisor_->StopAll([this] { Finish(); });
+        BeginShutdown(signal == SIGINT ? "Ctrl-C received" : "SIGTERM received");
       } else {
         progress_.Line("gantry: killing every replica");
         supervisor_->KillAll();
       }
       WaitForSignals();
     });
+  }
+
+  // Drains and stops every replica, then the agent (Ctrl-C, SIGTERM, `gantry down`).
+  void BeginShutdown(const std::string& why) {
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    progress_.Line(fmt::format("gantry: {}, stopping every replica (again to kill)", why));
+    events_.Add("stopping", spec_.name, "", why + ": stopping the app");
+    supervisor_->StopAll([this] { Finish(); });
   }
 
   void Finish() {

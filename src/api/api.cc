@@ -37,7 +37,8 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
       instances_(deps.registry, deps.registry_store, deps.checker, deps.store),
       logs_(info_.logs_dir, deps.supervisor),
       registry_waiters_(io),
-      proxy_stats_(std::move(deps.proxy_stats)) {}
+      proxy_stats_(std::move(deps.proxy_stats)),
+      stop_agent_(std::move(deps.stop_agent)) {}
 
 void Api::Handle(const http::Request& request, http::Respond respond) {
   std::string_view path = request.Path();
@@ -70,6 +71,11 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   }
   seg.erase(seg.begin(), seg.begin() + 2);
   if (seg.size() == 1 && seg[0] == "events") return HandleEvents(request, std::move(respond));
+  if (seg.size() == 2 && seg[0] == "agent" && seg[1] == "stop" && stop_agent_) {
+    if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));
+    respond(Json(json::object{{"stopping", true}}, 0, 202));
+    return stop_agent_();  // the answer is written first: stopping ends with this server
+  }
   if (seg.size() == 2 && seg[0] == "logs") {
     if (request.method != "GET" && request.method != "HEAD") {
       return respond(MethodNotAllowed(request, "GET"));

@@ -37,6 +37,7 @@ struct ApiDeps {
   store::Store& store;
   orchestrator::EventLog& events;
   std::function<std::string()> proxy_stats;  // the data plane's stats as JSON
+  std::function<void()> stop_agent;          // drain and stop the app, then the agent
 };
 
 class Api {
@@ -71,6 +72,7 @@ class Api {
   LogsApi logs_;
   ParkedRequests registry_waiters_;
   std::function<std::string()> proxy_stats_;
+  std::function<void()> stop_agent_;
 };
 
 }  // namespace gantry::api

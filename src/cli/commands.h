@@ -45,6 +45,7 @@ struct LogsFlags {
 };
 
 int Up(const UpFlags& flags);
+int Down(const AgentLocator& locator);
 int Logs(const LogsFlags& flags);
 int Kv(const KvFlags& flags);
 int Validate(const std::filesystem::path& file);

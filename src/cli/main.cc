@@ -46,7 +46,8 @@ int Main(int argc, char** argv) {
   UpFlags up;
   CLI::App* up_cmd = app.add_subcommand("up", "start the agent and run the app in the foreground");
   up_cmd->add_option("-f,--file", up.file, "app file (default gantry.yaml)");
-  up_cmd->add_flag("-d,--detach", up.detach, "run in the background (not supported yet)");
+  up_cmd->add_flag("-d,--detach", up.detach,
+                   "run in the background (output in <state dir>/agent.log; gantry down stops it)");
   up_cmd->add_option("--workers", up.workers, "proxy worker threads (default: one per core)")
       ->check(CLI::Range(1, 256));
   up_cmd->add_option("--api", up.api,
@@ -146,9 +147,13 @@ int Main(int argc, char** argv) {
   AddLocatorFlags(restart_cmd, restart_locator);
   restart_cmd->callback([&] { exit_code = Restart(restart_locator, restart_services); });
 
+  AgentLocator down_locator;
+  CLI::App* down_cmd = app.add_subcommand("down", "drain and stop an app started with up -d");
+  AddLocatorFlags(down_cmd, down_locator);
+  down_cmd->callback([&] { exit_code = Down(down_locator); });
+
   app.add_subcommand("version", "version and build info")->callback([&] { exit_code = Version(); });
 
-  AddNotYet(app, "down", "drain and stop a detached app", exit_code);
   AddNotYet(app, "apply", "roll out changes to a running app", exit_code);
   AddNotYet(app, "top", "live request rates and latencies", exit_code);
   AddNotYet(app, "call", "one request through the mesh", exit_code);

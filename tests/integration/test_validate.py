@@ -46,9 +46,9 @@ class Validate(unittest.TestCase):
         result = subprocess.run([GANTRY, "top"], capture_output=True, text=True, timeout=30)
         self.assertEqual(result.returncode, 2)
         self.assertIn("gantry top: not supported yet", result.stderr)
-        result = subprocess.run([GANTRY, "up", "-d"], capture_output=True, text=True, timeout=30)
+        result = subprocess.run([GANTRY, "call", "web/"], capture_output=True, text=True, timeout=30)
         self.assertEqual(result.returncode, 2)
-        self.assertIn("not supported yet", result.stderr)
+        self.assertIn("gantry call: not supported yet", result.stderr)
 
     def test_ps_reports_a_non_json_answer_in_one_line(self):
         import http.server

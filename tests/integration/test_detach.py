@@ -1,0 +1,98 @@
+"""gantry up -d runs the agent in the background and returns; gantry down drains and stops it."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from gantry_support import GANTRY, HELLO, http_request, pid_alive, wait_for, write_app
+
+APP = f"""
+services:
+  hello:
+    command: [{HELLO}]
+    replicas: 2
+    health: {{ http: /healthz, interval: 200ms }}
+    stop_grace: 5s
+gateway:
+  routes:
+    - {{ path: /, service: hello }}
+"""
+
+
+class Detached(unittest.TestCase):
+    def setUp(self):
+        self.state = tempfile.mkdtemp(prefix="gantry-detach-")
+        self.app = write_app(APP)
+
+    def tearDown(self):
+        info = self.agent_file()
+        if info and pid_alive(info["pid"]):  # a failed test leaves nothing running
+            os.kill(info["pid"], signal.SIGKILL)
+
+    def agent_file(self):
+        try:
+            with open(os.path.join(self.state, "agent.json")) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def up(self, app=None):
+        return subprocess.run([GANTRY, "up", "-d", "-f", app or self.app, "--api", "127.0.0.1:0",
+                               "--gateway", "127.0.0.1:0", "--mesh", "127.0.0.1:0",
+                               "--state-dir", self.state], capture_output=True, text=True,
+                              timeout=60)
+
+    def test_up_detached_serves_and_down_stops_everything(self):
+        started = time.monotonic()
+        result = self.up()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("runs in the background", result.stdout)
+        self.assertLess(time.monotonic() - started, 30)
+        info = self.agent_file()
+        api = info["api"].removeprefix("http://")
+        gateway = info["gateway"].removeprefix("http://")
+
+        def replicas():
+            out = subprocess.run([GANTRY, "ps", "-o", "json", "--api", api], capture_output=True,
+                                 text=True, timeout=15).stdout
+            return json.loads(out) if out else []
+
+        wait_for(lambda: len([r for r in replicas() if r["health"] == "healthy"]) == 2, 30,
+                 "two healthy replicas")
+        pids = [r["pid"] for r in replicas()]
+        status, _, body = http_request(gateway, "GET", "/")
+        self.assertEqual(status, 200, body)
+        again = self.up()  # the state folder is taken
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("already runs", again.stderr)
+
+        result = subprocess.run([GANTRY, "down", "--state-dir", self.state], capture_output=True,
+                                text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("stopped", result.stdout)
+        wait_for(lambda: not pid_alive(info["pid"]), 10, "the agent to exit")
+        for pid in pids:
+            wait_for(lambda: not pid_alive(pid), 10, f"replica {pid} to exit")
+        with open(os.path.join(self.state, "agent.log")) as f:
+            self.assertIn("gantry: stopped", f.read())
+        self.assertIsNone(self.agent_file())
+
+    def test_a_bad_app_file_fails_before_detaching(self):
+        bad = write_app("services:\n  hello:\n    replicas: 2\n")
+        result = self.up(bad)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("missing command", result.stderr)
+        self.assertIsNone(self.agent_file())
+
+    def test_down_without_an_agent_says_so(self):
+        result = subprocess.run([GANTRY, "down", "--state-dir", self.state], capture_output=True,
+                                text=True, timeout=30)
+        self.assertEqual(result.returncode, 1)
+        self.assertTrue(result.stderr.startswith("gantry down: "), result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
