@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <boost/asio/signal_set.hpp>
 
+#include "agent/autoscaling.h"
 #include "agent/progress.h"
 #include "agent/state_dir.h"
 #include "api/api.h"
@@ -113,6 +114,7 @@ class Agent {
                      [this] { return proxy::StatsJson(*snapshots_.Load()); },
                      [this] { BeginShutdown("gantry down"); }},
         Clock::Real());
+    autoscaling_ = std::make_unique<Autoscaling>(io_, spec_, *supervisor_, snapshots_);
     registry_.OnChange([this] { ScheduleRegistryWork(); });
     events_.OnAdd([this] {
       if (api_) api_->EventsChanged();
@@ -144,6 +146,7 @@ class Agent {
           checker_->Watch(id, owned.instance.address, owned.instance.check);
         }
         StartReadyServices();
+        autoscaling_->Start();
       });
     });
   }
@@ -189,6 +192,7 @@ class Agent {
     std::fprintf(stderr, "gantry: %s: %s\n", what, std::string(StatusMessage(status)).c_str());
     exit_code_ = 1;
     shutting_down_ = true;
+    if (autoscaling_) autoscaling_->Stop();
     supervisor_->StopAll([this] { Finish(); });
   }
 
@@ -337,6 +341,7 @@ class Agent {
   void BeginShutdown(const std::string& why) {
     if (shutting_down_) return;
     shutting_down_ = true;
+    autoscaling_->Stop();
     progress_.Line(fmt::format("gantry: {}, stopping every replica (again to kill)", why));
     events_.Add("stopping", spec_.name, "", why + ": stopping the app");
     supervisor_->StopAll([this] { Finish(); });
@@ -368,6 +373,7 @@ class Agent {
   std::unique_ptr<registry::RegistryStore> registry_store_;
   std::unique_ptr<registry::HealthChecker> checker_;
   std::unique_ptr<orchestrator::Supervisor> supervisor_;
+  std::unique_ptr<Autoscaling> autoscaling_;
   boost::asio::steady_timer lease_timer_{io_};
   proxy::OutlierDetector outliers_{Clock::Real()};
   boost::asio::steady_timer outlier_timer_{io_};

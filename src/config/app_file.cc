@@ -1,6 +1,7 @@
 // The app file's schema: which keys exist at each level and what type each takes.
 #include "config/app_file.h"
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -118,6 +119,54 @@ void ParseResources(const Entry& block, ResourcesSpec& resources, Diagnostics& d
   r.Finish();
 }
 
+void ParseAutoscale(const Entry& block, AutoscaleSpec& autoscale, Diagnostics& diag) {
+  MapReader r(block.value, block.value_at, block.path, diag);
+  if (!r.is_map()) return;
+  autoscale.enabled = true;
+  for (auto [key, out] : {std::pair{"min", &autoscale.min}, {"max", &autoscale.max}}) {
+    if (const Entry* e = r.Take(key)) {
+      if (auto n = ReadInt(*e, diag)) {
+        if (*n < 0 || *n > 1000)
+          diag.Add(e->value_at, fmt::format("{}: must be from 0 to 1000", e->path));
+        *out = *n;
+      }
+    } else {
+      diag.Add(block.key_at, fmt::format("{}: missing {}", block.path, key));
+    }
+  }
+  auto number = [&](const char* key, double& out, double high) {
+    if (const Entry* e = r.Take(key)) {
+      double value = 0;
+      if (!e->value.IsScalar() || !YAML::convert<double>::decode(e->value, value) || value <= 0 ||
+          value > high) {
+        diag.Add(e->value_at,
+                 fmt::format("{}: expected a number above 0 and at most {:g}", e->path, high));
+      }
+      out = value;
+    }
+  };
+  number("target_rps", autoscale.target_rps, 1e9);
+  number("target_cpu", autoscale.target_cpu, 1);
+  for (auto [key, out] : {std::pair{"up_window", &autoscale.up_window},
+                          {"down_window", &autoscale.down_window},
+                          {"cooldown", &autoscale.cooldown},
+                          {"interval", &autoscale.interval}}) {
+    if (const Entry* e = r.Take(key)) {
+      if (auto d = ReadDuration(*e, diag)) *out = *d;
+    }
+  }
+  r.Finish();
+  if (autoscale.max < autoscale.min) {
+    diag.Add(block.key_at, fmt::format("{}: max must not be below min", block.path));
+  }
+  if (autoscale.target_rps <= 0 && autoscale.target_cpu <= 0) {
+    diag.Add(block.key_at, fmt::format("{}: give target_rps, target_cpu or both", block.path));
+  }
+  if (autoscale.interval < std::chrono::milliseconds(100)) {
+    diag.Add(block.key_at, fmt::format("{}: interval must be at least 100ms", block.path));
+  }
+}
+
 void ParseUpdate(const Entry& block, UpdateSpec& update, Diagnostics& diag) {
   MapReader r(block.value, block.value_at, block.path, diag);
   if (!r.is_map()) return;
@@ -158,7 +207,9 @@ void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnost
   if (const Entry* e = r.Take("env")) {
     if (auto env = ReadStringMap(*e, diag)) s.env = std::move(*env);
   }
+  bool replicas_given = false;
   if (const Entry* e = r.Take("replicas")) {
+    replicas_given = true;
     if (auto n = ReadInt(*e, diag)) {
       if (*n < 0)
         diag.Add(e->value_at, fmt::format("{}: must not be negative, got {}", e->path, *n));
@@ -202,7 +253,13 @@ void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnost
   if (const Entry* e = r.Take("policy")) ParsePolicy(*e, s.policy, diag);
   if (const Entry* e = r.Take("resources")) ParseResources(*e, s.resources, diag);
   if (const Entry* e = r.Take("update")) ParseUpdate(*e, s.update, diag);
-  for (const char* key : {"autoscale", "subscribe"}) r.NotSupportedYet(key);
+  if (const Entry* e = r.Take("autoscale")) {
+    ParseAutoscale(*e, s.autoscale, diag);
+    // Replicas start inside the bounds; without `replicas`, at the minimum.
+    s.replicas = std::clamp(replicas_given ? s.replicas : s.autoscale.min, s.autoscale.min,
+                            std::max(s.autoscale.min, s.autoscale.max));
+  }
+  r.NotSupportedYet("subscribe");
   r.Finish();
 }
 

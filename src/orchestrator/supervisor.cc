@@ -303,7 +303,7 @@ int Supervisor::DesiredReplicas(const std::string& service) const {
   return it == desired_.end() ? 0 : it->second;
 }
 
-absl::Status Supervisor::Scale(const std::string& service, int count) {
+absl::Status Supervisor::Scale(const std::string& service, int count, const std::string& reason) {
   const config::ServiceSpec* spec = spec_.FindService(service);
   if (!spec) return absl::NotFoundError(fmt::format("no service named \"{}\"", service));
   if (count < 0) return absl::InvalidArgumentError("replicas must not be negative");
@@ -312,9 +312,11 @@ absl::Status Supervisor::Scale(const std::string& service, int count) {
     return absl::FailedPreconditionError(
         fmt::format("service \"{}\" is being restarted; scale it after that", service));
   }
-  if (options_.events) {
-    options_.events->Add("scaled", service, "",
-                         fmt::format("{} -> {} replicas", desired_[service], count));
+  if (options_.events && count != desired_[service]) {
+    options_.events->Add(
+        "scaled", service, "",
+        reason.empty() ? fmt::format("{} -> {} replicas", desired_[service], count)
+                       : fmt::format("{} -> {} replicas: {}", desired_[service], count, reason));
   }
   desired_[service] = count;
   // The replicas that stay are numbered 1..count, as `replicas: N` in the app file would give.

@@ -76,7 +76,7 @@ class Supervisor {
   // Sets a service's replica count: new replicas start at once (once the service has started),
   // the highest-numbered ones stop gracefully (the stopping event first). An unknown service is
   // NotFound.
-  absl::Status Scale(const std::string& service, int replicas);
+  absl::Status Scale(const std::string& service, int replicas, const std::string& reason = "");
   int DesiredReplicas(const std::string& service) const;
   // Changes a service's CPU and memory limits, in place for running replicas (no restart).
   absl::Status SetResources(const std::string& service, const ResourceLimits& limits);

@@ -154,8 +154,8 @@ TEST(AppFile, SelfDependency) {
 }
 
 TEST(AppFile, NotSupportedYetIsAnErrorNotIgnored) {
-  ExpectError("services:\n  a:\n    command: [a]\n    autoscale: { min: 1, max: 3 }\n", 4, 5,
-              "services.a.autoscale: not supported yet");
+  ExpectError("services:\n  a:\n    command: [a]\n    subscribe: []\n", 4, 5,
+              "services.a.subscribe: not supported yet");
   ExpectError("services:\n  a: { command: [a] }\ngateway:\n  tls: { cert: c, key: k }\n", 4, 3,
               "gateway.tls: not supported yet");
   ExpectError(
@@ -263,6 +263,28 @@ TEST(AppFile, UpdateBlock) {
       "cannot both be 0");
   ExpectError("services:\n  a:\n    command: [a]\n    update: { max_surge: -1 }\n", 4, 26,
               "from 0 to 100");
+}
+
+TEST(AppFile, AutoscaleBlock) {
+  AppFileResult result = Parse(
+      "services:\n  a:\n    command: [a]\n    autoscale: { min: 2, max: 6, target_rps: 500, "
+      "target_cpu: 0.7, down_window: 2m }\n");
+  ASSERT_TRUE(result.spec) << result.errors[0].ToString();
+  const ServiceSpec& a = result.spec->services[0];
+  EXPECT_TRUE(a.autoscale.enabled);
+  EXPECT_EQ(a.autoscale.max, 6);
+  EXPECT_DOUBLE_EQ(a.autoscale.target_cpu, 0.7);
+  EXPECT_EQ(a.autoscale.down_window, Duration(120'000));
+  EXPECT_EQ(a.replicas, 2);  // starts at min
+  ExpectError(
+      "services:\n  a:\n    command: [a]\n    autoscale: { min: 3, max: 2, target_rps: 1 }\n", 4, 5,
+      "max must not be below min");
+  ExpectError("services:\n  a:\n    command: [a]\n    autoscale: { min: 1, max: 2 }\n", 4, 5,
+              "give target_rps, target_cpu or both");
+  ExpectError(
+      "services:\n  a:\n    command: [a]\n    autoscale: { min: 1, max: 2, target_cpu: 2 "
+      "}\n",
+      4, 46, "at most 1");
 }
 
 TEST(AppFile, BadChoiceSuggests) {
