@@ -122,10 +122,10 @@ struct AutoscaleSpec {
   int max = 1;
   double target_rps = 0;  // requests per second per replica; 0: not by rate
   double target_cpu = 0;  // CPU use per replica, 0..1 of its limit (or of a core); 0: not by CPU
-  Duration up_window{0};                              // scaling up: fast
-  Duration down_window{std::chrono::seconds(60)};     // scaling down: slow
-  Duration cooldown{std::chrono::seconds(10)};        // between two changes
-  Duration interval{std::chrono::seconds(1)};         // how often load is looked at
+  Duration up_window{0};  // scaling up: fast
+  Duration down_window{std::chrono::seconds(60)};  // scaling down: slow
+  Duration cooldown{std::chrono::seconds(10)};     // between two changes
+  Duration interval{std::chrono::seconds(1)};      // how often load is looked at
 
   friend bool operator==(const AutoscaleSpec&, const AutoscaleSpec&) = default;
 };
