@@ -5,13 +5,18 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <set>
+
 #include <fmt/format.h>
 #include <boost/asio/signal_set.hpp>
+#include <boost/json.hpp>
 
 #include "agent/autoscaling.h"
 #include "agent/progress.h"
 #include "agent/state_dir.h"
 #include "api/api.h"
+#include "config/app_diff.h"
+#include "config/app_file.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "http/server.h"
@@ -39,7 +44,7 @@ absl::StatusOr<HostPort> Choose(const std::optional<HostPort>& flag, const std::
 class Agent {
  public:
   Agent(const config::AppSpec& spec, const AgentOptions& options)
-      : spec_(spec), options_(options), progress_(spec) {}
+      : spec_(&spec), options_(options), progress_(spec) {}
 
   int Run() {
     if (auto status = Setup(); !status.ok()) {
@@ -57,12 +62,12 @@ class Agent {
     store::EmbeddedStoreOptions store_options;
     store_options.dir = options_.state_dir / "store";
     GANTRY_ASSIGN_OR_RETURN(store_, store::EmbeddedStore::Open(io_, store_options));
-    for (const auto& service : spec_.services) registry_.DeclareService(service.name);
+    for (const auto& service : spec_->services) registry_.DeclareService(service.name);
     PublishSnapshot();
 
     cgroups_ = orchestrator::Cgroups::Detect("/sys/fs/cgroup", "/proc/self/cgroup",
-                                             fmt::format("{}-{}", spec_.name, ::getpid()));
-    for (const auto& service : spec_.services) {
+                                             fmt::format("{}-{}", spec_->name, ::getpid()));
+    for (const auto& service : spec_->services) {
       if ((service.resources.cpus > 0 || service.resources.memory > 0) &&
           cgroups_->version() == orchestrator::CgroupVersion::kNone) {
         return absl::FailedPreconditionError(fmt::format(
@@ -82,8 +87,8 @@ class Agent {
     proxy_options.on_outlier = [this](const std::string& service, const std::string& instance) {
       OnOutlier(service, instance);
     };
-    GANTRY_ASSIGN_OR_RETURN(proxy_options.gateway, Choose(options_.gateway, spec_.gateway.listen));
-    GANTRY_ASSIGN_OR_RETURN(proxy_options.mesh, Choose(options_.mesh, spec_.mesh.listen));
+    GANTRY_ASSIGN_OR_RETURN(proxy_options.gateway, Choose(options_.gateway, spec_->gateway.listen));
+    GANTRY_ASSIGN_OR_RETURN(proxy_options.mesh, Choose(options_.mesh, spec_->mesh.listen));
     GANTRY_ASSIGN_OR_RETURN(proxy_, proxy::Proxy::Create(proxy_options, snapshots_));
 
     HostPort api_address = options_.api.value_or(HostPort{"127.0.0.1", 7700});
@@ -101,20 +106,23 @@ class Agent {
         });
     registry_store_->OnExpired([this](const std::string& id) { checker_->Unwatch(id); });
     supervisor_ = std::make_unique<orchestrator::Supervisor>(
-        io_, Clock::Real(), spec_,
+        io_, Clock::Real(), *spec_,
         orchestrator::SupervisorOptions{options_.state_dir, proxy_->mesh_address(),
                                         api_server_->address(), &events_, cgroups_.get()},
         Events());
     api_ = std::make_unique<api::Api>(
         io_,
-        api::AgentInfo{spec_.name, static_cast<int>(::getpid()), api_server_->address(),
+        api::AgentInfo{spec_->name, static_cast<int>(::getpid()), api_server_->address(),
                        proxy_->gateway_address(), proxy_->mesh_address(),
                        options_.state_dir / "logs"},
         api::ApiDeps{registry_, *registry_store_, *checker_, *supervisor_, *store_, events_,
                      [this] { return proxy::StatsJson(*snapshots_.Load()); },
-                     [this] { BeginShutdown("gantry down"); }},
+                     [this] { BeginShutdown("gantry down"); },
+                     [this](const std::string& text, bool dry_run, http::Respond respond) {
+                       Apply(text, dry_run, std::move(respond));
+                     }},
         Clock::Real());
-    autoscaling_ = std::make_unique<Autoscaling>(io_, spec_, *supervisor_, snapshots_);
+    autoscaling_ = std::make_unique<Autoscaling>(io_, *spec_, *supervisor_, snapshots_);
     registry_.OnChange([this] { ScheduleRegistryWork(); });
     events_.OnAdd([this] {
       if (api_) api_->EventsChanged();
@@ -123,8 +131,8 @@ class Agent {
     GANTRY_RETURN_IF_ERROR(
         WriteAgentFile(options_.state_dir, {static_cast<int>(::getpid()), api_server_->address(),
                                             proxy_->gateway_address(), proxy_->mesh_address()}));
-    progress_.Line(fmt::format("gantry: starting app \"{}\" from {} (api http://{})", spec_.name,
-                               spec_.file.string(), api_server_->address().ToString()));
+    progress_.Line(fmt::format("gantry: starting app \"{}\" from {} (api http://{})", spec_->name,
+                               spec_->file.string(), api_server_->address().ToString()));
     proxy_->Start();
     api_server_->Start();
     WaitForSignals();
@@ -183,7 +191,9 @@ class Agent {
     instance.id = replica.id;
     instance.service = replica.service;
     instance.address = replica.address;
-    instance.check = spec_.FindService(replica.service)->health;
+    if (const config::ServiceSpec* service = spec_->FindService(replica.service)) {
+      instance.check = service->health;
+    }
     registry_store_->Register(instance, agent_lease_, [](const absl::Status&) {});
     checker_->Watch(replica.id, replica.address, instance.check);
   }
@@ -228,7 +238,7 @@ class Agent {
     if (!registry_store_->owned().count(id)) return then();  // already gone
     std::shared_ptr<proxy::EndpointRuntime> endpoint = EndpointOf(service, id);
     Duration drain_limit{0};
-    if (const config::ServiceSpec* spec = spec_.FindService(service)) {
+    if (const config::ServiceSpec* spec = spec_->FindService(service)) {
       drain_limit = std::min(spec->policy.timeout, spec->stop_grace);
     }
     registry_store_->Deregister(
@@ -237,6 +247,86 @@ class Agent {
             WaitForDrain(endpoint, Clock::Real().Now() + drain_limit, then);
           });
         });
+  }
+
+  // POST /api/v1/apply: the changed app file's text. Answers the difference; unless `dry_run`,
+  // after applying it (when every rollout it needed has ended).
+  void Apply(const std::string& text, bool dry_run, http::Respond respond) {
+    namespace json = boost::json;
+    config::AppFileResult parsed = config::ParseAppFile(text, spec_->file, spec_->directory);
+    if (!parsed.errors.empty()) {
+      json::array errors;
+      for (const auto& error : parsed.errors) errors.emplace_back(error.ToString());
+      http::Response response =
+          http::JsonError(400, "invalid_app_file", parsed.errors[0].ToString());
+      json::object body = json::parse(response.body).as_object();
+      body["errors"] = std::move(errors);
+      response.body = json::serialize(body);
+      return respond(std::move(response));
+    }
+    auto next = std::make_unique<config::AppSpec>(std::move(*parsed.spec));
+    std::vector<config::AppChange> changes = config::DiffApps(*spec_, *next);
+    json::array listed;
+    std::set<std::string> replace;
+    bool listen_changed = false;
+    for (const auto& change : changes) {
+      listed.emplace_back(json::object{{"kind", config::ChangeKindName(change.kind)},
+                                       {"service", change.service},
+                                       {"detail", change.detail}});
+      if (change.kind == config::AppChange::Kind::kReplace) replace.insert(change.service);
+      if (change.kind == config::AppChange::Kind::kListen) listen_changed = true;
+    }
+    json::object answer{{"changes", listed}, {"text", config::DescribeChanges(changes)}};
+    auto json_answer = [](json::object body, int status = 200) {
+      http::Response response;
+      response.status = status;
+      response.headers.emplace_back("Content-Type", "application/json");
+      response.body = json::serialize(body) + "\n";
+      return response;
+    };
+    if (dry_run || changes.empty()) return respond(json_answer(answer));
+    if (listen_changed) {
+      return respond(http::JsonError(409, "needs_restart",
+                                     "gateway.listen or mesh.listen changed: stop the agent and "
+                                     "start it again with the new file (nothing was applied)"));
+    }
+    if (shutting_down_) return respond(http::JsonError(409, "conflict", "the app is stopping"));
+    const config::AppSpec& applied = *next;
+    applied_.push_back(std::move(next));
+    for (const auto& service : applied.services) registry_.DeclareService(service.name);
+    events_.Add("applied", applied.name, "", config::DescribeChanges(changes));
+    const config::AppSpec* before = spec_;
+    spec_ = &applied;
+    supervisor_->Apply(
+        applied, replace,
+        [this, before, replace, answer, json_answer, respond](absl::Status status) mutable {
+          if (status.ok()) {
+            answer["applied"] = true;
+            return respond(json_answer(answer));
+          }
+          // A failed rollout: the previous app file again, everywhere (its replicas replaced back).
+          GANTRY_LOG(kWarn, "apply: {}; rolling back", StatusMessage(status));
+          events_.Add("rollout", spec_->name, "",
+                      fmt::format("apply failed: {}; rolling back", StatusMessage(status)));
+          answer["error"] =
+              fmt::format("{}; rolled back to the previous app file", StatusMessage(status));
+          spec_ = before;
+          supervisor_->Apply(*before, replace,
+                             [answer, json_answer, respond](absl::Status) mutable {
+                               respond(json_answer(answer, 500));
+                             });
+          RestartAutoscaling();
+          PublishSnapshot();
+        });
+    RestartAutoscaling();
+    PublishSnapshot();  // routes and policies take effect now
+    StartReadyServices();
+  }
+
+  void RestartAutoscaling() {
+    autoscaling_->Stop();
+    autoscaling_ = std::make_unique<Autoscaling>(io_, *spec_, *supervisor_, snapshots_);
+    autoscaling_->Start();
   }
 
   std::shared_ptr<proxy::EndpointRuntime> EndpointOf(const std::string& service,
@@ -268,7 +358,7 @@ class Agent {
 
   // A worker saw an endpoint reach its service's outlier threshold.
   void OnOutlier(const std::string& service, const std::string& instance) {
-    const config::ServiceSpec* spec = spec_.FindService(service);
+    const config::ServiceSpec* spec = spec_->FindService(service);
     if (!spec || !registry_.Find(instance)) return;
     size_t endpoints = registry_.InstancesOf(service).size();
     if (!outliers_.Report(service, instance, spec->policy.outlier, endpoints)) return;
@@ -311,7 +401,7 @@ class Agent {
   // Returns the published snapshot's version.
   uint64_t PublishSnapshot() {
     auto snapshot =
-        proxy::BuildSnapshot(spec_, registry_, snapshots_.Load().get(),
+        proxy::BuildSnapshot(*spec_, registry_, snapshots_.Load().get(),
                              static_cast<size_t>(std::max(1, options_.workers)), &outliers_);
     if (!proxy_) {
       snapshots_.Publish(std::move(snapshot));
@@ -343,7 +433,7 @@ class Agent {
     shutting_down_ = true;
     autoscaling_->Stop();
     progress_.Line(fmt::format("gantry: {}, stopping every replica (again to kill)", why));
-    events_.Add("stopping", spec_.name, "", why + ": stopping the app");
+    events_.Add("stopping", spec_->name, "", why + ": stopping the app");
     supervisor_->StopAll([this] { Finish(); });
   }
 
@@ -357,7 +447,8 @@ class Agent {
     io_.stop();
   }
 
-  const config::AppSpec& spec_;
+  const config::AppSpec* spec_;                            // the newest applied
+  std::vector<std::unique_ptr<config::AppSpec>> applied_;  // every applied one (replicas point in)
   const AgentOptions& options_;
   Progress progress_;
   net::asio::io_context io_{1};

@@ -38,7 +38,8 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
       logs_(info_.logs_dir, deps.supervisor),
       registry_waiters_(io),
       proxy_stats_(std::move(deps.proxy_stats)),
-      stop_agent_(std::move(deps.stop_agent)) {}
+      stop_agent_(std::move(deps.stop_agent)),
+      apply_(std::move(deps.apply)) {}
 
 void Api::Handle(const http::Request& request, http::Respond respond) {
   std::string_view path = request.Path();
@@ -71,6 +72,11 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   }
   seg.erase(seg.begin(), seg.begin() + 2);
   if (seg.size() == 1 && seg[0] == "events") return HandleEvents(request, std::move(respond));
+  if (seg.size() == 1 && seg[0] == "apply" && apply_) {
+    if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));
+    return apply_(request.body, QueryParam(request.Query(), "dry_run") == "true",
+                  std::move(respond));
+  }
   if (seg.size() == 2 && seg[0] == "agent" && seg[1] == "stop" && stop_agent_) {
     if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));
     respond(Json(json::object{{"stopping", true}}, 0, 202));
@@ -102,8 +108,8 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   bool registry_read =
       !seg.empty() && (seg[0] == "agent" || seg[0] == "services" || seg[0] == "replicas");
   if (!registry_read) {
-    static const std::vector<std::string> kNotBuilt = {"instances", "apply",  "locks",
-                                                       "topics",    "traces", "sd"};
+    static const std::vector<std::string> kNotBuilt = {"instances", "locks", "topics", "traces",
+                                                       "sd"};
     if (!seg.empty() && std::find(kNotBuilt.begin(), kNotBuilt.end(), seg[0]) != kNotBuilt.end()) {
       return respond(
           http::JsonError(501, "not_supported", fmt::format("{} is not supported yet", path)));

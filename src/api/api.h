@@ -38,6 +38,8 @@ struct ApiDeps {
   orchestrator::EventLog& events;
   std::function<std::string()> proxy_stats;  // the data plane's stats as JSON
   std::function<void()> stop_agent;          // drain and stop the app, then the agent
+  // POST /api/v1/apply: a changed app file's text; answers when applied (or at once, dry run).
+  std::function<void(const std::string& text, bool dry_run, http::Respond respond)> apply;
 };
 
 class Api {
@@ -73,6 +75,7 @@ class Api {
   ParkedRequests registry_waiters_;
   std::function<std::string()> proxy_stats_;
   std::function<void()> stop_agent_;
+  std::function<void(const std::string&, bool, http::Respond)> apply_;
 };
 
 }  // namespace gantry::api

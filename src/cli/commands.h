@@ -44,7 +44,14 @@ struct LogsFlags {
   uint64_t tail = 100;  // lines per replica; 0: all kept
 };
 
+struct ApplyFlags {
+  AgentLocator locator;
+  std::filesystem::path file = "gantry.yaml";
+  bool dry_run = false;
+};
+
 int Up(const UpFlags& flags);
+int Apply(const ApplyFlags& flags);
 int Down(const AgentLocator& locator);
 int Logs(const LogsFlags& flags);
 int Kv(const KvFlags& flags);

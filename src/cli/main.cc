@@ -147,6 +147,14 @@ int Main(int argc, char** argv) {
   AddLocatorFlags(restart_cmd, restart_locator);
   restart_cmd->callback([&] { exit_code = Restart(restart_locator, restart_services); });
 
+  ApplyFlags apply;
+  CLI::App* apply_cmd =
+      app.add_subcommand("apply", "roll out a changed app file: prints the difference first");
+  apply_cmd->add_option("-f,--file", apply.file, "app file (default gantry.yaml)");
+  apply_cmd->add_flag("--dry-run", apply.dry_run, "print the difference and change nothing");
+  AddLocatorFlags(apply_cmd, apply.locator);
+  apply_cmd->callback([&] { exit_code = Apply(apply); });
+
   AgentLocator down_locator;
   CLI::App* down_cmd = app.add_subcommand("down", "drain and stop an app started with up -d");
   AddLocatorFlags(down_cmd, down_locator);
@@ -154,7 +162,6 @@ int Main(int argc, char** argv) {
 
   app.add_subcommand("version", "version and build info")->callback([&] { exit_code = Version(); });
 
-  AddNotYet(app, "apply", "roll out changes to a running app", exit_code);
   AddNotYet(app, "top", "live request rates and latencies", exit_code);
   AddNotYet(app, "call", "one request through the mesh", exit_code);
   AddNotYet(app, "lock", "run a command while holding a lock", exit_code);

@@ -181,6 +181,12 @@ void ParseUpdate(const Entry& block, UpdateSpec& update, Diagnostics& diag) {
       }
     }
   }
+  if (const Entry* e = r.Take("deadline")) {
+    if (auto d = ReadDuration(*e, diag)) {
+      if (d->count() <= 0) diag.Add(e->value_at, fmt::format("{}: must be more than 0", e->path));
+      update.deadline = *d;
+    }
+  }
   r.Finish();
   if (update.max_surge == 0 && update.max_unavailable == 0) {
     diag.Add(block.key_at, fmt::format("{}: max_surge and max_unavailable cannot both be 0 "

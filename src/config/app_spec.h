@@ -103,6 +103,7 @@ struct PolicySpec {
 struct UpdateSpec {
   int max_surge = 1;
   int max_unavailable = 0;
+  Duration deadline{std::chrono::seconds(60)};  // per batch: healthy by then, or roll back
 
   friend bool operator==(const UpdateSpec&, const UpdateSpec&) = default;
 };

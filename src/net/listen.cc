@@ -1,6 +1,11 @@
 #include "net/listen.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <random>
 
 #include <fmt/format.h>
 
@@ -81,6 +86,24 @@ Awaitable<void> AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::sock
 }
 
 absl::StatusOr<uint16_t> PickFreePort() {
+  // Below the kernel's ephemeral range: outbound connections (any client on the machine takes
+  // an ephemeral port for each) cannot take the port between this check and the replica's bind.
+  int low = 32768;
+  if (FILE* range = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    int high = 0;
+    if (std::fscanf(range, "%d %d", &low, &high) != 2) low = 32768;
+    std::fclose(range);
+  }
+  constexpr int kFirst = 10000;
+  if (low - kFirst >= 1000) {
+    static thread_local std::mt19937 random(static_cast<unsigned>(::getpid()) ^
+                                            static_cast<unsigned>(std::time(nullptr)));
+    std::uniform_int_distribution<int> pick(kFirst, low - 1);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      auto port = static_cast<uint16_t>(pick(random));
+      if (ReserveListenAddress({"127.0.0.1", port}).ok()) return port;
+    }
+  }
   auto reserved = ReserveListenAddress({"127.0.0.1", 0});
   if (!reserved.ok()) return reserved.status();
   return reserved->port;

@@ -30,7 +30,8 @@ absl::StatusOr<std::unique_ptr<tcp::acceptor>> Listen(asio::io_context& io, cons
 // persists. `serve` must keep `acceptor` alive (e.g. by owning what owns it).
 Awaitable<void> AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::socket)> serve);
 
-// A port on 127.0.0.1 that was free a moment ago, for a replica's PORT.
+// A port on 127.0.0.1 that was free a moment ago, for a replica's PORT: a random one below the
+// kernel's ephemeral range (10000 and up), so that no outbound connection takes it meanwhile.
 absl::StatusOr<uint16_t> PickFreePort();
 
 }  // namespace gantry::net

@@ -10,8 +10,15 @@
 namespace gantry::orchestrator {
 
 void Supervisor::Restart(const std::string& service, std::function<void(absl::Status)> done) {
-  const config::ServiceSpec* spec = spec_.FindService(service);
+  const config::ServiceSpec* spec = spec_->FindService(service);
   if (!spec) return done(absl::NotFoundError(fmt::format("no service named \"{}\"", service)));
+  StartRollout(*spec, std::move(done));
+}
+
+void Supervisor::StartRollout(const config::ServiceSpec& target,
+                              std::function<void(absl::Status)> done) {
+  const std::string& service = target.name;
+  const config::ServiceSpec* spec = &target;
   if (stopping_all_) return done(absl::FailedPreconditionError("the app is stopping"));
   if (rollouts_.count(service)) {
     return done(absl::FailedPreconditionError(
@@ -23,6 +30,7 @@ void Supervisor::Restart(const std::string& service, std::function<void(absl::St
   }
   auto rollout = std::make_unique<Rollout>(io_);
   rollout->service = service;
+  rollout->target = spec;
   rollout->done = std::move(done);
   int wanted = DesiredReplicas(service);
   for (int index = 1; index <= wanted; ++index) rollout->pending.push_back(index);
@@ -45,11 +53,14 @@ void Supervisor::Restart(const std::string& service, std::function<void(absl::St
     if (replica->view.pid == 0) Start(*replica);
   }
   if (r.waiting.empty()) return NextBatch(r);
-  r.deadline.expires_after(kRolloutStepTimeout);
-  r.deadline.async_wait([this, service](const boost::system::error_code& ec) {
-    if (!ec)
-      FinishRollout(service, absl::DeadlineExceededError("surge replicas not healthy in time"));
-  });
+  r.deadline.expires_after(spec->update.deadline);
+  r.deadline.async_wait(
+      [this, service, limit = spec->update.deadline](const boost::system::error_code& ec) {
+        if (ec) return;
+        FinishRollout(service, absl::DeadlineExceededError(
+                                   fmt::format("a new replica of \"{}\" was not healthy within {}",
+                                               service, FormatDuration(limit))));
+      });
 }
 
 Supervisor::Replica* Supervisor::FindReplica(const config::ServiceSpec& service, int index) {
@@ -61,9 +72,10 @@ Supervisor::Replica* Supervisor::FindReplica(const config::ServiceSpec& service,
 }
 
 void Supervisor::RestartReplica(Rollout& rollout, Replica& replica) {
-  int index = std::stoi(replica.view.id.substr(replica.service.name.size() + 1));
+  int index = std::stoi(replica.view.id.substr(replica.service->name.size() + 1));
   rollout.waiting[index] = replica.view.pid;
-  if (replica.view.pid == 0) {  // not running (in its restart backoff): start it now
+  replica.service = rollout.target;  // it starts again with the rollout's settings
+  if (replica.view.pid == 0) {       // not running (in its restart backoff): start it now
     replica.restart_timer.cancel();
     Start(replica);
     return;
@@ -73,7 +85,7 @@ void Supervisor::RestartReplica(Rollout& rollout, Replica& replica) {
 }
 
 void Supervisor::NextBatch(Rollout& rollout) {
-  const config::ServiceSpec& spec = *spec_.FindService(rollout.service);
+  const config::ServiceSpec& spec = *rollout.target;
   if (rollout.pending.empty()) return FinishRollout(rollout.service, absl::OkStatus());
   size_t batch =
       static_cast<size_t>(std::max(1, spec.update.max_surge + spec.update.max_unavailable));
@@ -86,14 +98,14 @@ void Supervisor::NextBatch(Rollout& rollout) {
     }
   }
   if (rollout.waiting.empty()) return NextBatch(rollout);
-  rollout.deadline.expires_after(kRolloutStepTimeout);
-  rollout.deadline.async_wait(
-      [this, service = rollout.service](const boost::system::error_code& ec) {
-        if (ec) return;
-        FinishRollout(service, absl::DeadlineExceededError(fmt::format(
-                                   "a restarted replica of \"{}\" was not healthy within {}",
-                                   service, FormatDuration(kRolloutStepTimeout))));
-      });
+  rollout.deadline.expires_after(spec.update.deadline);
+  rollout.deadline.async_wait([this, service = rollout.service,
+                               limit = spec.update.deadline](const boost::system::error_code& ec) {
+    if (ec) return;
+    FinishRollout(service, absl::DeadlineExceededError(
+                               fmt::format("a new replica of \"{}\" was not healthy within {}",
+                                           service, FormatDuration(limit))));
+  });
 }
 
 void Supervisor::FinishRollout(const std::string& service, absl::Status status) {
@@ -102,7 +114,7 @@ void Supervisor::FinishRollout(const std::string& service, absl::Status status) 
   std::unique_ptr<Rollout> rollout = std::move(it->second);
   rollouts_.erase(it);
   rollout->deadline.cancel();
-  const config::ServiceSpec& spec = *spec_.FindService(service);
+  const config::ServiceSpec& spec = *rollout->target;
   for (int index : rollout->surge) {  // the extra replicas leave, hitlessly
     if (Replica* replica = FindReplica(spec, index)) {
       replica->scaled_away = true;
@@ -116,9 +128,8 @@ void Supervisor::FinishRollout(const std::string& service, absl::Status status) 
   }
   if (options_.events) {
     options_.events->Add("rollout", service, "",
-                         status.ok()
-                             ? fmt::format("restart done: {} replicas replaced", rollout->replaced)
-                             : fmt::format("restart stopped: {}", StatusMessage(status)));
+                         status.ok() ? fmt::format("done: {} replicas replaced", rollout->replaced)
+                                     : fmt::format("stopped: {}", StatusMessage(status)));
   }
   rollout->done(std::move(status));
 }

@@ -40,13 +40,13 @@ Supervisor::Supervisor(net::asio::io_context& io, Clock& clock, const config::Ap
                        SupervisorOptions options, SupervisorEvents events)
     : io_(io),
       clock_(clock),
-      spec_(spec),
+      spec_(&spec),
       options_(std::move(options)),
       events_(std::move(events)),
       base_env_(CurrentEnvironment()),
       reaper_(std::make_unique<Reaper>(io)) {
   std::filesystem::create_directories(options_.state_dir / "logs");
-  for (const auto& service : spec_.services) {
+  for (const auto& service : spec_->services) {
     desired_[service.name] = service.replicas;
     limits_[service.name] = {service.resources.cpus, service.resources.memory};
     for (int i = 1; i <= service.replicas; ++i) {
@@ -79,13 +79,13 @@ void Supervisor::Reap() {
 
 void Supervisor::StartReady(const std::function<bool(const std::string&)>& has_healthy) {
   if (stopping_all_) return;
-  for (const auto& service : spec_.services) {
+  for (const auto& service : spec_->services) {
     if (started_services_.count(service.name)) continue;
     bool ready = std::all_of(service.depends_on.begin(), service.depends_on.end(), has_healthy);
     if (!ready) continue;
     started_services_.insert(service.name);
     for (auto& replica : replicas_) {
-      if (&replica->service == &service) Start(*replica);
+      if (replica->service->name == service.name) Start(*replica);
     }
   }
 }
@@ -96,12 +96,12 @@ std::vector<std::string> Supervisor::EnvironmentFor(const Replica& replica) cons
     size_t eq = entry.find('=');
     if (eq != std::string::npos) vars[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
-  for (const auto& [key, value] : replica.service.env) vars[key] = value;
+  for (const auto& [key, value] : replica.service->env) vars[key] = value;
   std::string mesh = options_.mesh.ToString();
   std::string proxy = "http://" + mesh;
   std::string no_proxy = "localhost,127.0.0.1,::1";
   vars["PORT"] = std::to_string(replica.view.address.port);
-  vars["GANTRY_SERVICE"] = replica.service.name;
+  vars["GANTRY_SERVICE"] = replica.service->name;
   vars["GANTRY_INSTANCE"] = replica.view.id;
   vars["GANTRY_MESH"] = mesh;
   vars["GANTRY_API"] = "http://" + options_.api.ToString();
@@ -123,13 +123,13 @@ void Supervisor::Start(Replica& replica) {
   std::string error;
   if (port.ok()) {
     replica.view.address = {"127.0.0.1", *port};
-    ProcessSpec process{replica.service.command,
+    ProcessSpec process{replica.service->command,
                         EnvironmentFor(replica),
-                        spec_.directory,
+                        spec_->directory,
                         options_.state_dir / "logs" / (replica.view.id + ".log"),
                         {}};
     absl::Status limited = absl::OkStatus();
-    const ResourceLimits& limits = limits_[replica.service.name];
+    const ResourceLimits& limits = limits_[replica.service->name];
     if (limits.any()) {
       absl::StatusOr<std::vector<std::filesystem::path>> procs =
           options_.cgroups ? options_.cgroups->Prepare(replica.view.id, limits)
@@ -161,7 +161,7 @@ void Supervisor::Start(Replica& replica) {
   replica.view.last_exit = error;
   Record("failed", replica, "cannot start: " + error);
   events_.failed_to_start(replica.view.id, error);
-  if (replica.service.restart == config::RestartPolicy::kNever) return;
+  if (replica.service->restart == config::RestartPolicy::kNever) return;
   ScheduleRestart(replica);
 }
 
@@ -176,9 +176,9 @@ void Supervisor::OnHealthy(const std::string& id, bool healthy) {
   for (auto& replica : replicas_) {
     if (replica->view.id != id || replica->view.pid == 0) continue;
     if (healthy) {
-      if (auto it = rollouts_.find(replica->service.name); it != rollouts_.end()) {
+      if (auto it = rollouts_.find(replica->service->name); it != rollouts_.end()) {
         Rollout& rollout = *it->second;
-        int index = std::stoi(id.substr(replica->service.name.size() + 1));
+        int index = std::stoi(id.substr(replica->service->name.size() + 1));
         auto waiting = rollout.waiting.find(index);
         // Healthy as a new process: not the one the step began with.
         if (waiting != rollout.waiting.end() && waiting->second != replica->view.pid) {
@@ -211,7 +211,7 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
     oom = usage && usage->oom_kills > 0 && WIFSIGNALED(wait_status);
     if (oom) {
       why = fmt::format("killed by the kernel: out of memory (limit {})",
-                        FormatSize(limits_[replica.service.name].memory));
+                        FormatSize(limits_[replica.service->name].memory));
       Record("oom", replica, why);
     }
     options_.cgroups->Remove(replica.view.id);  // a restart starts with fresh counters
@@ -222,7 +222,7 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
   Record("exited", replica, why);
   events_.exited(replica.view, why);
   bool restart = !stopping_all_ && !replica.stop_requested &&
-                 ShouldRestart(replica.service.restart, wait_status);
+                 ShouldRestart(replica.service->restart, wait_status);
   if (restart) ScheduleRestart(replica);
   if (replica.scaled_away) Forget(replica);
   if (replica.start_after_exit && !stopping_all_) {
@@ -234,7 +234,7 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
 
 void Supervisor::Record(const char* kind, const Replica& replica, std::string message) {
   if (options_.events) {
-    options_.events->Add(kind, replica.service.name, replica.view.id, std::move(message));
+    options_.events->Add(kind, replica.service->name, replica.view.id, std::move(message));
   }
 }
 
@@ -251,7 +251,7 @@ void Supervisor::Forget(Replica& replica) {
 }
 
 absl::Status Supervisor::SetResources(const std::string& service, const ResourceLimits& limits) {
-  if (!spec_.FindService(service)) {
+  if (!spec_->FindService(service)) {
     return absl::NotFoundError(fmt::format("no service named \"{}\"", service));
   }
   if (limits.any() && (!options_.cgroups || options_.cgroups->version() == CgroupVersion::kNone)) {
@@ -261,7 +261,7 @@ absl::Status Supervisor::SetResources(const std::string& service, const Resource
   bool had_limits = current.any();
   current = limits;
   for (auto& replica : replicas_) {
-    if (replica->service.name != service || replica->view.pid == 0) continue;
+    if (replica->service->name != service || replica->view.pid == 0) continue;
     absl::Status status;
     if (had_limits) {
       status = options_.cgroups->SetLimits(replica->view.id, limits);
@@ -290,7 +290,7 @@ ResourceLimits Supervisor::LimitsOf(const std::string& service) const {
 std::optional<CgroupUsage> Supervisor::Usage(const std::string& id) const {
   for (const auto& replica : replicas_) {
     if (replica->view.id != id) continue;
-    if (!options_.cgroups || !LimitsOf(replica->service.name).any() || replica->view.pid == 0) {
+    if (!options_.cgroups || !LimitsOf(replica->service->name).any() || replica->view.pid == 0) {
       return std::nullopt;
     }
     return options_.cgroups->Usage(id);
@@ -304,7 +304,7 @@ int Supervisor::DesiredReplicas(const std::string& service) const {
 }
 
 absl::Status Supervisor::Scale(const std::string& service, int count, const std::string& reason) {
-  const config::ServiceSpec* spec = spec_.FindService(service);
+  const config::ServiceSpec* spec = spec_->FindService(service);
   if (!spec) return absl::NotFoundError(fmt::format("no service named \"{}\"", service));
   if (count < 0) return absl::InvalidArgumentError("replicas must not be negative");
   if (stopping_all_) return absl::FailedPreconditionError("the app is stopping");
@@ -322,7 +322,7 @@ absl::Status Supervisor::Scale(const std::string& service, int count, const std:
   // The replicas that stay are numbered 1..count, as `replicas: N` in the app file would give.
   std::map<int, Replica*> by_index;
   for (auto& replica : replicas_) {
-    if (&replica->service != spec) continue;
+    if (replica->service->name != spec->name) continue;
     int index = std::stoi(replica->view.id.substr(service.size() + 1));
     by_index[index] = replica.get();
     if (index <= count || replica->scaled_away) continue;
@@ -365,7 +365,7 @@ void Supervisor::Stop(Replica& replica) {
   events_.stopping(replica.view, [&replica, pid = replica.view.pid] {
     if (replica.view.pid != pid) return;  // it exited meanwhile
     SignalProcessGroup(pid, SIGTERM);
-    replica.kill_timer.expires_after(replica.service.stop_grace);
+    replica.kill_timer.expires_after(replica.service->stop_grace);
     replica.kill_timer.async_wait([&replica](const boost::system::error_code& ec) {
       if (!ec && replica.view.pid != 0) SignalProcessGroup(replica.view.pid, SIGKILL);
     });

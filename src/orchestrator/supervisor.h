@@ -86,12 +86,18 @@ class Supervisor {
   // Replaces every replica of `service` without dropping a request: `update.max_surge` extra
   // replicas first, then batches of (max_surge + max_unavailable) stopped hitlessly and started
   // again, each batch healthy before the next; then the extra ones leave. A batch not healthy
-  // within kRolloutStepTimeout stops the rollout. `done` gets the outcome.
+  // within update.deadline stops the rollout. `done` gets the outcome.
   void Restart(const std::string& service, std::function<void(absl::Status)> done);
-  static constexpr Duration kRolloutStepTimeout{std::chrono::seconds(60)};
+  // Switches to `next` (which must outlive the supervisor): removed services stop, new ones
+  // start at the next StartReady, replica counts and limits follow, and the services named in
+  // `replace` get their replicas replaced with the new settings (a rollout each; one whose new
+  // replicas do not become healthy stops). `done` once every rollout has ended (with the first
+  // failure, if any): to roll back, the caller applies the previous app again.
+  void Apply(const config::AppSpec& next, const std::set<std::string>& replace,
+             std::function<void(absl::Status)> done);
 
   std::vector<ReplicaView> Replicas() const;  // by service order, then index
-  bool AllStarted() const { return started_services_.size() == spec_.services.size(); }
+  bool AllStarted() const { return started_services_.size() == spec_->services.size(); }
 
  private:
   struct Replica;
@@ -107,6 +113,8 @@ class Supervisor {
   struct Rollout;
   Replica* FindReplica(const config::ServiceSpec& service, int index);
   void RestartReplica(Rollout& rollout, Replica& replica);
+  // A rollout that starts replicas with `target` (Restart: the same settings; Apply: new ones).
+  void StartRollout(const config::ServiceSpec& target, std::function<void(absl::Status)> done);
   void NextBatch(Rollout& rollout);
   void FinishRollout(const std::string& service, absl::Status status);
   void Record(const char* kind, const Replica& replica, std::string message);
@@ -114,7 +122,7 @@ class Supervisor {
 
   boost::asio::io_context& io_;
   Clock& clock_;
-  const config::AppSpec& spec_;
+  const config::AppSpec* spec_;  // the newest applied; earlier ones stay alive (the caller's)
   SupervisorOptions options_;
   SupervisorEvents events_;
   std::vector<std::unique_ptr<Replica>> replicas_;

@@ -15,12 +15,14 @@ namespace gantry::orchestrator {
 
 struct Supervisor::Replica {
   Replica(net::asio::io_context& io, const config::ServiceSpec& service, int index)
-      : service(service), restart_timer(io), kill_timer(io) {
+      : service(&service), restart_timer(io), kill_timer(io) {
     view.id = fmt::format("{}-{}", service.name, index);
     view.service = service.name;
     view.state = ReplicaState::kExited;
   }
-  const config::ServiceSpec& service;
+  // Its settings: those of the app file it was started from (`apply` replaces replicas one by
+  // one, so old and new settings live side by side for a while).
+  const config::ServiceSpec* service;
   ReplicaView view;
   RestartBackoff backoff;
   net::asio::steady_timer restart_timer;
@@ -38,7 +40,8 @@ struct Supervisor::Rollout {
   std::map<int, pid_t> waiting;  // index -> the pid it had when its step began
   std::vector<int> surge;        // extra replicas, removed at the end
   size_t replaced = 0;
-  net::asio::steady_timer deadline;  // for the current step
+  const config::ServiceSpec* target = nullptr;  // settings the replaced replicas start with
+  net::asio::steady_timer deadline;             // for the current step
   std::function<void(absl::Status)> done;
 };
 
