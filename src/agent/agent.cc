@@ -118,8 +118,8 @@ class Agent {
         api::ApiDeps{registry_, *registry_store_, *checker_, *supervisor_, *store_, events_,
                      [this] { return proxy::StatsJson(*snapshots_.Load()); },
                      [this] { BeginShutdown("gantry down"); },
-                     [this](const std::string& text, bool dry_run, http::Respond respond) {
-                       Apply(text, dry_run, std::move(respond));
+                     [this](const std::string& text, bool dry_run, const http::Respond& respond) {
+                       Apply(text, dry_run, respond);
                      }},
         Clock::Real());
     autoscaling_ = std::make_unique<Autoscaling>(io_, *spec_, *supervisor_, snapshots_);
@@ -251,7 +251,7 @@ class Agent {
 
   // POST /api/v1/apply: the changed app file's text. Answers the difference; unless `dry_run`,
   // after applying it (when every rollout it needed has ended).
-  void Apply(const std::string& text, bool dry_run, http::Respond respond) {
+  void Apply(const std::string& text, bool dry_run, const http::Respond& respond) {
     namespace json = boost::json;
     config::AppFileResult parsed = config::ParseAppFile(text, spec_->file, spec_->directory);
     if (!parsed.errors.empty()) {
@@ -277,7 +277,7 @@ class Agent {
       if (change.kind == config::AppChange::Kind::kListen) listen_changed = true;
     }
     json::object answer{{"changes", listed}, {"text", config::DescribeChanges(changes)}};
-    auto json_answer = [](json::object body, int status = 200) {
+    auto json_answer = [](const json::object& body, int status = 200) {
       http::Response response;
       response.status = status;
       response.headers.emplace_back("Content-Type", "application/json");
@@ -299,7 +299,7 @@ class Agent {
     spec_ = &applied;
     supervisor_->Apply(
         applied, replace,
-        [this, before, replace, answer, json_answer, respond](absl::Status status) mutable {
+        [this, before, replace, answer, json_answer, respond](const absl::Status& status) mutable {
           if (status.ok()) {
             answer["applied"] = true;
             return respond(json_answer(answer));
@@ -311,10 +311,9 @@ class Agent {
           answer["error"] =
               fmt::format("{}; rolled back to the previous app file", StatusMessage(status));
           spec_ = before;
-          supervisor_->Apply(*before, replace,
-                             [answer, json_answer, respond](absl::Status) mutable {
-                               respond(json_answer(answer, 500));
-                             });
+          supervisor_->Apply(*before, replace, [answer, json_answer, respond](const absl::Status&) {
+            respond(json_answer(answer, 500));
+          });
           RestartAutoscaling();
           PublishSnapshot();
         });

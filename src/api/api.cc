@@ -74,8 +74,7 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   if (seg.size() == 1 && seg[0] == "events") return HandleEvents(request, std::move(respond));
   if (seg.size() == 1 && seg[0] == "apply" && apply_) {
     if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));
-    return apply_(request.body, QueryParam(request.Query(), "dry_run") == "true",
-                  std::move(respond));
+    return apply_(request.body, QueryParam(request.Query(), "dry_run") == "true", respond);
   }
   if (seg.size() == 2 && seg[0] == "agent" && seg[1] == "stop" && stop_agent_) {
     if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));
@@ -91,7 +90,7 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   if (seg.size() == 3 && seg[0] == "services" && seg[2] == "restart") {
     if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));
     // Answered when the rollout ends (the client waits, as `gantry restart` does).
-    return supervisor_.Restart(seg[1], [service = seg[1], respond](absl::Status status) {
+    return supervisor_.Restart(seg[1], [service = seg[1], respond](const absl::Status& status) {
       if (status.ok())
         return respond(Json(json::object{{"service", service}, {"restarted", true}}));
       int code = absl::IsNotFound(status) ? 404 : absl::IsFailedPrecondition(status) ? 409 : 500;
@@ -181,7 +180,7 @@ http::Response Api::Scale(const std::string& service, const http::Request& reque
     if (memory) {
       auto text = memory->is_string() ? std::string(memory->as_string()) : "";
       auto size = text == "0" ? absl::StatusOr<uint64_t>(0) : ParseSize(text);
-      if (!size.ok() || (*size != 0 && *size < 4 * 1024 * 1024)) {
+      if (!size.ok() || (*size != 0 && *size < uint64_t{4} * 1024 * 1024)) {
         return http::JsonError(
             400, "invalid_argument",
             "\"memory\" must be a size such as \"256M\" (at least 4M), or \"0\"");

@@ -39,7 +39,7 @@ struct ApiDeps {
   std::function<std::string()> proxy_stats;  // the data plane's stats as JSON
   std::function<void()> stop_agent;          // drain and stop the app, then the agent
   // POST /api/v1/apply: a changed app file's text; answers when applied (or at once, dry run).
-  std::function<void(const std::string& text, bool dry_run, http::Respond respond)> apply;
+  std::function<void(const std::string& text, bool dry_run, const http::Respond& respond)> apply;
 };
 
 class Api {
@@ -75,7 +75,7 @@ class Api {
   ParkedRequests registry_waiters_;
   std::function<std::string()> proxy_stats_;
   std::function<void()> stop_agent_;
-  std::function<void(const std::string&, bool, http::Respond)> apply_;
+  std::function<void(const std::string&, bool, const http::Respond&)> apply_;
 };
 
 }  // namespace gantry::api

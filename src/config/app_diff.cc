@@ -8,7 +8,8 @@ namespace {
 
 std::string Limits(const ResourcesSpec& r) {
   std::string cpus = r.cpus > 0 ? fmt::format("{:g}", r.cpus) : "unlimited";
-  std::string memory = r.memory > 0 ? fmt::format("{}M", r.memory / (1024 * 1024)) : "unlimited";
+  std::string memory =
+      r.memory > 0 ? fmt::format("{}M", r.memory / (uint64_t{1024} * 1024)) : "unlimited";
   return fmt::format("cpus {}, memory {}", cpus, memory);
 }
 

@@ -109,7 +109,7 @@ void ParseResources(const Entry& block, ResourcesSpec& resources, Diagnostics& d
       auto size = ParseSize(*text);
       if (!size.ok()) {
         diag.Add(e->value_at, fmt::format("{}: {}", e->path, StatusMessage(size.status())));
-      } else if (*size < 4 * 1024 * 1024) {
+      } else if (*size < uint64_t{4} * 1024 * 1024) {
         diag.Add(e->value_at, fmt::format("{}: at least 4M", e->path));
       } else {
         resources.memory = *size;

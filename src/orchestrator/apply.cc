@@ -42,7 +42,7 @@ void Supervisor::Apply(const config::AppSpec& next, const std::set<std::string>&
   auto pending = std::make_shared<Pending>();
   pending->done = std::move(done);
   pending->rollouts = 1;  // held until every rollout below has begun
-  auto finish_one = [pending](absl::Status status) {
+  auto finish_one = [pending](const absl::Status& status) {
     if (!status.ok() && pending->first_failure.ok()) pending->first_failure = status;
     if (--pending->rollouts == 0) pending->done(pending->first_failure);
   };

@@ -123,7 +123,7 @@ std::unique_ptr<Cgroups> Cgroups::Detect(const fs::path& root, const fs::path& p
 }
 
 Cgroups::Cgroups(CgroupVersion version, fs::path root, std::string v2_base, std::string cpu_base,
-                 std::string cpuacct_base, std::string memory_base, std::string app)
+                 std::string cpuacct_base, std::string memory_base, const std::string& app)
     : version_(version),
       root_(std::move(root)),
       v2_base_(std::move(v2_base)),

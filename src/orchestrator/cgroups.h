@@ -62,7 +62,8 @@ class Cgroups {
 
  private:
   Cgroups(CgroupVersion version, std::filesystem::path root, std::string v2_base,
-          std::string cpu_base, std::string cpuacct_base, std::string memory_base, std::string app);
+          std::string cpu_base, std::string cpuacct_base, std::string memory_base,
+          const std::string& app);
   std::filesystem::path V2Dir(const std::string& replica) const;
   std::filesystem::path V1Dir(const char* controller, const std::string& base,
                               const std::string& replica) const;
