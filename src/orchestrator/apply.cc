@@ -21,13 +21,7 @@ void Supervisor::Apply(const config::AppSpec& next, const std::set<std::string>&
     if (next.FindService(service.name)) continue;
     for (auto& replica : replicas_) {
       if (replica->service->name != service.name || replica->scaled_away) continue;
-      replica->scaled_away = true;
-      replica->start_after_exit = false;
-      if (replica->view.pid == 0) {
-        Forget(*replica);
-      } else {
-        Stop(*replica);
-      }
+      Remove(*replica);
     }
     desired_.erase(service.name);
     limits_.erase(service.name);

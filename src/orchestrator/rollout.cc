@@ -117,13 +117,7 @@ void Supervisor::FinishRollout(const std::string& service, absl::Status status) 
   const config::ServiceSpec& spec = *rollout->target;
   for (int index : rollout->surge) {  // the extra replicas leave, hitlessly
     if (Replica* replica = FindReplica(spec, index)) {
-      replica->scaled_away = true;
-      replica->start_after_exit = false;
-      if (replica->view.pid == 0) {
-        Forget(*replica);
-      } else {
-        Stop(*replica);
-      }
+      Remove(*replica);
     }
   }
   if (options_.events) {

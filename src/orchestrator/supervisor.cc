@@ -238,6 +238,16 @@ void Supervisor::Record(const char* kind, const Replica& replica, std::string me
   }
 }
 
+void Supervisor::Remove(Replica& replica) {
+  replica.scaled_away = true;
+  replica.start_after_exit = false;
+  if (replica.view.pid == 0) {
+    Forget(replica);
+  } else {
+    Stop(replica);  // hitlessly; forgotten once it has exited
+  }
+}
+
 void Supervisor::Forget(Replica& replica) {
   // Not now: the caller (and pending timers' handlers) may still hold it. Its timers are
   // cancelled; the erase runs once they have run.
@@ -326,13 +336,7 @@ absl::Status Supervisor::Scale(const std::string& service, int count, const std:
     int index = std::stoi(replica->view.id.substr(service.size() + 1));
     by_index[index] = replica.get();
     if (index <= count || replica->scaled_away) continue;
-    replica->scaled_away = true;
-    replica->start_after_exit = false;
-    if (replica->view.pid == 0) {
-      Forget(*replica);
-    } else {
-      Stop(*replica);
-    }
+    Remove(*replica);
   }
   bool started = started_services_.count(service) > 0;
   for (int index = 1; index <= count; ++index) {

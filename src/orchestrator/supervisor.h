@@ -109,7 +109,8 @@ class Supervisor {
   void OnExit(Replica& replica, int wait_status);
   void WaitForChildren();
   void MaybeFinishStopping();
-  void Forget(Replica& replica);  // a scaled-away replica that has exited
+  void Remove(Replica& replica);  // scaled away, removed by apply, or a rollout's surge
+  void Forget(Replica& replica);  // a removed replica that has exited
   struct Rollout;
   Replica* FindReplica(const config::ServiceSpec& service, int index);
   void RestartReplica(Rollout& rollout, Replica& replica);
