@@ -108,7 +108,8 @@ class Agent {
     supervisor_ = std::make_unique<orchestrator::Supervisor>(
         io_, Clock::Real(), *spec_,
         orchestrator::SupervisorOptions{options_.state_dir, proxy_->mesh_address(),
-                                        api_server_->address(), &events_, cgroups_.get()},
+                                        api_server_->address(), &events_, cgroups_.get(),
+                                        options_.detached},
         Events());
     api_ = std::make_unique<api::Api>(
         io_,
@@ -153,6 +154,12 @@ class Agent {
         for (const auto& [id, owned] : registry_store_->owned()) {
           checker_->Watch(id, owned.instance.address, owned.instance.check);
         }
+        // Replicas a killed agent left running: this agent's now, with their last health.
+        for (const auto& replica : supervisor_->Adopt(
+                 orchestrator::LoadReplicaRecords(options_.state_dir / "replicas.json"))) {
+          const registry::Instance* earlier = registry_store_->Earlier(replica.id);
+          Register(replica, earlier ? earlier->health : registry::Health::kUnknown);
+        }
         StartReadyServices();
         autoscaling_->Start();
       });
@@ -186,8 +193,10 @@ class Agent {
     });
   }
 
-  void Register(const orchestrator::ReplicaView& replica) {
+  void Register(const orchestrator::ReplicaView& replica,
+                registry::Health health = registry::Health::kUnknown) {
     registry::Instance instance;
+    instance.health = health;
     instance.id = replica.id;
     instance.service = replica.service;
     instance.address = replica.address;

@@ -19,6 +19,7 @@ struct AgentOptions {
   int workers = 1;                  // proxy worker threads
   size_t max_connections = 100000;  // client connections the proxy holds at most
   std::string access_log;           // a file for the proxy's JSON access log; "": none
+  bool detached = false;  // `up -d`: replicas outlive a killed agent; the next one adopts them
 };
 
 // Runs until SIGINT/SIGTERM, then stops every replica. Returns the process exit code.

@@ -47,7 +47,7 @@ int RunDetached(const config::AppSpec& spec, const agent::AgentOptions& options)
   std::filesystem::create_directories(options.state_dir, ec);
   std::filesystem::path log = options.state_dir / "agent.log";
   if (auto existing = agent::ReadAgentFile(options.state_dir);
-      existing.ok() && existing->pid > 0 && ::kill(existing->pid, 0) == 0) {
+      existing.ok() && agent::ProcessRuns(existing->pid)) {
     std::fprintf(stderr, "gantry up: an agent (pid %d) already runs from %s\n", existing->pid,
                  options.state_dir.c_str());
     return 1;
@@ -113,6 +113,7 @@ int Up(const UpFlags& flags) {
                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.max_connections = flags.max_connections;
   options.access_log = flags.access_log;
+  options.detached = flags.detach;
   if (flags.detach) return RunDetached(*spec, options);
   return agent::RunAgent(*spec, options);
 }

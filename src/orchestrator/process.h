@@ -19,6 +19,9 @@ struct ProcessSpec {
   std::filesystem::path log_file;  // stdout and stderr are appended here
   // cgroup.procs files the child joins before exec (its limits hold from the first instruction).
   std::vector<std::filesystem::path> cgroup_procs;
+  // Killed when the agent dies (PR_SET_PDEATHSIG); off for a detached agent, whose replicas
+  // the next agent adopts.
+  bool die_with_parent = true;
 };
 
 // Starts the process; fails (and leaves nothing running) if exec fails.

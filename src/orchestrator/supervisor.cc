@@ -85,7 +85,8 @@ void Supervisor::StartReady(const std::function<bool(const std::string&)>& has_h
     if (!ready) continue;
     started_services_.insert(service.name);
     for (auto& replica : replicas_) {
-      if (replica->service->name == service.name) Start(*replica);
+      // Adopted ones are running already.
+      if (replica->service->name == service.name && replica->view.pid == 0) Start(*replica);
     }
   }
 }
@@ -130,6 +131,7 @@ void Supervisor::Start(Replica& replica) {
                         {}};
     absl::Status limited = absl::OkStatus();
     const ResourceLimits& limits = limits_[replica.service->name];
+    process.die_with_parent = !options_.replicas_outlive_agent;
     if (limits.any()) {
       absl::StatusOr<std::vector<std::filesystem::path>> procs =
           options_.cgroups ? options_.cgroups->Prepare(replica.view.id, limits)
@@ -150,6 +152,8 @@ void Supervisor::Start(Replica& replica) {
       replica.view.pid = *pid;
       replica.view.state = ReplicaState::kStarting;
       replica.view.started_at = clock_.Now();
+      replica.start_time = ProcessStartTime(*pid).value_or(0);
+      SaveRecords();
       events_.started(replica.view);
       return;
     }
@@ -203,12 +207,14 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
   // A replica is its main process: as a container's processes die with its PID 1, whatever is
   // left of the process group (the leader's pid is the group id) is killed now.
   SignalProcessGroup(replica.view.pid, SIGKILL);
-  std::string why = DescribeWaitStatus(wait_status);
+  bool unknown = wait_status == kExitStatusUnknown;
+  std::string why = unknown ? "exited (adopted from an earlier agent: its exit status is unknown)"
+                            : DescribeWaitStatus(wait_status);
   bool oom = false;
   if (options_.cgroups && options_.cgroups->version() != CgroupVersion::kNone) {
     // The kernel's OOM killer sends SIGKILL; the group's counter says whether it did.
     auto usage = options_.cgroups->Usage(replica.view.id);
-    oom = usage && usage->oom_kills > 0 && WIFSIGNALED(wait_status);
+    oom = usage && usage->oom_kills > 0 && !unknown && WIFSIGNALED(wait_status);
     if (oom) {
       why = fmt::format("killed by the kernel: out of memory (limit {})",
                         FormatSize(limits_[replica.service->name].memory));
@@ -218,11 +224,15 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
   }
   replica.view.pid = 0;
   replica.view.state = ReplicaState::kExited;
+  replica.pidfd.reset();
+  SaveRecords();
   replica.view.last_exit = why;
   Record("exited", replica, why);
   events_.exited(replica.view, why);
+  // An unknown status counts as a failure (restarted by `always` and `on-failure`).
   bool restart = !stopping_all_ && !replica.stop_requested &&
-                 ShouldRestart(replica.service->restart, wait_status);
+                 (unknown ? replica.service->restart != config::RestartPolicy::kNever
+                          : ShouldRestart(replica.service->restart, wait_status));
   if (restart) ScheduleRestart(replica);
   if (replica.scaled_away) Forget(replica);
   if (replica.start_after_exit && !stopping_all_) {

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <climits>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -21,6 +22,7 @@
 #include "core/duration.h"
 #include "orchestrator/cgroups.h"
 #include "orchestrator/event_log.h"
+#include "orchestrator/replica_records.h"
 
 namespace boost::asio {
 class io_context;
@@ -44,11 +46,12 @@ struct ReplicaView {
 };
 
 struct SupervisorOptions {
-  std::filesystem::path state_dir;  // logs go to state_dir/logs/<id>.log
-  HostPort mesh;                    // GANTRY_MESH, HTTP_PROXY
-  HostPort api;                     // GANTRY_API
-  EventLog* events = nullptr;       // where starts, exits, stops and scaling are recorded
-  Cgroups* cgroups = nullptr;       // for `resources`; null: limits are refused
+  std::filesystem::path state_dir;      // logs go to state_dir/logs/<id>.log
+  HostPort mesh;                        // GANTRY_MESH, HTTP_PROXY
+  HostPort api;                         // GANTRY_API
+  EventLog* events = nullptr;           // where starts, exits, stops and scaling are recorded
+  Cgroups* cgroups = nullptr;           // for `resources`; null: limits are refused
+  bool replicas_outlive_agent = false;  // detached: replicas survive the agent, to be adopted
 };
 
 struct SupervisorEvents {
@@ -65,6 +68,11 @@ class Supervisor {
              SupervisorOptions options, SupervisorEvents events);
   ~Supervisor();
 
+  // Takes over replicas an earlier agent on this state folder left running (it was killed):
+  // each record whose process is still there with the same start time becomes the replica of
+  // that id, with no restart; the others are started as usual. Before the first StartReady.
+  // Returns the adopted replicas.
+  std::vector<ReplicaView> Adopt(const std::vector<ReplicaRecord>& records);
   // Starts every service not started yet whose dependencies each have a healthy replica.
   void StartReady(const std::function<bool(const std::string& service)>& has_healthy);
   // Health news from the registry: for backoff reset and the starting -> running state.
@@ -109,7 +117,11 @@ class Supervisor {
   void OnExit(Replica& replica, int wait_status);
   void WaitForChildren();
   void MaybeFinishStopping();
-  void Remove(Replica& replica);  // scaled away, removed by apply, or a rollout's surge
+  void Remove(Replica& replica);        // scaled away, removed by apply, or a rollout's surge
+  void WatchAdopted(Replica& replica);  // exits of a process that is not our child (pidfd)
+  // OnExit's status for an adopted replica: not our child, so its exit status is unknown.
+  static constexpr int kExitStatusUnknown = INT_MIN;
+  void SaveRecords() const;
   void Forget(Replica& replica);  // a removed replica that has exited
   struct Rollout;
   Replica* FindReplica(const config::ServiceSpec& service, int index);

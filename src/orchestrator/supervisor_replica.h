@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/posix/stream_descriptor.hpp>
+
 #include "net/asio.h"
 #include "orchestrator/backoff.h"
 #include "orchestrator/supervisor.h"
@@ -31,6 +33,9 @@ struct Supervisor::Replica {
   bool stop_requested = false;
   bool scaled_away = false;       // removed by Scale: forgotten once it has exited
   bool start_after_exit = false;  // scaled back in while still stopping
+  uint64_t start_time = 0;        // the process's, for the records the next agent adopts from
+  // Adopted from an earlier agent: not our child, so its exit is seen on a pidfd.
+  std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd;
 };
 
 struct Supervisor::Rollout {

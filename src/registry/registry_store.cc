@@ -39,6 +39,7 @@ void RegistryStore::Start(store::LeaseId agent_lease, Done done) {
       }
       if (instance->source == "gantry" && kv.lease != agent_lease) {
         stale.success.push_back(store::TxnOp::Delete({kv.key, false}));
+        earlier_[instance->id] = std::move(*instance);
         continue;
       }
       if (instance->source == "api") {

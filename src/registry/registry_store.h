@@ -44,6 +44,11 @@ class RegistryStore {
     store::Revision revision = 0;  // of its last applied write; 0 while the first is on its way
   };
   const std::map<std::string, Owned>& owned() const { return owned_; }
+  // A replica an earlier agent had registered (Start deleted it), for adoption; null if none.
+  const Instance* Earlier(const std::string& id) const {
+    auto it = earlier_.find(id);
+    return it == earlier_.end() ? nullptr : &it->second;
+  }
 
   // Called when an owned instance's key goes without Deregister (its lease ran out); a delete
   // older than the instance's latest write (a re-registration) is not one.
@@ -60,6 +65,7 @@ class RegistryStore {
   Registry& view_;
   store::WatchId watch_ = 0;
   std::map<std::string, Owned> owned_;
+  std::map<std::string, Instance> earlier_;
   std::function<void(const std::string& id)> on_expired_;
 };
 

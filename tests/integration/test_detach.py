@@ -80,6 +80,50 @@ class Detached(unittest.TestCase):
             self.assertIn("gantry: stopped", f.read())
         self.assertIsNone(self.agent_file())
 
+    def test_a_killed_agents_replicas_are_adopted_without_a_restart(self):
+        self.assertEqual(self.up().returncode, 0)
+        info = self.agent_file()
+        api = info["api"].removeprefix("http://")
+
+        def replicas(api):
+            out = subprocess.run([GANTRY, "ps", "-o", "json", "--api", api], capture_output=True,
+                                 text=True, timeout=15).stdout
+            return json.loads(out) if out else []
+
+        wait_for(lambda: len([r for r in replicas(api) if r["health"] == "healthy"]) == 2, 30,
+                 "two healthy replicas")
+        before = {r["id"]: (r["pid"], r["address"]) for r in replicas(api)}
+        os.kill(info["pid"], signal.SIGKILL)
+        wait_for(lambda: not pid_alive(info["pid"]) or open(f"/proc/{info['pid']}/stat").read()
+                 .rsplit(")", 1)[1].split()[0] == "Z", 10, "the agent to die")
+        for id, (pid, address) in before.items():  # still running and serving
+            self.assertTrue(pid_alive(pid), id)
+            status, _, body = http_request(address, "GET", "/")
+            self.assertEqual((status, body), (200, f"hello from {id}\n"))
+
+        result = self.up()  # a new agent on the same state folder
+        self.assertEqual(result.returncode, 0, result.stderr)
+        info = self.agent_file()
+        api = info["api"].removeprefix("http://")
+        wait_for(lambda: len([r for r in replicas(api) if r["health"] == "healthy"]) == 2, 30,
+                 "the adopted replicas healthy under the new agent")
+        rows = {r["id"]: r for r in replicas(api)}
+        for id, (pid, address) in before.items():
+            self.assertEqual((rows[id]["pid"], rows[id]["address"], rows[id]["restarts"]),
+                             (pid, address, 0), f"{id} was restarted instead of adopted")
+        gateway = info["gateway"].removeprefix("http://")
+        self.assertEqual(http_request(gateway, "GET", "/")[0], 200)
+        # An adopted replica is not the new agent's child: its death is still seen.
+        victim = before["hello-1"][0]
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: any(r["id"] == "hello-1" and r["pid"] not in (0, victim) and
+                             r["health"] == "healthy" and r["restarts"] == 1
+                             for r in replicas(api)), 20, "hello-1 replaced")
+        result = subprocess.run([GANTRY, "down", "--state-dir", self.state], capture_output=True,
+                                text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        wait_for(lambda: not pid_alive(before["hello-2"][0]), 10, "the adopted hello-2 to stop")
+
     def test_a_bad_app_file_fails_before_detaching(self):
         bad = write_app("services:\n  hello:\n    replicas: 2\n")
         result = self.up(bad)
