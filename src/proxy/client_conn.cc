@@ -40,6 +40,14 @@ void ClientConn::OnIo(uint32_t events) {
   if (fd_ < 0) return;
   if (events & (EPOLLERR | EPOLLHUP)) return Close();  // reset, or both directions shut
   if (events & EPOLLRDHUP) peer_closed_ = true;
+  if (state_ == State::kTunnel) {
+    if ((events & EPOLLOUT) && output_pending()) Flush();
+    if (fd_ >= 0 && (events & (EPOLLIN | EPOLLRDHUP))) {
+      readable_ = true;
+      TunnelRead();
+    }
+    return;
+  }
   if ((events & EPOLLOUT) && output_pending()) {
     Flush();
     if (fd_ < 0) return;
@@ -133,6 +141,37 @@ void ClientConn::ProcessBuffered() {
   }
 }
 
+namespace {
+// A WebSocket handshake (RFC 6455 4.1): GET, no body, Upgrade: websocket, Connection: upgrade.
+bool IsWebSocket(const http::h1::RequestHead& head) {
+  if (head.method != http::h1::Method::kGet || head.framing != Framing::kNone) return false;
+  bool websocket = false;
+  http::h1::ForEachToken(head.Find("upgrade"), [&](std::string_view token) {
+    if (http::h1::EqualsIgnoreCase(token, "websocket")) websocket = true;
+  });
+  bool connection_upgrade = false;
+  for (size_t i = 0; i < head.header_count; ++i) {
+    if (!http::h1::EqualsIgnoreCase(head.headers[i].name, "connection")) continue;
+    http::h1::ForEachToken(head.headers[i].value, [&](std::string_view token) {
+      if (http::h1::EqualsIgnoreCase(token, "upgrade")) connection_upgrade = true;
+    });
+  }
+  return websocket && connection_upgrade;
+}
+
+// The caller's remaining time (X-Gantry-Timeout-Ms), or -1 when it set none.
+int64_t CallerTimeoutMs(const http::h1::RequestHead& head) {
+  std::string_view text = head.Find("x-gantry-timeout-ms");
+  if (text.empty() || text.size() > 12) return -1;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+}  // namespace
+
 // Why a routed request is answered by gantry itself rather than sent on, if it is.
 bool ClientConn::Admit(const http::h1::RequestHead& head, RoutedRequest& routed,
                        std::string& extra_fields) {
@@ -163,8 +202,10 @@ bool ClientConn::Admit(const http::h1::RequestHead& head, RoutedRequest& routed,
       }
     }
   }
-  if (!head.Find("upgrade").empty()) {  // WebSocket and h2c would be silently downgraded
-    return refuse(501, "not_supported", "protocol upgrades (WebSocket, h2c) are not supported yet",
+  if (std::string_view upgrade = head.Find("upgrade"); !upgrade.empty() && !IsWebSocket(head)) {
+    // h2c (and anything else) would be silently downgraded: refused instead.
+    return refuse(501, "not_supported",
+                  fmt::format("upgrades to \"{}\" are not supported yet (websocket is)", upgrade),
                   false);
   }
   if (cluster->endpoints.empty()) {
@@ -176,20 +217,6 @@ bool ClientConn::Admit(const http::h1::RequestHead& head, RoutedRequest& routed,
   }
   return true;
 }
-
-namespace {
-// The caller's remaining time (X-Gantry-Timeout-Ms), or -1 when it set none.
-int64_t CallerTimeoutMs(const http::h1::RequestHead& head) {
-  std::string_view text = head.Find("x-gantry-timeout-ms");
-  if (text.empty() || text.size() > 12) return -1;
-  int64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return -1;
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
-}  // namespace
 
 void ClientConn::OnHead(const http::h1::RequestHead& head) {
   request_start_us_ = worker_.loop().now_us();
@@ -235,6 +262,12 @@ void ClientConn::OnHead(const http::h1::RequestHead& head) {
     input.request_id = std::string_view(request_id, sizeof request_id);
   }
   AppendUpstreamHead(input, request);
+  if (IsWebSocket(head)) {  // the hop-by-hop fields a handshake needs on this hop too
+    info.upgrade = std::string(head.Find("upgrade"));
+    request.append("Connection: Upgrade\r\nUpgrade: ");
+    request.append(info.upgrade);
+    request.append("\r\n");
+  }
   request.append(kDeadlineHeader);
   request.append(": ");
   info.deadline_offset = request.size();
@@ -369,7 +402,7 @@ void ClientConn::Flush() {
   out_sent_ = 0;
   if (out_.capacity() > size_t{64} * 1024) out_.shrink_to_fit();
   if (state_ == State::kDraining) return AfterResponse();
-  if (state_ == State::kExchanging) {
+  if (state_ == State::kExchanging || state_ == State::kTunnel) {
     worker_.loop().timers().Cancel(timer_);
     if (exchange_) exchange_->OnClientDrained();
   }
@@ -430,6 +463,43 @@ void ClientConn::Linger() {
 
 void ClientConn::Abort() { Close(); }
 
+void ClientConn::StartTunnel() {
+  state_ = State::kTunnel;
+  if (in_ && in_->size() > 0) {  // frames the client sent right after its request
+    std::string_view early(in_->read_ptr(), in_->size());
+    in_->Consume(early.size());
+    if (!exchange_->TunnelToUpstream(early)) tunnel_paused_ = true;
+  }
+  if (fd_ >= 0 && (readable_ || peer_closed_)) TunnelRead();
+}
+
+void ClientConn::ResumeTunnel() {
+  tunnel_paused_ = false;
+  if (readable_ || peer_closed_) TunnelRead();
+}
+
+void ClientConn::TunnelRead() {
+  while (fd_ >= 0 && state_ == State::kTunnel && !tunnel_paused_ && exchange_) {
+    if (!in_) in_ = worker_.buffers().Acquire();
+    size_t want = in_->space();
+    ssize_t n = net::Recv(fd_, in_->write_ptr(), want);
+    if (n > 0) {
+      std::string_view data(in_->write_ptr(), static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < want && !peer_closed_) readable_ = false;
+      if (!exchange_->TunnelToUpstream(data)) tunnel_paused_ = true;
+      if (!readable_) break;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      readable_ = false;
+      if (!peer_closed_) break;
+      n = 0;  // a FIN came with the last bytes
+    }
+    return exchange_->TunnelClosedByClient();  // closed or failed: the tunnel ends
+  }
+  ReleaseBufferIfEmpty();
+}
+
 void ClientConn::OnTimer(net::Timer&) {
   if (fd_ < 0) return;
   switch (state_) {
@@ -441,6 +511,7 @@ void ClientConn::OnTimer(net::Timer&) {
       return Close();  // idle keep-alive connection
     case State::kReadingBody:
       return Reject(408, "request_timeout", "request body not received in time");
+    case State::kTunnel:      // a tunnel's writes stalled
     case State::kExchanging:  // a stalled client stalls its exchange: both go
     case State::kDraining:
     case State::kLingering:

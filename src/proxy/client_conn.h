@@ -47,6 +47,9 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
   void ExchangeDone(bool keep_alive);
   // The exchange failed after its response began: the client cannot be told, only cut off.
   void Abort();
+  // The exchange became a tunnel (101): from now on the client's bytes go to it unparsed.
+  void StartTunnel();
+  void ResumeTunnel();  // the upstream took what was queued: read from the client again
   ListenerKind kind() const { return kind_; }
   const std::string& peer_ip() const { return peer_ip_; }
   int64_t request_start_us() const { return request_start_us_; }
@@ -63,9 +66,11 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
     kExchanging,   // the exchange runs
     kDraining,     // the exchange is done; queued output is being written
     kLingering,    // an error answer was sent: reading and dropping until the client closes
+    kTunnel,       // after 101 (WebSocket): bytes go to the exchange's upstream as they come
   };
 
   void ReadAndProcess();
+  void TunnelRead();
   bool Receive();  // one recv into in_; false when the connection ended
   void OnPeerClosed();
   void ProcessBuffered();
@@ -93,7 +98,8 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
   bool head_request_ = false;
   bool expect_continue_ = false;
   bool body_chunked_ = false;
-  bool in_read_loop_ = false;  // ReadAndProcess is on the stack
+  bool in_read_loop_ = false;   // ReadAndProcess is on the stack
+  bool tunnel_paused_ = false;  // the upstream side of the tunnel is full
   std::string peer_ip_;
   std::unique_ptr<IoBuffer> in_;
   size_t head_scanned_ = 0;

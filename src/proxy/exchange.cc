@@ -52,6 +52,7 @@ Exchange::Exchange(Worker& worker, ClientConn& client, WorkerView* view, const C
       try_timer_(this),
       connect_timer_(this),
       backoff_timer_(this),
+      tunnel_timer_(this),
       head_out_(worker.TakeString()) {}
 
 Exchange::~Exchange() {
@@ -143,6 +144,7 @@ void Exchange::OnUpstreamIo(uint32_t events) {
   UpstreamConn& upstream = *upstream_;
   if (events & EPOLLOUT) upstream.writable = true;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) upstream.readable = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP)) upstream.peer_closed = true;
   switch (phase_) {
     case Phase::kConnecting:
       if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) OnConnected();
@@ -153,6 +155,12 @@ void Exchange::OnUpstreamIo(uint32_t events) {
     case Phase::kReadingHead:
     case Phase::kRelaying:
       if (upstream.readable && !paused_) ReadResponse();
+      return;
+    case Phase::kTunnel:
+      if ((events & EPOLLOUT) && to_upstream_sent_ < to_upstream_.size()) FlushToUpstream();
+      if (phase_ == Phase::kTunnel && upstream_ && upstream.readable && !paused_) {
+        TunnelFromUpstream();
+      }
       return;
     case Phase::kBackoff:
     case Phase::kDone:
@@ -281,6 +289,7 @@ void Exchange::ScheduleRetry() {
 void Exchange::OnTimer(net::Timer& timer) {
   if (phase_ == Phase::kDone) return;
   if (&timer == &backoff_timer_) return Attempt(true);
+  if (&timer == &tunnel_timer_) return EndTunnel();  // idle
   if (&timer == &connect_timer_) {
     return TryFailed(TryOutcome::kConnectFailure,
                      fmt::format("connect timed out after {}ms", kConnectTimeoutMs));
@@ -363,6 +372,7 @@ void Exchange::CancelTimers() {
   timers.Cancel(try_timer_);
   timers.Cancel(connect_timer_);
   timers.Cancel(backoff_timer_);
+  timers.Cancel(tunnel_timer_);
 }
 
 void Exchange::ReleaseUpstream(bool reusable) {

@@ -34,7 +34,8 @@ struct ExchangeRequest {
   int64_t caller_timeout_ms = -1;              // X-Gantry-Timeout-Ms from the caller; -1: none
   size_t deadline_offset = std::string::npos;  // where the 8 digits of our own header are
   const Route* route = nullptr;                // the gateway route (null on the mesh)
-  std::string log_target;                      // the target as received, when access logging is on
+  std::string upgrade;     // the Upgrade a WebSocket request asks for; "" for none
+  std::string log_target;  // the target as received, when access logging is on
   std::string log_request_id;
 };
 
@@ -57,11 +58,24 @@ class Exchange final : public net::LoopOwned, public net::TimerHandler {
 
   void OnUpstreamIo(uint32_t events);
   void OnClientDrained();  // the client's queued output was written: relaying may go on
-  void Cancel();           // the client went away
+  // --- the tunnel after 101 (WebSocket) ---
+  // Bytes from the client for the upstream; false when they had to be queued (the client then
+  // stops reading until ResumeTunnel).
+  bool TunnelToUpstream(std::string_view data);
+  void TunnelClosedByClient();
+  void Cancel();  // the client went away
   void OnTimer(net::Timer& timer) override;
 
  private:
-  enum class Phase : uint8_t { kConnecting, kWriting, kReadingHead, kBackoff, kRelaying, kDone };
+  enum class Phase : uint8_t {
+    kConnecting,
+    kWriting,
+    kReadingHead,
+    kBackoff,
+    kRelaying,
+    kTunnel,  // after 101 Switching Protocols: bytes both ways (exchange_tunnel.cc)
+    kDone
+  };
 
   // exchange.cc: tries, retries and the end
   void Attempt(bool allow_pooled);
@@ -79,6 +93,12 @@ class Exchange final : public net::LoopOwned, public net::TimerHandler {
   void End();
   void ReleaseUpstream(bool reusable);
   void CancelTimers();
+
+  // exchange_tunnel.cc: WebSocket
+  bool CommitTunnel(const http::h1::ResponseHead& head);
+  void TunnelFromUpstream();
+  void FlushToUpstream();
+  void EndTunnel();
 
   // exchange_relay.cc: the response
   void ReadResponse();
@@ -115,6 +135,9 @@ class Exchange final : public net::LoopOwned, public net::TimerHandler {
   net::Timer try_timer_;
   net::Timer connect_timer_;
   net::Timer backoff_timer_;
+  net::Timer tunnel_timer_;  // idle tunnels close
+  std::string to_upstream_;  // tunnel bytes the upstream socket has not taken yet
+  size_t to_upstream_sent_ = 0;
   size_t head_scanned_ = 0;
   std::string head_out_;  // the client's response head, until sent with the first body bytes
   http::h1::Framing framing_ = http::h1::Framing::kNone;

@@ -29,7 +29,8 @@ void Exchange::ReadResponse() {
     if (n > 0) {
       in.end += static_cast<size_t>(n);
       got_response_bytes_ = true;
-      if (static_cast<size_t>(n) < want) upstream.readable = false;  // drained for now
+      // Drained for now, unless a FIN came too: then read on to see the EOF (no edge will).
+      if (static_cast<size_t>(n) < want && !upstream.peer_closed) upstream.readable = false;
       if (!ProcessResponse()) return;
       if (!upstream.readable) return;
       continue;
@@ -55,8 +56,9 @@ bool Exchange::ProcessResponse() {
       TryFailed(TryOutcome::kReset, result.error);
       return false;
     }
-    if (head.status == 101) {  // gantry never asks for an upgrade
-      TryFailed(TryOutcome::kReset, "unrequested 101 Switching Protocols");
+    if (head.status == 101) {
+      if (!info_.upgrade.empty()) return CommitTunnel(head);
+      TryFailed(TryOutcome::kReset, "unrequested 101 Switching Protocols");  // gantry never asked
       return false;
     }
     if (head.status < 200) {  // interim: gantry answered 100 itself; skip them all
@@ -164,6 +166,11 @@ bool Exchange::Relay() {
 }
 
 void Exchange::OnClientDrained() {
+  if (paused_ && phase_ == Phase::kTunnel) {
+    paused_ = false;
+    if (upstream_ && upstream_->readable) TunnelFromUpstream();
+    return;
+  }
   if (!paused_ || phase_ != Phase::kRelaying) return;
   paused_ = false;
   if (upstream_->in && upstream_->in->size() > 0 && !Relay()) return;

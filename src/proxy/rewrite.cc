@@ -157,7 +157,10 @@ void AppendDownstreamHead(const DownstreamHeadInput& in, std::string& out) {
     for (size_t i = 0; i < head.header_count; ++i) {
       const Header& field = head.headers[i];
       bool drop;
-      if (IsHopByHop(field.name)) {
+      if (in.keep_upgrade &&
+          (EqualsLowercase(field.name, "connection") || EqualsLowercase(field.name, "upgrade"))) {
+        drop = false;
+      } else if (IsHopByHop(field.name)) {
         // Chunked framing passes through to HTTP/1.1 clients unchanged.
         drop = in.drop_transfer_encoding || !EqualsLowercase(field.name, "transfer-encoding");
       } else {

@@ -29,6 +29,7 @@ struct DownstreamHeadInput {
   bool close = false;                   // gantry closes the client connection after this response
   bool keep_alive_header = false;       // an HTTP/1.0 client kept alive: say so
   bool drop_transfer_encoding = false;  // the body is de-chunked for an HTTP/1.0 client
+  bool keep_upgrade = false;            // a 101 for a WebSocket: Connection and Upgrade go through
 };
 
 // Appends the whole response head for the client, empty line included.

@@ -33,7 +33,8 @@ class UpstreamConn final : public net::IoHandler {
   Exchange* owner = nullptr;     // busy: the exchange that gets the events
   std::unique_ptr<IoBuffer> in;  // the response being read (busy only)
   bool connected = false;
-  bool readable = false;  // edge-triggered: bytes (or EOF) may be waiting
+  bool readable = false;     // edge-triggered: bytes (or EOF) may be waiting
+  bool peer_closed = false;  // the replica sent FIN (EPOLLRDHUP): read on to the EOF
   bool writable = false;
   UpstreamConn* idle_prev = nullptr;  // the endpoint's pool (idle only)
   UpstreamConn* idle_next = nullptr;

@@ -12,14 +12,19 @@ import unittest
 from gantry_support import Agent, http_request, raw_exchange, write_app
 
 FLAKY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flaky_upstream.py")
+CLOSER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "close_delimited_upstream.py")
 
 APP = f"""
 services:
   echo:
     command: [{sys.executable}, {FLAKY}]
     health: {{ http: /healthz, interval: 200ms }}
+  closer:
+    command: [{sys.executable}, {CLOSER}]
+    health: {{ http: /healthz, interval: 200ms }}
 gateway:
   routes:
+    - {{ path: /closer, service: closer }}
     - {{ path: /, service: echo }}
 """
 
@@ -60,8 +65,8 @@ MALFORMED = [
 
 # Not malformed, but not built yet: refused, never silently downgraded.
 NOT_SUPPORTED = [
-    ("WebSocket", b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-                  b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+    ("h2c upgrade", b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                    b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n"),
     ("CONNECT", b"CONNECT example:443 HTTP/1.1\r\nHost: example:443\r\n\r\n"),
 ]
 
@@ -139,6 +144,14 @@ class Http(unittest.TestCase):
         self.assertEqual(reply.count(b"HTTP/1.1 200"), 3, reply)
         self.assertLess(reply.index(b"GET /p1"), reply.index(b"POST /p2 abc"))
         self.assertLess(reply.index(b"POST /p2 abc"), reply.index(b"GET /p3"))
+
+    def test_a_body_delimited_by_the_close_ends_when_the_replica_closes(self):
+        for i in range(20):  # its FIN comes with the last bytes: no later edge announces it
+            started = time.monotonic()
+            status, headers, body = http_request(self.agent.gateway, "GET", f"/closer/{i}")
+            self.assertEqual((status, body), (200, f"until close: /closer/{i}"))
+            self.assertEqual(headers.get("Connection"), "close")
+            self.assertLess(time.monotonic() - started, 2)
 
     def test_chunked_request_bodies_arrive_whole(self):
         reply = raw_exchange(self.agent.gateway,
