@@ -1,7 +1,5 @@
 #include "agent/state_dir.h"
 
-#include <signal.h>
-
 #include <fstream>
 #include <sstream>
 
@@ -9,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "core/status.h"
+#include "orchestrator/proc_stats.h"
 
 namespace gantry::agent {
 namespace json = boost::json;
@@ -24,15 +23,6 @@ std::filesystem::path DefaultStateDir(const std::filesystem::path& app_file) {
   return (dir.empty() ? std::filesystem::path(".") : dir) / ".gantry";
 }
 
-bool ProcessRuns(int pid) {
-  if (pid <= 0 || ::kill(pid, 0) != 0) return false;
-  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
-  std::string text;
-  std::getline(stat, text);
-  size_t close = text.rfind(')');
-  return close == std::string::npos || close + 2 >= text.size() || text[close + 2] != 'Z';
-}
-
 absl::Status ClaimStateDir(const std::filesystem::path& state_dir) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
@@ -41,7 +31,7 @@ absl::Status ClaimStateDir(const std::filesystem::path& state_dir) {
         fmt::format("cannot create state folder {}: {}", state_dir.string(), ec.message()));
   }
   auto existing = ReadAgentFile(state_dir);
-  if (existing.ok() && ProcessRuns(existing->pid)) {
+  if (existing.ok() && orchestrator::ProcessRuns(existing->pid)) {
     return absl::AlreadyExistsError(
         fmt::format("an agent (pid {}) already runs from {}; stop it first", existing->pid,
                     state_dir.string()));

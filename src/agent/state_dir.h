@@ -20,9 +20,6 @@ struct AgentFile {
 
 std::filesystem::path DefaultStateDir(const std::filesystem::path& app_file);
 
-// Whether process `pid` runs (a zombie, killed but not yet reaped, does not).
-bool ProcessRuns(int pid);
-
 // Fails when another live agent already owns this state folder.
 absl::Status ClaimStateDir(const std::filesystem::path& state_dir);
 absl::Status WriteAgentFile(const std::filesystem::path& state_dir, const AgentFile& file);

@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "config/app_file.h"
 #include "core/status.h"
+#include "orchestrator/proc_stats.h"
 
 namespace gantry::cli {
 namespace {
@@ -47,7 +48,7 @@ int RunDetached(const config::AppSpec& spec, const agent::AgentOptions& options)
   std::filesystem::create_directories(options.state_dir, ec);
   std::filesystem::path log = options.state_dir / "agent.log";
   if (auto existing = agent::ReadAgentFile(options.state_dir);
-      existing.ok() && agent::ProcessRuns(existing->pid)) {
+      existing.ok() && orchestrator::ProcessRuns(existing->pid)) {
     std::fprintf(stderr, "gantry up: an agent (pid %d) already runs from %s\n", existing->pid,
                  options.state_dir.c_str());
     return 1;

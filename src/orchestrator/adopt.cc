@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "core/status.h"
+#include "orchestrator/proc_stats.h"
 #include "orchestrator/process.h"
 #include "orchestrator/supervisor.h"
 #include "orchestrator/supervisor_replica.h"

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "orchestrator/proc_stats.h"
+
 namespace gantry::orchestrator {
 namespace fs = std::filesystem;
 namespace {
@@ -244,20 +246,16 @@ absl::Status Cgroups::MoveProcessGroup(const std::string& replica, int pgid) {
       if (std::find(procs.begin(), procs.end(), file) == procs.end()) procs.push_back(file);
     }
   }
-  // The members of the process group, from /proc/<pid>/stat's fifth field.
+  // The members of the process group (field 5 of /proc/<pid>/stat).
   std::vector<int> members;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/proc", ec)) {
     std::string name = entry.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string stat = ReadFile(entry.path() / "stat");
-    size_t close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream fields(stat.substr(close + 2));
-    std::string state;
-    int ppid = 0, group = 0;
-    fields >> state >> ppid >> group;
-    if (group == pgid) members.push_back(std::stoi(name));
+    auto fields = ProcStatFields(std::stoi(name));
+    if (fields && fields->size() > 2 && (*fields)[2] == std::to_string(pgid)) {
+      members.push_back(std::stoi(name));
+    }
   }
   for (const fs::path& file : procs) {
     for (int pid : members) {

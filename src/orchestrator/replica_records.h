@@ -30,8 +30,4 @@ absl::Status SaveReplicaRecords(const std::filesystem::path& file,
 // The records of the file; none when it is missing or unreadable (nothing to adopt).
 std::vector<ReplicaRecord> LoadReplicaRecords(const std::filesystem::path& file);
 
-// When process `pid` started (/proc/<pid>/stat field 22), or nullopt when there is none (or
-// only a zombie is left).
-std::optional<uint64_t> ProcessStartTime(pid_t pid);
-
 }  // namespace gantry::orchestrator

@@ -12,6 +12,7 @@
 #include "net/asio.h"
 #include "net/listen.h"
 #include "orchestrator/backoff.h"
+#include "orchestrator/proc_stats.h"
 #include "orchestrator/process.h"
 #include "orchestrator/supervisor_replica.h"
 

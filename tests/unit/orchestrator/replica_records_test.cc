@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "orchestrator/proc_stats.h"
+
 namespace gantry::orchestrator {
 namespace {
 
