@@ -136,14 +136,7 @@ Cgroups::Cgroups(CgroupVersion version, fs::path root, std::string v2_base, std:
 
 Cgroups::~Cgroups() {
   std::error_code ignored;  // not empty (replicas left behind): kept
-  if (version_ == CgroupVersion::kV2) {
-    fs::remove(root_ / fs::path(v2_base_).relative_path() / app_dir_, ignored);
-  } else if (version_ == CgroupVersion::kV1) {
-    for (auto [controller, base] :
-         {std::pair{"cpu", &cpu_base_}, {"cpuacct", &cpuacct_base_}, {"memory", &memory_base_}}) {
-      fs::remove(V1Dir(controller, *base, "").parent_path(), ignored);
-    }
-  }
+  for (const fs::path& dir : Dirs("")) fs::remove(dir.parent_path(), ignored);  // gantry-<app>
 }
 
 fs::path Cgroups::V2Dir(const std::string& replica) const {
@@ -157,29 +150,32 @@ fs::path Cgroups::V1Dir(const char* controller, const std::string& base,
   return hierarchy / fs::path(base).relative_path() / app_dir_ / replica;
 }
 
-absl::StatusOr<std::vector<fs::path>> Cgroups::Prepare(const std::string& replica,
-                                                       const ResourceLimits& limits) {
+std::vector<fs::path> Cgroups::Dirs(const std::string& replica) const {
   std::vector<fs::path> dirs;
   if (version_ == CgroupVersion::kV2) {
     dirs.push_back(V2Dir(replica));
   } else if (version_ == CgroupVersion::kV1) {
-    dirs.push_back(V1Dir("cpu", cpu_base_, replica));
-    dirs.push_back(V1Dir("cpuacct", cpuacct_base_, replica));
-    dirs.push_back(V1Dir("memory", memory_base_, replica));
-  } else {
+    for (fs::path dir : {V1Dir("cpu", cpu_base_, replica), V1Dir("cpuacct", cpuacct_base_, replica),
+                         V1Dir("memory", memory_base_, replica)}) {
+      if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(std::move(dir));
+    }
+  }
+  return dirs;
+}
+
+absl::StatusOr<std::vector<fs::path>> Cgroups::Prepare(const std::string& replica,
+                                                       const ResourceLimits& limits) {
+  if (version_ == CgroupVersion::kNone) {
     return absl::FailedPreconditionError(
         "CPU and memory limits need cgroups (v1 cpu and memory hierarchies, or v2 with the cpu "
         "and memory controllers), and none were found");
   }
-  for (const fs::path& dir : dirs) {
+  std::vector<fs::path> procs;
+  for (const fs::path& dir : Dirs(replica)) {
     if (auto status = MakeDirs(dir); !status.ok()) return status;
+    procs.push_back(dir / "cgroup.procs");
   }
   if (auto status = SetLimits(replica, limits); !status.ok()) return status;
-  std::vector<fs::path> procs;
-  for (const fs::path& dir : dirs) {
-    fs::path file = dir / "cgroup.procs";
-    if (std::find(procs.begin(), procs.end(), file) == procs.end()) procs.push_back(file);
-  }
   return procs;
 }
 
@@ -236,16 +232,6 @@ std::optional<CgroupUsage> Cgroups::Usage(const std::string& replica) const {
 }
 
 absl::Status Cgroups::MoveProcessGroup(const std::string& replica, int pgid) {
-  std::vector<fs::path> procs;
-  if (version_ == CgroupVersion::kV2) {
-    procs.push_back(V2Dir(replica) / "cgroup.procs");
-  } else {
-    for (auto [controller, base] :
-         {std::pair{"cpu", &cpu_base_}, {"cpuacct", &cpuacct_base_}, {"memory", &memory_base_}}) {
-      fs::path file = V1Dir(controller, *base, replica) / "cgroup.procs";
-      if (std::find(procs.begin(), procs.end(), file) == procs.end()) procs.push_back(file);
-    }
-  }
   // The members of the process group (field 5 of /proc/<pid>/stat).
   std::vector<int> members;
   std::error_code ec;
@@ -257,9 +243,11 @@ absl::Status Cgroups::MoveProcessGroup(const std::string& replica, int pgid) {
       members.push_back(std::stoi(name));
     }
   }
-  for (const fs::path& file : procs) {
+  for (const fs::path& dir : Dirs(replica)) {
     for (int pid : members) {
-      if (auto status = WriteFile(file, std::to_string(pid)); !status.ok()) return status;
+      if (auto status = WriteFile(dir / "cgroup.procs", std::to_string(pid)); !status.ok()) {
+        return status;
+      }
     }
   }
   return absl::OkStatus();
@@ -267,14 +255,7 @@ absl::Status Cgroups::MoveProcessGroup(const std::string& replica, int pgid) {
 
 void Cgroups::Remove(const std::string& replica) {
   std::error_code ignored;
-  if (version_ == CgroupVersion::kV2) {
-    fs::remove(V2Dir(replica), ignored);
-  } else if (version_ == CgroupVersion::kV1) {
-    for (auto [controller, base] :
-         {std::pair{"cpu", &cpu_base_}, {"cpuacct", &cpuacct_base_}, {"memory", &memory_base_}}) {
-      fs::remove(V1Dir(controller, *base, replica), ignored);
-    }
-  }
+  for (const fs::path& dir : Dirs(replica)) fs::remove(dir, ignored);
 }
 
 }  // namespace gantry::orchestrator

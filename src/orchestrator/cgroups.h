@@ -64,6 +64,8 @@ class Cgroups {
   Cgroups(CgroupVersion version, std::filesystem::path root, std::string v2_base,
           std::string cpu_base, std::string cpuacct_base, std::string memory_base,
           const std::string& app);
+  // The replica's groups, one per hierarchy (cpu and cpuacct may be one); none without cgroups.
+  std::vector<std::filesystem::path> Dirs(const std::string& replica) const;
   std::filesystem::path V2Dir(const std::string& replica) const;
   std::filesystem::path V1Dir(const char* controller, const std::string& base,
                               const std::string& replica) const;
