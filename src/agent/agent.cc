@@ -15,6 +15,7 @@
 #include "agent/progress.h"
 #include "agent/state_dir.h"
 #include "api/api.h"
+#include "api/json_http.h"
 #include "config/app_diff.h"
 #include "config/app_file.h"
 #include "core/log.h"
@@ -266,12 +267,10 @@ class Agent {
     if (!parsed.errors.empty()) {
       json::array errors;
       for (const auto& error : parsed.errors) errors.emplace_back(error.ToString());
-      http::Response response =
-          http::JsonError(400, "invalid_app_file", parsed.errors[0].ToString());
-      json::object body = json::parse(response.body).as_object();
-      body["errors"] = std::move(errors);
-      response.body = json::serialize(body);
-      return respond(std::move(response));
+      return respond(api::Json(json::object{{"error", parsed.errors[0].ToString()},
+                                            {"code", "invalid_app_file"},
+                                            {"errors", std::move(errors)}},
+                               0, 400));
     }
     auto next = std::make_unique<config::AppSpec>(std::move(*parsed.spec));
     std::vector<config::AppChange> changes = config::DiffApps(*spec_, *next);
@@ -286,14 +285,7 @@ class Agent {
       if (change.kind == config::AppChange::Kind::kListen) listen_changed = true;
     }
     json::object answer{{"changes", listed}, {"text", config::DescribeChanges(changes)}};
-    auto json_answer = [](const json::object& body, int status = 200) {
-      http::Response response;
-      response.status = status;
-      response.headers.emplace_back("Content-Type", "application/json");
-      response.body = json::serialize(body) + "\n";
-      return response;
-    };
-    if (dry_run || changes.empty()) return respond(json_answer(answer));
+    if (dry_run || changes.empty()) return respond(api::Json(answer));
     if (listen_changed) {
       return respond(http::JsonError(409, "needs_restart",
                                      "gateway.listen or mesh.listen changed: stop the agent and "
@@ -308,10 +300,10 @@ class Agent {
     spec_ = &applied;
     supervisor_->Apply(
         applied, replace,
-        [this, before, replace, answer, json_answer, respond](const absl::Status& status) mutable {
+        [this, before, replace, answer, respond](const absl::Status& status) mutable {
           if (status.ok()) {
             answer["applied"] = true;
-            return respond(json_answer(answer));
+            return respond(api::Json(answer));
           }
           // A failed rollout: the previous app file again, everywhere (its replicas replaced back).
           GANTRY_LOG(kWarn, "apply: {}; rolling back", StatusMessage(status));
@@ -320,8 +312,8 @@ class Agent {
           answer["error"] =
               fmt::format("{}; rolled back to the previous app file", StatusMessage(status));
           spec_ = before;
-          supervisor_->Apply(*before, replace, [answer, json_answer, respond](const absl::Status&) {
-            respond(json_answer(answer, 500));
+          supervisor_->Apply(*before, replace, [answer, respond](const absl::Status&) {
+            respond(api::Json(answer, 0, 500));
           });
           RestartAutoscaling();
           PublishSnapshot();
