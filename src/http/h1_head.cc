@@ -387,6 +387,7 @@ ParseResult ParseResponseHead(std::string_view data, const Limits& limits, Metho
   out.status = status;
   if (line.size() > 12 && line[12] != ' ') return Error(502, "bad status line");
   out.reason = line.size() > 13 ? line.substr(13) : std::string_view();
+  out.status_line = line;
   for (char c : out.reason) {
     if (!Is(c, kFieldValue)) return Error(502, "bad byte in reason phrase");
   }

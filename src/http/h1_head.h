@@ -78,6 +78,7 @@ struct RequestHead : HeadCommon {
 struct ResponseHead : HeadCommon {
   int status = 0;
   std::string_view reason;
+  std::string_view status_line;  // "HTTP/1.x 200 OK", without its CRLF
 };
 
 enum class ParseStatus : uint8_t { kIncomplete, kComplete, kError };

@@ -93,8 +93,6 @@ bool Exchange::Commit(const http::h1::ResponseHead& head) {
   if (framing_ == Framing::kChunked) chunked_.Reset();
   DownstreamHeadInput out;
   out.head = &head;
-  std::string_view status_line(upstream_->in->read_ptr(), head.head_size);
-  out.status_line = status_line.substr(0, status_line.find("\r\n"));
   out.close = !client_keep_alive_;
   out.keep_alive_header = http10 && client_keep_alive_;
   out.drop_transfer_encoding = dechunk_;

@@ -21,8 +21,6 @@ bool Exchange::CommitTunnel(const http::h1::ResponseHead& head) {
   status_ = head.status;
   DownstreamHeadInput out;
   out.head = &head;
-  std::string_view status_line(upstream_->in->read_ptr(), head.head_size);
-  out.status_line = status_line.substr(0, status_line.find("\r\n"));
   out.keep_upgrade = true;
   head_out_.clear();
   AppendDownstreamHead(out, head_out_);

@@ -150,7 +150,7 @@ void AppendDownstreamHead(const DownstreamHeadInput& in, std::string& out) {
   using namespace std::string_view_literals;
   const http::h1::ResponseHead& head = *in.head;
   out.append("HTTP/1.1"sv);
-  out.append(in.status_line.substr(8));  // " 200 OK": the status as the upstream said it
+  out.append(head.status_line.substr(8));  // " 200 OK": the status as the upstream said it
   out.append("\r\n"sv);
   {
     LineCopier lines(head, out);

@@ -25,7 +25,6 @@ void AppendUpstreamHead(const UpstreamHeadInput& in, std::string& out);
 
 struct DownstreamHeadInput {
   const http::h1::ResponseHead* head = nullptr;
-  std::string_view status_line;         // the upstream's, "HTTP/1.x 200 OK"
   bool close = false;                   // gantry closes the client connection after this response
   bool keep_alive_header = false;       // an HTTP/1.0 client kept alive: say so
   bool drop_transfer_encoding = false;  // the body is de-chunked for an HTTP/1.0 client

@@ -220,6 +220,7 @@ TEST(H1Response, FramingFollowsStatusMethodAndFields) {
   ResponseHead head = ParseResponseOk("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.reason, "OK");
+  EXPECT_EQ(head.status_line, "HTTP/1.1 200 OK");
   EXPECT_EQ(head.framing, Framing::kLength);
   EXPECT_EQ(ParseResponseOk("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", Method::kHead).framing,
             Framing::kNone);
