@@ -186,3 +186,49 @@ def write_app(text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+class Load:
+    """Keep-alive GETs of the hello example from `clients` threads until finish() (each thread
+    bounded by `max_requests` too); counts the answers that are not hello's, and errors."""
+
+    def __init__(self, address, clients=6, max_requests=50000):
+        self.host, port = address.rsplit(":", 1)
+        self.port = int(port)
+        self.max_requests = max_requests
+        self.stop = threading.Event()
+        self.ok = 0
+        self.failures = []
+        self.seen = set()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.client) for _ in range(clients)]
+        for t in self.threads:
+            t.start()
+
+    def client(self):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        for _ in range(self.max_requests):
+            if self.stop.is_set():
+                break
+            try:
+                conn.request("GET", "/")
+                response = conn.getresponse()
+                body = response.read().decode()
+                ok = response.status == 200 and body.startswith("hello from ")
+                detail = (response.status, body[:200])
+            except (OSError, http.client.HTTPException) as e:
+                ok, detail = False, repr(e)
+                conn.close()
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+            with self.lock:
+                if ok:
+                    self.ok += 1
+                    self.seen.add(body.strip().removeprefix("hello from "))
+                else:
+                    self.failures.append(detail)
+        conn.close()
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=30)

@@ -7,8 +7,7 @@ import os
 import subprocess
 import unittest
 
-from gantry_support import GANTRY, HELLO, Agent, http_request, wait_for, write_app
-from test_scale import Load
+from gantry_support import GANTRY, HELLO, Agent, Load, http_request, wait_for, write_app
 
 BEFORE = f"""
 services:

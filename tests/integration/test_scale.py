@@ -1,6 +1,5 @@
 """gantry scale under load: replicas are added and removed without one failed request (a
 replica leaves routing, every proxy worker acknowledges, its requests finish, then SIGTERM)."""
-import http.client
 import json
 import os
 import signal
@@ -9,7 +8,7 @@ import threading
 import time
 import unittest
 
-from gantry_support import GANTRY, HELLO, Agent, http_request, wait_for, write_app
+from gantry_support import GANTRY, HELLO, Agent, Load, http_request, wait_for, write_app
 
 APP = f"""
 services:
@@ -23,9 +22,6 @@ gateway:
     - {{ path: /, service: hello }}
 """
 
-CLIENTS = 6
-MAX_REQUESTS_PER_CLIENT = 50000  # bounded by count as well as by time
-
 
 def scale(agent, *targets):
     return subprocess.run([GANTRY, "scale", *targets, "--api", agent.api], capture_output=True,
@@ -34,50 +30,6 @@ def scale(agent, *targets):
 
 def running(agent):
     return sorted(r["id"] for r in agent.ps() if r["pid"] and r["health"] == "healthy")
-
-
-class Load:
-    """Keep-alive GETs from several threads until stopped; counts failures."""
-
-    def __init__(self, address):
-        self.host, port = address.rsplit(":", 1)
-        self.port = int(port)
-        self.stop = threading.Event()
-        self.ok = 0
-        self.failures = []
-        self.seen = set()
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self.client) for _ in range(CLIENTS)]
-        for t in self.threads:
-            t.start()
-
-    def client(self):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        for _ in range(MAX_REQUESTS_PER_CLIENT):
-            if self.stop.is_set():
-                break
-            try:
-                conn.request("GET", "/")
-                response = conn.getresponse()
-                body = response.read().decode()
-                ok = response.status == 200 and body.startswith("hello from ")
-                detail = (response.status, body[:200])
-            except (OSError, http.client.HTTPException) as e:
-                ok, detail = False, repr(e)
-                conn.close()
-                conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-            with self.lock:
-                if ok:
-                    self.ok += 1
-                    self.seen.add(body.strip().removeprefix("hello from "))
-                else:
-                    self.failures.append(detail)
-        conn.close()
-
-    def finish(self):
-        self.stop.set()
-        for t in self.threads:
-            t.join(timeout=30)
 
 
 class Scale(unittest.TestCase):
