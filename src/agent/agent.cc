@@ -292,6 +292,10 @@ class Agent {
                                      "start it again with the new file (nothing was applied)"));
     }
     if (shutting_down_) return respond(http::JsonError(409, "conflict", "the app is stopping"));
+    // Refused before anything here changes: a refusal is not a failed rollout to roll back.
+    if (auto refused = supervisor_->CanApply(); !refused.ok()) {
+      return respond(api::ErrorFor(refused));
+    }
     const config::AppSpec& applied = *next;
     applied_.push_back(std::move(next));
     for (const auto& service : applied.services) registry_.DeclareService(service.name);

@@ -7,13 +7,18 @@
 
 namespace gantry::orchestrator {
 
+absl::Status Supervisor::CanApply() const {
+  if (stopping_all_) return absl::FailedPreconditionError("the app is stopping");
+  if (!rollouts_.empty()) {
+    return absl::FailedPreconditionError(fmt::format(
+        "service \"{}\" is being restarted; apply after that", rollouts_.begin()->first));
+  }
+  return absl::OkStatus();
+}
+
 void Supervisor::Apply(const config::AppSpec& next, const std::set<std::string>& replace,
                        std::function<void(absl::Status)> done) {
-  if (stopping_all_) return done(absl::FailedPreconditionError("the app is stopping"));
-  if (!rollouts_.empty()) {
-    return done(absl::FailedPreconditionError(fmt::format(
-        "service \"{}\" is being restarted; apply after that", rollouts_.begin()->first)));
-  }
+  if (auto refused = CanApply(); !refused.ok()) return done(refused);
   const config::AppSpec& before = *spec_;
   spec_ = &next;
   // Services that are gone: their replicas stop (hitlessly) and are forgotten.

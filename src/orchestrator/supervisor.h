@@ -103,6 +103,9 @@ class Supervisor {
   // failure, if any): to roll back, the caller applies the previous app again.
   void Apply(const config::AppSpec& next, const std::set<std::string>& replace,
              std::function<void(absl::Status)> done);
+  // Why Apply would refuse now (the app is stopping, or a rollout is running), else OK: the
+  // caller asks before it changes anything of its own.
+  absl::Status CanApply() const;
 
   std::vector<ReplicaView> Replicas() const;  // by service order, then index
   bool AllStarted() const { return started_services_.size() == spec_->services.size(); }

@@ -36,12 +36,21 @@ BROKEN = BEFORE.replace("health: { http: /healthz, interval: 200ms }",
                         "health: { http: /missing, interval: 200ms }")
 
 
-def apply(agent, app_text, *flags):
-    path = os.path.join(os.path.dirname(agent.app_file), "next.yaml")
+def apply_command(agent, app_text, name="next.yaml"):
+    path = os.path.join(os.path.dirname(agent.app_file), name)
     with open(path, "w") as f:
         f.write(app_text)
-    return subprocess.run([GANTRY, "apply", "-f", path, *flags, "--api", agent.api],
-                          capture_output=True, text=True, timeout=120)
+    return [GANTRY, "apply", "-f", path, "--api", agent.api]
+
+
+def apply(agent, app_text, *flags):
+    return subprocess.run(apply_command(agent, app_text) + list(flags), capture_output=True,
+                          text=True, timeout=120)
+
+
+def apply_in_background(agent, app_text):
+    return subprocess.Popen(apply_command(agent, app_text, "background.yaml"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 class Apply(unittest.TestCase):
@@ -90,9 +99,17 @@ class Apply(unittest.TestCase):
 
     def test_a_rollout_that_never_gets_healthy_rolls_back(self):
         with self.start(BEFORE) as agent:
-            result = apply(agent, BROKEN)
-            self.assertEqual(result.returncode, 1)
-            self.assertIn('a new replica of "hello" was not healthy within 3s', result.stderr)
+            broken = apply_in_background(agent, BROKEN)
+            # While its rollout runs, another apply is refused and changes nothing.
+            wait_for(lambda: len([r for r in agent.ps() if r["service"] == "hello"]) > 2, 30,
+                     "the rollout's first new replica")
+            refused = apply(agent, AFTER)
+            self.assertEqual(refused.returncode, 1)
+            self.assertIn('service "hello" is being restarted; apply after that', refused.stderr)
+            self.assertNotIn("rolled back", refused.stderr)
+            _, stderr = broken.communicate(timeout=120)
+            self.assertEqual(broken.returncode, 1)
+            self.assertIn('a new replica of "hello" was not healthy within 3s', stderr)
             # Back to the settings that worked: every hello replica healthy again.
             wait_for(lambda: sorted(r["id"] for r in agent.ps() if r["service"] == "hello"
                                     and r["health"] == "healthy") == ["hello-1", "hello-2"], 30,
@@ -102,7 +119,7 @@ class Apply(unittest.TestCase):
             messages = [json.loads(line)["message"] for line in events.splitlines()
                         if json.loads(line)["kind"] == "rollout"]
             self.assertTrue(any("rolling back" in m for m in messages), messages)
-            self.assertIn("rolled back to the previous app file", result.stderr)
+            self.assertIn("rolled back to the previous app file", stderr)
 
     def test_new_listen_addresses_are_refused(self):
         with self.start(BEFORE) as agent:
