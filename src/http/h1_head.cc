@@ -150,9 +150,11 @@ void NoteField(const Header& field, HeadCommon& head, FieldFacts& facts, std::st
         }
       }
       return;
+    case 7:
+      if (head.upgrade.empty() && EqualsLowercase(name, "upgrade")) head.upgrade = field.value;
+      return;
     case 10:
       if (!EqualsLowercase(name, "connection")) return;
-      if (head.connection.empty()) head.connection = field.value;
       ForEachToken(field.value, [&](std::string_view token) {
         if (EqualsLowercase(token, "close")) {
           head.connection_close = true;
@@ -160,6 +162,7 @@ void NoteField(const Header& field, HeadCommon& head, FieldFacts& facts, std::st
           head.connection_keep_alive = true;
         } else {
           head.has_connection_tokens = true;
+          if (EqualsLowercase(token, "upgrade")) head.connection_upgrade = true;
         }
       });
       return;
@@ -254,7 +257,8 @@ void HeadCommon::ResetFacts() {
   connection_close = false;
   connection_keep_alive = false;
   has_connection_tokens = false;
-  connection = {};
+  connection_upgrade = false;
+  upgrade = {};
   raw_fields = {};
 }
 

@@ -55,7 +55,8 @@ struct HeadCommon {
   bool connection_close = false;       // Connection: close
   bool connection_keep_alive = false;  // Connection: keep-alive (matters for HTTP/1.0)
   bool has_connection_tokens = false;  // Connection names other fields (they are hop-by-hop)
-  std::string_view connection;         // the Connection field's value(s), first one only
+  bool connection_upgrade = false;     // Connection names "upgrade" (one of those tokens)
+  std::string_view upgrade;            // the first Upgrade field's value ("" when absent)
   std::string_view raw_fields;  // every field line as received, CRLFs included (no empty line)
 
   // Whether the connection stays open after this message (HTTP/1.1 default on, 1.0 off).

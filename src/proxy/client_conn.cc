@@ -143,20 +143,15 @@ void ClientConn::ProcessBuffered() {
 
 namespace {
 // A WebSocket handshake (RFC 6455 4.1): GET, no body, Upgrade: websocket, Connection: upgrade.
+// The parser has found both fields; only a request that asks to upgrade pays for the tokens.
 bool IsWebSocket(const http::h1::RequestHead& head) {
+  if (head.upgrade.empty() || !head.connection_upgrade) return false;
   if (head.method != http::h1::Method::kGet || head.framing != Framing::kNone) return false;
   bool websocket = false;
-  http::h1::ForEachToken(head.Find("upgrade"), [&](std::string_view token) {
+  http::h1::ForEachToken(head.upgrade, [&](std::string_view token) {
     if (http::h1::EqualsIgnoreCase(token, "websocket")) websocket = true;
   });
-  bool connection_upgrade = false;
-  for (size_t i = 0; i < head.header_count; ++i) {
-    if (!http::h1::EqualsIgnoreCase(head.headers[i].name, "connection")) continue;
-    http::h1::ForEachToken(head.headers[i].value, [&](std::string_view token) {
-      if (http::h1::EqualsIgnoreCase(token, "upgrade")) connection_upgrade = true;
-    });
-  }
-  return websocket && connection_upgrade;
+  return websocket;
 }
 
 // The caller's remaining time (X-Gantry-Timeout-Ms), or -1 when it set none.
@@ -202,11 +197,12 @@ bool ClientConn::Admit(const http::h1::RequestHead& head, RoutedRequest& routed,
       }
     }
   }
-  if (std::string_view upgrade = head.Find("upgrade"); !upgrade.empty() && !IsWebSocket(head)) {
+  if (!head.upgrade.empty() && !IsWebSocket(head)) {
     // h2c (and anything else) would be silently downgraded: refused instead.
-    return refuse(501, "not_supported",
-                  fmt::format("upgrades to \"{}\" are not supported yet (websocket is)", upgrade),
-                  false);
+    return refuse(
+        501, "not_supported",
+        fmt::format("upgrades to \"{}\" are not supported yet (websocket is)", head.upgrade),
+        false);
   }
   if (cluster->endpoints.empty()) {
     return refuse(503, "no_healthy_upstream",
@@ -263,7 +259,7 @@ void ClientConn::OnHead(const http::h1::RequestHead& head) {
   }
   AppendUpstreamHead(input, request);
   if (IsWebSocket(head)) {  // the hop-by-hop fields a handshake needs on this hop too
-    info.upgrade = std::string(head.Find("upgrade"));
+    info.upgrade = std::string(head.upgrade);
     request.append("Connection: Upgrade\r\nUpgrade: ");
     request.append(info.upgrade);
     request.append("\r\n");

@@ -58,6 +58,14 @@ TEST(H1Request, BodyFramingAndConnection) {
 
   p = ParseRequest("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\n\r\n");
   EXPECT_TRUE(p.head.has_connection_tokens);
+  EXPECT_FALSE(p.head.connection_upgrade);
+  // An upgrade request: Upgrade's first value, and Upgrade named in any Connection field.
+  p = ParseRequest(
+      "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n"
+      "Connection: UPGRADE\r\nUpgrade: h2c\r\n\r\n");
+  EXPECT_EQ(p.head.upgrade, "websocket");
+  EXPECT_TRUE(p.head.connection_upgrade);
+  EXPECT_TRUE(p.head.has_connection_tokens);
   p = ParseRequest(
       "PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 0\r\n\r\n");
   EXPECT_TRUE(p.head.expect_continue);
@@ -67,8 +75,8 @@ TEST(H1Request, BodyFramingAndConnection) {
 TEST(H1Request, AReusedHeadForgetsTheLastRequest) {
   RequestHead head;
   size_t scanned = 0;
-  ASSERT_EQ(ParseRequestHead("POST / HTTP/1.1\r\nHost: a\r\nConnection: close, X-A\r\n"
-                             "Content-Length: 3\r\n\r\n",
+  ASSERT_EQ(ParseRequestHead("POST / HTTP/1.1\r\nHost: a\r\nConnection: close, X-A, upgrade\r\n"
+                             "Upgrade: websocket\r\nContent-Length: 3\r\n\r\n",
                              {}, head, scanned)
                 .status,
             ParseStatus::kComplete);
@@ -77,6 +85,8 @@ TEST(H1Request, AReusedHeadForgetsTheLastRequest) {
             ParseStatus::kComplete);
   EXPECT_TRUE(head.KeepAlive());
   EXPECT_FALSE(head.has_connection_tokens);
+  EXPECT_FALSE(head.connection_upgrade);
+  EXPECT_EQ(head.upgrade, "");
   EXPECT_EQ(head.framing, Framing::kNone);
   EXPECT_EQ(head.content_length, 0u);
 
