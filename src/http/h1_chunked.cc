@@ -62,7 +62,6 @@ ChunkedDecoder::Status ChunkedDecoder::Decode(std::string_view in, size_t& consu
         if (c != '\n') return Fail("chunk size line not ended by CRLF");
         ++consumed;
         if (remaining_ == 0) {
-          last_chunk_ = true;
           state_ = State::kTrailerLine;
           trailer_line_empty_ = true;
         } else {
@@ -75,7 +74,6 @@ ChunkedDecoder::Status ChunkedDecoder::Decode(std::string_view in, size_t& consu
         data = in.substr(consumed, take);
         consumed += take;
         remaining_ -= take;
-        body_bytes_ += take;
         if (remaining_ == 0) state_ = State::kDataCr;
         return Status::kData;
       }

@@ -26,7 +26,6 @@ class ChunkedDecoder {
 
   bool done() const { return state_ == State::kDone; }
   const char* error() const { return error_; }
-  uint64_t body_bytes() const { return body_bytes_; }  // chunk data seen so far
   void Reset() { *this = ChunkedDecoder(); }
 
   static constexpr size_t kMaxLineBytes = 4096;      // a size line with its extensions
@@ -52,9 +51,7 @@ class ChunkedDecoder {
   size_t digits_ = 0;
   size_t line_bytes_ = 0;
   size_t trailer_bytes_ = 0;
-  bool last_chunk_ = false;
   bool trailer_line_empty_ = true;
-  uint64_t body_bytes_ = 0;
   const char* error_ = "";
 };
 

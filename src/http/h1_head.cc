@@ -1,7 +1,6 @@
 #include "http/h1_head.h"
 
 #include <array>
-#include <cstring>
 
 #ifdef __SSE2__
 #include <emmintrin.h>

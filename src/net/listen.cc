@@ -32,8 +32,6 @@ absl::StatusOr<tcp::endpoint> ToEndpoint(const HostPort& address) {
 }
 
 namespace {
-using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-
 absl::Status BindError(const HostPort& address, const boost::system::error_code& ec) {
   return absl::UnavailableError(
       fmt::format("cannot listen on {}: {}", address.ToString(), ec.message()));
@@ -63,7 +61,6 @@ absl::StatusOr<std::unique_ptr<tcp::acceptor>> Listen(asio::io_context& io, cons
   boost::system::error_code ec;
   acceptor->open(endpoint->protocol(), ec);
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec && options.reuse_port) acceptor->set_option(ReusePort(true), ec);
   if (!ec) acceptor->bind(*endpoint, ec);
   if (!ec) acceptor->listen(options.backlog, ec);
   if (ec) return BindError(address, ec);

@@ -19,7 +19,6 @@ absl::StatusOr<tcp::endpoint> ToEndpoint(const HostPort& address);
 absl::StatusOr<HostPort> ReserveListenAddress(const HostPort& requested);
 
 struct ListenOptions {
-  bool reuse_port = false;  // one socket per worker, the kernel spreads connections
   int backlog = 1024;
 };
 absl::StatusOr<std::unique_ptr<tcp::acceptor>> Listen(asio::io_context& io, const HostPort& address,

@@ -64,18 +64,6 @@ absl::Status MakeDirs(const fs::path& dir) {
 
 }  // namespace
 
-const char* CgroupVersionName(CgroupVersion version) {
-  switch (version) {
-    case CgroupVersion::kV1:
-      return "v1";
-    case CgroupVersion::kV2:
-      return "v2";
-    case CgroupVersion::kNone:
-      break;
-  }
-  return "none";
-}
-
 std::unique_ptr<Cgroups> Cgroups::Detect(const fs::path& root, const fs::path& proc_self_cgroup,
                                          const std::string& app) {
   // "ID:controllers:path" per hierarchy; "0::path" is the unified (v2) one.

@@ -33,7 +33,6 @@ struct CgroupUsage {
 };
 
 enum class CgroupVersion { kNone, kV1, kV2 };
-const char* CgroupVersionName(CgroupVersion version);
 
 class Cgroups {
  public:

@@ -3,7 +3,6 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cmath>
 #include <cstring>
 
 #include "net/socket.h"

@@ -21,7 +21,6 @@ namespace gantry::proxy {
 
 struct Endpoint {
   std::string instance_id;
-  HostPort address;
   std::string key;                           // address as text, for messages and hashing
   net::SocketAddress socket_address;         // resolved once, when the snapshot is built
   uint32_t weight = 1;                       // relative share (weighted round robin, slow start)

@@ -50,7 +50,6 @@ void AddEndpoint(Cluster& cluster, const registry::Instance& instance, const Clu
   if (!socket_address.ok()) return;  // registrations are checked to be IP literals
   Endpoint endpoint;
   endpoint.instance_id = instance.id;
-  endpoint.address = instance.address;
   endpoint.key = instance.address.ToString();
   endpoint.socket_address = *socket_address;
   endpoint.weight = std::max<uint32_t>(1, instance.weight);

@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "core/log.h"
 #include "core/status.h"
 #include "net/socket.h"
 #include "proxy/access_log.h"
