@@ -64,16 +64,14 @@ void Supervisor::StartRollout(const config::ServiceSpec& target,
 }
 
 Supervisor::Replica* Supervisor::FindReplica(const config::ServiceSpec& service, int index) {
-  std::string id = fmt::format("{}-{}", service.name, index);
   for (auto& replica : replicas_) {
-    if (replica->view.id == id) return replica.get();
+    if (replica->index == index && replica->view.service == service.name) return replica.get();
   }
   return nullptr;
 }
 
 void Supervisor::RestartReplica(Rollout& rollout, Replica& replica) {
-  int index = std::stoi(replica.view.id.substr(replica.service->name.size() + 1));
-  rollout.waiting[index] = replica.view.pid;
+  rollout.waiting[replica.index] = replica.view.pid;
   replica.service = rollout.target;  // it starts again with the rollout's settings
   if (replica.view.pid == 0) {       // not running (in its restart backoff): start it now
     replica.restart_timer.cancel();

@@ -183,8 +183,7 @@ void Supervisor::OnHealthy(const std::string& id, bool healthy) {
     if (healthy) {
       if (auto it = rollouts_.find(replica->service->name); it != rollouts_.end()) {
         Rollout& rollout = *it->second;
-        int index = std::stoi(id.substr(replica->service->name.size() + 1));
-        auto waiting = rollout.waiting.find(index);
+        auto waiting = rollout.waiting.find(replica->index);
         // Healthy as a new process: not the one the step began with.
         if (waiting != rollout.waiting.end() && waiting->second != replica->view.pid) {
           rollout.waiting.erase(waiting);
@@ -344,9 +343,8 @@ absl::Status Supervisor::Scale(const std::string& service, int count, const std:
   std::map<int, Replica*> by_index;
   for (auto& replica : replicas_) {
     if (replica->service->name != spec->name) continue;
-    int index = std::stoi(replica->view.id.substr(service.size() + 1));
-    by_index[index] = replica.get();
-    if (index <= count || replica->scaled_away) continue;
+    by_index[replica->index] = replica.get();
+    if (replica->index <= count || replica->scaled_away) continue;
     Remove(*replica);
   }
   bool started = started_services_.count(service) > 0;

@@ -17,7 +17,7 @@ namespace gantry::orchestrator {
 
 struct Supervisor::Replica {
   Replica(net::asio::io_context& io, const config::ServiceSpec& service, int index)
-      : service(&service), restart_timer(io), kill_timer(io) {
+      : service(&service), index(index), restart_timer(io), kill_timer(io) {
     view.id = fmt::format("{}-{}", service.name, index);
     view.service = service.name;
     view.state = ReplicaState::kExited;
@@ -25,6 +25,7 @@ struct Supervisor::Replica {
   // Its settings: those of the app file it was started from (`apply` replaces replicas one by
   // one, so old and new settings live side by side for a while).
   const config::ServiceSpec* service;
+  const int index;  // its number within the service: view.id is "<service>-<index>"
   ReplicaView view;
   RestartBackoff backoff;
   net::asio::steady_timer restart_timer;
