@@ -69,8 +69,7 @@ class Agent {
     cgroups_ = orchestrator::Cgroups::Detect("/sys/fs/cgroup", "/proc/self/cgroup",
                                              fmt::format("{}-{}", spec_->name, ::getpid()));
     for (const auto& service : spec_->services) {
-      if ((service.resources.cpus > 0 || service.resources.memory > 0) &&
-          cgroups_->version() == orchestrator::CgroupVersion::kNone) {
+      if (service.resources.any() && cgroups_->version() == orchestrator::CgroupVersion::kNone) {
         return absl::FailedPreconditionError(fmt::format(
             "services.{}.resources: CPU and memory limits need cgroups (v1 cpu and memory "
             "hierarchies, or v2 with the cpu and memory controllers), and none were found",

@@ -172,18 +172,22 @@ http::Response Api::Scale(const std::string& service, const http::Request& reque
   if (cpus || memory) {
     orchestrator::ResourceLimits limits = supervisor_.LimitsOf(service);
     if (cpus) {
-      if (!cpus->is_number() || cpus->to_number<double>() < 0 || cpus->to_number<double>() > 1024) {
-        return http::JsonError(400, "invalid_argument", "\"cpus\" must be a number from 0 to 1024");
+      if (!cpus->is_number() || cpus->to_number<double>() < 0 ||
+          cpus->to_number<double>() > orchestrator::ResourceLimits::kMaxCpus) {
+        return http::JsonError(400, "invalid_argument",
+                               fmt::format("\"cpus\" must be a number from 0 to {}",
+                                           orchestrator::ResourceLimits::kMaxCpus));
       }
       limits.cpus = cpus->to_number<double>();
     }
     if (memory) {
       auto text = memory->is_string() ? std::string(memory->as_string()) : "";
       auto size = text == "0" ? absl::StatusOr<uint64_t>(0) : ParseSize(text);
-      if (!size.ok() || (*size != 0 && *size < uint64_t{4} * 1024 * 1024)) {
+      if (!size.ok() || (*size != 0 && *size < orchestrator::ResourceLimits::kMinMemory)) {
         return http::JsonError(
             400, "invalid_argument",
-            "\"memory\" must be a size such as \"256M\" (at least 4M), or \"0\"");
+            fmt::format("\"memory\" must be a size such as \"256M\" (at least {}), or \"0\"",
+                        FormatSize(orchestrator::ResourceLimits::kMinMemory)));
       }
       limits.memory = *size;
     }

@@ -98,7 +98,7 @@ void ParseResources(const Entry& block, ResourcesSpec& resources, Diagnostics& d
   if (const Entry* e = r.Take("cpus")) {
     double cpus = 0;
     if (!e->value.IsScalar() || !YAML::convert<double>::decode(e->value, cpus) || cpus <= 0 ||
-        cpus > 1024) {
+        cpus > ResourcesSpec::kMaxCpus) {
       diag.Add(e->value_at,
                fmt::format("{}: expected a number of CPUs above 0, e.g. 0.5", e->path));
     }
@@ -109,8 +109,9 @@ void ParseResources(const Entry& block, ResourcesSpec& resources, Diagnostics& d
       auto size = ParseSize(*text);
       if (!size.ok()) {
         diag.Add(e->value_at, fmt::format("{}: {}", e->path, StatusMessage(size.status())));
-      } else if (*size < uint64_t{4} * 1024 * 1024) {
-        diag.Add(e->value_at, fmt::format("{}: at least 4M", e->path));
+      } else if (*size < ResourcesSpec::kMinMemory) {
+        diag.Add(e->value_at,
+                 fmt::format("{}: at least {}", e->path, FormatSize(ResourcesSpec::kMinMemory)));
       } else {
         resources.memory = *size;
       }

@@ -110,8 +110,13 @@ struct UpdateSpec {
 
 // Vertical limits per replica (`resources:`), through cgroups.
 struct ResourcesSpec {
-  double cpus = 0;      // CPU time per wall time; 0: no limit
+  static constexpr double kMaxCpus = 1024;
+  static constexpr uint64_t kMinMemory = uint64_t{4} * 1024 * 1024;  // below: 0 or refused
+
+  double cpus = 0;      // CPU time per wall time (0.5: half a core); 0: no limit
   uint64_t memory = 0;  // bytes; 0: no limit
+
+  bool any() const { return cpus > 0 || memory > 0; }
 
   friend bool operator==(const ResourcesSpec&, const ResourcesSpec&) = default;
 };

@@ -49,7 +49,7 @@ void Supervisor::Apply(const config::AppSpec& next, const std::set<std::string>&
     if (!before.FindService(
             service.name)) {  // new: StartReady starts it once its dependencies are healthy
       desired_[service.name] = service.replicas;
-      limits_[service.name] = {service.resources.cpus, service.resources.memory};
+      limits_[service.name] = service.resources;
       for (int i = 1; i <= service.replicas; ++i) {
         replicas_.push_back(std::make_unique<Replica>(io_, service, i));
       }
@@ -62,7 +62,7 @@ void Supervisor::Apply(const config::AppSpec& next, const std::set<std::string>&
     for (auto& replica : replicas_) {
       if (replica->service->name == service.name && !rollout) replica->service = &service;
     }
-    ResourceLimits limits{service.resources.cpus, service.resources.memory};
+    const ResourceLimits& limits = service.resources;
     if (limits.cpus != limits_[service.name].cpus ||
         limits.memory != limits_[service.name].memory) {
       if (auto status = SetResources(service.name, limits);

@@ -16,15 +16,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "config/app_spec.h"
 
 namespace gantry::orchestrator {
 
-struct ResourceLimits {
-  double cpus = 0;      // CPU time per wall time (0.5: half a core); 0: no limit
-  uint64_t memory = 0;  // bytes; 0: no limit
-
-  bool any() const { return cpus > 0 || memory > 0; }
-};
+// A replica's limits: the app file's `resources:`, or what `gantry scale` set since.
+using ResourceLimits = config::ResourcesSpec;
 
 struct CgroupUsage {
   double cpu_seconds = 0;  // since the group was made

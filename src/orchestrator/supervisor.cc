@@ -49,7 +49,7 @@ Supervisor::Supervisor(net::asio::io_context& io, Clock& clock, const config::Ap
   std::filesystem::create_directories(options_.state_dir / "logs");
   for (const auto& service : spec_->services) {
     desired_[service.name] = service.replicas;
-    limits_[service.name] = {service.resources.cpus, service.resources.memory};
+    limits_[service.name] = service.resources;
     for (int i = 1; i <= service.replicas; ++i) {
       replicas_.push_back(std::make_unique<Replica>(io_, service, i));
     }
