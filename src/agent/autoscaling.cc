@@ -1,7 +1,5 @@
 #include "agent/autoscaling.h"
 
-#include "orchestrator/proc_stats.h"
-
 namespace gantry::agent {
 
 Autoscaling::Autoscaling(net::asio::io_context& io, const config::AppSpec& spec,
@@ -73,14 +71,9 @@ orchestrator::LoadSample Autoscaling::Measure(const std::string& name, Service& 
       continue;
     }
     ++sample.replicas;
-    double cpu = 0;
-    if (auto usage = supervisor_.Usage(replica.id)) {
-      cpu = usage->cpu_seconds;
-    } else if (auto stats = orchestrator::ReadProcStats(replica.pid)) {
-      cpu = stats->cpu_seconds;
-    } else {
-      continue;
-    }
+    auto usage = supervisor_.Usage(replica.id);
+    if (!usage) continue;
+    double cpu = usage->cpu_seconds;
     cpu_now[replica.id] = cpu;
     auto before = service.cpu_seconds.find(replica.id);
     if (before != service.cpu_seconds.end() && elapsed > 0 && cpu >= before->second) {

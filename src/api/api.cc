@@ -7,7 +7,6 @@
 #include "core/size.h"
 #include "core/status.h"
 #include "net/asio.h"
-#include "orchestrator/proc_stats.h"
 #include "registry/instance_json.h"
 #include "version.h"
 
@@ -307,13 +306,9 @@ http::Response Api::Replicas(const std::string& service) const {
     if (instance && instance->health_changed_at != std::chrono::system_clock::time_point{}) {
       row["check_changed_at"] = UnixSeconds(instance->health_changed_at);
     }
-    // From the replica's cgroup when it has one (its children included), else from /proc.
     if (auto usage = supervisor_.Usage(replica.id); running && usage) {
       row["cpu_seconds"] = usage->cpu_seconds;
       row["memory_bytes"] = usage->memory_bytes;
-    } else if (auto stats = orchestrator::ReadProcStats(replica.pid); running && stats) {
-      row["cpu_seconds"] = stats->cpu_seconds;
-      row["memory_bytes"] = stats->memory_bytes;
     }
     orchestrator::ResourceLimits limits = supervisor_.LimitsOf(replica.service);
     if (limits.cpus > 0) row["cpu_limit"] = limits.cpus;

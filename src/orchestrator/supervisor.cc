@@ -307,13 +307,16 @@ ResourceLimits Supervisor::LimitsOf(const std::string& service) const {
   return it == limits_.end() ? ResourceLimits{} : it->second;
 }
 
-std::optional<CgroupUsage> Supervisor::Usage(const std::string& id) const {
+std::optional<ProcStats> Supervisor::Usage(const std::string& id) const {
   for (const auto& replica : replicas_) {
     if (replica->view.id != id) continue;
-    if (!options_.cgroups || !LimitsOf(replica->service->name).any() || replica->view.pid == 0) {
-      return std::nullopt;
+    if (replica->view.pid == 0) return std::nullopt;
+    if (options_.cgroups && LimitsOf(replica->service->name).any()) {
+      if (auto usage = options_.cgroups->Usage(id)) {
+        return ProcStats{usage->cpu_seconds, usage->memory_bytes};
+      }
     }
-    return options_.cgroups->Usage(id);
+    return ReadProcStats(replica->view.pid);
   }
   return std::nullopt;
 }

@@ -22,6 +22,7 @@
 #include "core/duration.h"
 #include "orchestrator/cgroups.h"
 #include "orchestrator/event_log.h"
+#include "orchestrator/proc_stats.h"
 #include "orchestrator/replica_records.h"
 
 namespace boost::asio {
@@ -89,8 +90,9 @@ class Supervisor {
   // Changes a service's CPU and memory limits, in place for running replicas (no restart).
   absl::Status SetResources(const std::string& service, const ResourceLimits& limits);
   ResourceLimits LimitsOf(const std::string& service) const;
-  // CPU and memory of a replica's cgroup, when it has one.
-  std::optional<CgroupUsage> Usage(const std::string& id) const;
+  // A running replica's CPU time and memory: from its cgroup when it has one (its children
+  // included), else from /proc (the process alone); nullopt when it does not run.
+  std::optional<ProcStats> Usage(const std::string& id) const;
   // Replaces every replica of `service` without dropping a request: `update.max_surge` extra
   // replicas first, then batches of (max_surge + max_unavailable) stopped hitlessly and started
   // again, each batch healthy before the next; then the extra ones leave. A batch not healthy
