@@ -55,6 +55,7 @@ struct RetrySpec {
   bool on_5xx = false;            // any 5xx answer
   bool on_gateway_error = false;  // 502, 503, 504
   std::vector<int> on_status;     // these answers ("503")
+  std::vector<int> on_grpc_status;  // gRPC calls ending with these codes ("unavailable": 14)
   Duration per_try_timeout{0};    // 0: only the route's timeout bounds a try
   double budget = 0.2;            // retries in flight at most this share of requests in flight
   int min_retries = 3;            // ... but this many are always allowed
@@ -141,6 +142,9 @@ struct ServiceSpec {
   std::vector<std::string> command;  // argv; argv[0] relative to the app file's folder or on PATH
   std::map<std::string, std::string> env;  // added to the agent's environment
   int replicas = 1;
+  // How the mesh speaks to the replicas: HTTP/1.1, or HTTP/2 for gRPC (`protocol: grpc`).
+  enum class Protocol { kHttp, kGrpc };
+  Protocol protocol = Protocol::kHttp;
   HealthSpec health;
   RestartPolicy restart = RestartPolicy::kAlways;
   std::vector<std::string> depends_on;  // started once each of these has a healthy replica

@@ -27,6 +27,12 @@ bool RetryPolicy::Allows(TryOutcome outcome, int status, http::h1::Method method
   return false;
 }
 
+bool RetryPolicy::AllowsGrpc(int grpc_status, int retries_so_far) const {
+  return retries_so_far < spec_.attempts &&
+         std::find(spec_.on_grpc_status.begin(), spec_.on_grpc_status.end(), grpc_status) !=
+             spec_.on_grpc_status.end();
+}
+
 Duration RetryPolicy::Backoff(int retry, uint64_t random) const {
   int64_t base = spec_.backoff.count();
   int64_t cap = spec_.max_backoff.count();

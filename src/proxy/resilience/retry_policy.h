@@ -27,6 +27,9 @@ class RetryPolicy {
   // `retries_so_far` counts retries already made.
   bool Allows(TryOutcome outcome, int status, http::h1::Method method, int retries_so_far) const;
   bool RetriesStatus(int status) const;
+  // Whether a gRPC call that ended with `grpc_status` before its response began may be tried
+  // again (gRPC codes are an explicit opt-in: no idempotency rule).
+  bool AllowsGrpc(int grpc_status, int retries_so_far) const;
 
   // The wait before retry number `retry` (1 for the first): "full jitter", a uniform draw from
   // [0, min(max_backoff, backoff * 2^(retry-1))], from a 64-bit random value.

@@ -43,6 +43,18 @@ TEST(RetryPolicy, ConfiguredConditionsAndIdempotence) {
   EXPECT_TRUE(lenient.Allows(TryOutcome::kTimeout, 0, Method::kPatch, 0));
 }
 
+TEST(RetryPolicy, GrpcCodesOnlyWhenListedAndWithinAttempts) {
+  config::RetrySpec spec;
+  EXPECT_FALSE(RetryPolicy(spec).AllowsGrpc(14, 0));  // not by default
+  spec.attempts = 2;
+  spec.on_grpc_status = {14, 8};
+  RetryPolicy policy(spec);
+  EXPECT_TRUE(policy.AllowsGrpc(14, 0));
+  EXPECT_TRUE(policy.AllowsGrpc(8, 1));
+  EXPECT_FALSE(policy.AllowsGrpc(8, 2));
+  EXPECT_FALSE(policy.AllowsGrpc(13, 0));
+}
+
 TEST(RetryPolicy, BackoffIsJitteredExponentialAndCapped) {
   config::RetrySpec spec;
   spec.backoff = milliseconds(25);
