@@ -225,9 +225,11 @@ void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnost
   }
   if (const Entry* e = r.Take("protocol")) {
     if (auto p = ReadString(*e, diag)) {
-      if (*p == "grpc" || *p == "tcp") {
+      if (*p == "grpc") {
+        s.protocol = ServiceSpec::Protocol::kGrpc;
+      } else if (*p == "tcp") {
         diag.Add(e->value_at,
-                 fmt::format("{}: \"{}\" is not supported yet (http is)", e->path, *p));
+                 fmt::format("{}: \"{}\" is not supported yet (http and grpc are)", e->path, *p));
       } else if (*p != "http") {
         ReportBadChoice(*e, *p, {"http", "grpc", "tcp"}, diag);
       }

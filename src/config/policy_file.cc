@@ -108,14 +108,26 @@ void ParseLb(MapReader& r, LbSpec& lb, Diagnostics& diag) {
   }
 }
 
+// gRPC status codes a call may be retried on, by the names Envoy's retry_on uses.
+constexpr std::pair<std::string_view, int> kGrpcRetryCodes[] = {{"cancelled", 1},
+                                                                {"deadline-exceeded", 4},
+                                                                {"resource-exhausted", 8},
+                                                                {"internal", 13},
+                                                                {"unavailable", 14}};
+
 void ParseRetryOn(const Entry& e, RetrySpec& retries, Diagnostics& diag) {
   auto items = ReadStringList(e, diag);
   if (!items) return;
   retries.on_connect_failure = retries.on_reset = retries.on_5xx = retries.on_gateway_error = false;
   retries.on_status.clear();
+  retries.on_grpc_status.clear();
   for (const ListItem& item : *items) {
     const std::string& on = item.value;
-    if (on == "connect-failure") {
+    auto grpc = std::find_if(std::begin(kGrpcRetryCodes), std::end(kGrpcRetryCodes),
+                             [&](const auto& code) { return code.first == on; });
+    if (grpc != std::end(kGrpcRetryCodes)) {
+      retries.on_grpc_status.push_back(grpc->second);
+    } else if (on == "connect-failure") {
       retries.on_connect_failure = true;
     } else if (on == "reset") {
       retries.on_reset = true;
@@ -128,7 +140,9 @@ void ParseRetryOn(const Entry& e, RetrySpec& retries, Diagnostics& diag) {
       retries.on_status.push_back(std::stoi(on));
     } else {
       diag.Add(item.at, fmt::format("{}: \"{}\" is not one of connect-failure, reset, 5xx, "
-                                    "gateway-error or a 4xx/5xx status such as \"503\"",
+                                    "gateway-error, a 4xx/5xx status such as \"503\", or a "
+                                    "gRPC code: cancelled, deadline-exceeded, "
+                                    "resource-exhausted, internal, unavailable",
                                     e.path, on));
     }
   }

@@ -94,8 +94,7 @@ struct Session::Impl {
   }
 
   static int OnHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
-                      size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
-                      void* user) {
+                      size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* user) {
     Impl& self = From(user);
     if (self.block_too_big) return 0;
     // RFC 9113 6.5.2 counts 32 bytes per field on top of its name and value.
@@ -143,14 +142,15 @@ struct Session::Impl {
     return 0;
   }
 
-  static int OnDataChunk(nghttp2_session*, uint8_t, int32_t stream, const uint8_t* data,
-                         size_t len, void* user) {
+  static int OnDataChunk(nghttp2_session*, uint8_t, int32_t stream, const uint8_t* data, size_t len,
+                         void* user) {
     From(user).unconsumed[stream] += len;
     From(user).handler.OnData(stream, std::string_view(reinterpret_cast<const char*>(data), len));
     return 0;
   }
 
-  static int OnStreamClose(nghttp2_session* session, int32_t stream, uint32_t error_code, void* user) {
+  static int OnStreamClose(nghttp2_session* session, int32_t stream, uint32_t error_code,
+                           void* user) {
     Impl& self = From(user);
     self.outgoing.erase(stream);
     if (auto it = self.unconsumed.find(stream); it != self.unconsumed.end()) {
@@ -214,13 +214,12 @@ std::unique_ptr<Session::Impl> MakeImpl(SessionHandler& handler, const Limits& l
   auto impl = std::make_unique<Session::Impl>(handler, limits, server);
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
-  nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &Session::Impl::OnBeginHeaders);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks,
+                                                          &Session::Impl::OnBeginHeaders);
   nghttp2_session_callbacks_set_on_header_callback(callbacks, &Session::Impl::OnHeader);
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &Session::Impl::OnFrameRecv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks,
-                                                            &Session::Impl::OnDataChunk);
-  nghttp2_session_callbacks_set_on_stream_close_callback(callbacks,
-                                                         &Session::Impl::OnStreamClose);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &Session::Impl::OnDataChunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &Session::Impl::OnStreamClose);
   nghttp2_option* option = nullptr;
   nghttp2_option_new(&option);
   nghttp2_option_set_no_auto_window_update(option, 1);
@@ -268,8 +267,8 @@ absl::Status Session::Receive(std::string_view bytes) {
       impl_->session, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (n < 0) {
     int code = static_cast<int>(n);
-    uint32_t reason = code == NGHTTP2_ERR_FLOODED ? NGHTTP2_ENHANCE_YOUR_CALM
-                                                  : NGHTTP2_PROTOCOL_ERROR;
+    uint32_t reason =
+        code == NGHTTP2_ERR_FLOODED ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR;
     nghttp2_session_terminate_session(impl_->session, reason);
     return absl::InvalidArgumentError(fmt::format("HTTP/2: {}", nghttp2_strerror(code)));
   }
@@ -364,14 +363,12 @@ void Session::Shutdown(uint32_t error_code) {
   }
 }
 
-size_t Session::OpenStreams() const {
-  return impl_->open_streams;
-}
+size_t Session::OpenStreams() const { return impl_->open_streams; }
 
 bool Session::CanOpenStream() const {
   if (!nghttp2_session_check_request_allowed(impl_->session)) return false;
-  uint32_t max = nghttp2_session_get_remote_settings(impl_->session,
-                                                      NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+  uint32_t max =
+      nghttp2_session_get_remote_settings(impl_->session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
   return impl_->open_streams < max;
 }
 

@@ -7,10 +7,10 @@
 #include <cerrno>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "net/socket.h"
 #include "proxy/exchange.h"
+#include "proxy/h2_frontend.h"
 #include "proxy/lb/request_key.h"
 #include "proxy/request_route.h"
 #include "proxy/rewrite.h"
@@ -40,6 +40,14 @@ void ClientConn::OnIo(uint32_t events) {
   if (fd_ < 0) return;
   if (events & (EPOLLERR | EPOLLHUP)) return Close();  // reset, or both directions shut
   if (events & EPOLLRDHUP) peer_closed_ = true;
+  if (state_ == State::kH2) {
+    if ((events & EPOLLOUT) && output_pending()) Flush();
+    if (fd_ >= 0 && (events & (EPOLLIN | EPOLLRDHUP))) {
+      readable_ = true;
+      H2Read();
+    }
+    return;
+  }
   if (state_ == State::kTunnel) {
     if ((events & EPOLLOUT) && output_pending()) Flush();
     if (fd_ >= 0 && (events & (EPOLLIN | EPOLLRDHUP))) {
@@ -124,6 +132,12 @@ void ClientConn::OnPeerClosed() {
 
 void ClientConn::ProcessBuffered() {
   if (state_ == State::kReadingBody) return TakeBody();
+  if (first_request_ && AtH2Preface()) {
+    if (in_->size() >= kH2Preface.size()) return StartH2();
+    if (head_scanned_ == 0) ArmTimer(ClientTimeouts::kHeaderMs);
+    head_scanned_ = 1;  // started: the clock runs
+    return;
+  }
   http::h1::RequestHead& head = worker_.request_head();
   std::string_view data(in_->read_ptr(), in_->size());
   bool was_started = head_scanned_ > 0;
@@ -180,21 +194,17 @@ bool ClientConn::Admit(const http::h1::RequestHead& head, RoutedRequest& routed,
     return false;
   };
   if (const Route* route = routed.route) {
-    if (!route->methods.empty() && std::find(route->methods.begin(), route->methods.end(),
-                                             head.method_text) == route->methods.end()) {
-      extra_fields = fmt::format("Allow: {}\r\n", fmt::join(route->methods, ", "));
-      return refuse(405, "method_not_allowed",
-                    fmt::format("{} is not allowed on {}", head.method_text, route->prefix), false);
-    }
-    if (RateLimiter* limiter = route->runtime->rate_limiter.get()) {
-      std::string_view key = limiter->spec().by == config::RateLimitSpec::By::kHeader
-                                 ? head.Find(limiter->spec().header)
-                                 : std::string_view(peer_ip_);
-      if (int64_t wait_ms = limiter->Take(key, worker_.loop().now_ms())) {
-        route->runtime->stats.RecordRateLimited(static_cast<size_t>(worker_.index()));
-        extra_fields = fmt::format("Retry-After: {}\r\n", (wait_ms + 999) / 1000);
-        return refuse(429, "rate_limited", "too many requests: slow down", false);
+    const RateLimiter* limiter = route->runtime->rate_limiter.get();
+    std::string_view rate_key = limiter && limiter->spec().by == config::RateLimitSpec::By::kHeader
+                                    ? head.Find(limiter->spec().header)
+                                    : std::string_view(peer_ip_);
+    if (!AdmitByRoute(*route, head.method_text, rate_key, worker_.loop().now_ms(),
+                      static_cast<size_t>(worker_.index()), routed)) {
+      if (!routed.allow.empty()) extra_fields = fmt::format("Allow: {}\r\n", routed.allow);
+      if (routed.retry_after_s > 0) {
+        extra_fields = fmt::format("Retry-After: {}\r\n", routed.retry_after_s);
       }
+      return false;
     }
   }
   if (!head.upgrade.empty() && !IsWebSocket(head)) {
@@ -203,6 +213,12 @@ bool ClientConn::Admit(const http::h1::RequestHead& head, RoutedRequest& routed,
         501, "not_supported",
         fmt::format("upgrades to \"{}\" are not supported yet (websocket is)", head.upgrade),
         false);
+  }
+  if (cluster->grpc) {
+    return refuse(501, "not_supported",
+                  fmt::format("service \"{}\" speaks gRPC: call it over HTTP/2 (h2c or TLS)",
+                              cluster->service),
+                  false);
   }
   if (cluster->endpoints.empty()) {
     return refuse(503, "no_healthy_upstream",
@@ -215,6 +231,7 @@ bool ClientConn::Admit(const http::h1::RequestHead& head, RoutedRequest& routed,
 }
 
 void ClientConn::OnHead(const http::h1::RequestHead& head) {
+  first_request_ = false;
   request_start_us_ = worker_.loop().now_us();
   keep_alive_ = head.KeepAlive();
   head_request_ = head.method == http::h1::Method::kHead;
@@ -398,6 +415,11 @@ void ClientConn::Flush() {
   out_sent_ = 0;
   if (out_.capacity() > size_t{64} * 1024) out_.shrink_to_fit();
   if (state_ == State::kDraining) return AfterResponse();
+  if (state_ == State::kH2) {
+    ArmTimer(ClientTimeouts::kIdleMs);
+    if (h2_) h2_->Flush();  // it waited for the queue to drain
+    return;
+  }
   if (state_ == State::kExchanging || state_ == State::kTunnel) {
     worker_.loop().timers().Cancel(timer_);
     if (exchange_) exchange_->OnClientDrained();
@@ -496,6 +518,59 @@ void ClientConn::TunnelRead() {
   ReleaseBufferIfEmpty();
 }
 
+// h2c with prior knowledge (RFC 9113 3.3): the preface instead of a request line.
+bool ClientConn::AtH2Preface() {
+  size_t n = std::min(in_->size(), kH2Preface.size());
+  return std::string_view(in_->read_ptr(), n) == kH2Preface.substr(0, n);
+}
+
+void ClientConn::StartH2() {
+  first_request_ = false;
+  head_scanned_ = 0;
+  state_ = State::kH2;
+  h2_ = std::make_unique<H2Frontend>(worker_, *this);
+  ArmTimer(ClientTimeouts::kIdleMs);
+  std::string_view data(in_->read_ptr(), in_->size());
+  bool ok = h2_->Receive(data);
+  if (in_) in_->Consume(data.size());
+  if (!ok) return EndH2();
+  H2Read();
+}
+
+void ClientConn::H2Read() {
+  char buffer[16 * 1024];
+  while (fd_ >= 0 && state_ == State::kH2 && readable_) {
+    ssize_t n = net::Recv(fd_, buffer, sizeof buffer);
+    if (n > 0) {
+      if (static_cast<size_t>(n) < sizeof buffer && !peer_closed_) readable_ = false;
+      if (!output_pending()) ArmTimer(ClientTimeouts::kIdleMs);
+      if (!h2_->Receive(std::string_view(buffer, static_cast<size_t>(n)))) return EndH2();
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      readable_ = false;
+      if (!peer_closed_) break;
+    }
+    return Close();  // the client closed (a FIN may come with its last bytes) or failed
+  }
+  if (fd_ >= 0) ReleaseBufferIfEmpty();
+}
+
+void ClientConn::EndH2() {
+  keep_alive_ = false;
+  if (h2_) {
+    h2_->Flush();  // the GOAWAY
+    h2_->Detach();
+    worker_.loop().DeleteLater(std::move(h2_));
+  }
+  if (fd_ < 0) return;
+  if (output_pending()) {
+    state_ = State::kDraining;  // Flush() lingers once the client has taken it
+    return;
+  }
+  Linger();
+}
+
 void ClientConn::OnTimer(net::Timer&) {
   if (fd_ < 0) return;
   switch (state_) {
@@ -507,6 +582,11 @@ void ClientConn::OnTimer(net::Timer&) {
       return Close();  // idle keep-alive connection
     case State::kReadingBody:
       return Reject(408, "request_timeout", "request body not received in time");
+    case State::kH2:
+      if (output_pending()) return Close();  // the client stopped taking bytes
+      if (h2_ && !h2_->idle()) return ArmTimer(ClientTimeouts::kIdleMs);  // calls bound themselves
+      if (h2_) h2_->Shutdown();  // idle: GOAWAY, then close
+      return EndH2();
     case State::kTunnel:      // a tunnel's writes stalled
     case State::kExchanging:  // a stalled client stalls its exchange: both go
     case State::kDraining:
@@ -526,6 +606,10 @@ void ClientConn::Close() {
   if (exchange_) {
     exchange_->Cancel();
     worker_.loop().DeleteLater(std::move(exchange_));
+  }
+  if (h2_) {
+    h2_->Detach();
+    worker_.loop().DeleteLater(std::move(h2_));
   }
   worker_.loop().timers().Cancel(timer_);
   worker_.loop().Close(fd_);

@@ -19,6 +19,7 @@
 namespace gantry::proxy {
 
 class Exchange;
+class H2Frontend;
 
 struct ClientTimeouts {
   static constexpr int64_t kHeaderMs = 10'000;  // from a request's first byte to its last
@@ -67,10 +68,15 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
     kDraining,     // the exchange is done; queued output is being written
     kLingering,    // an error answer was sent: reading and dropping until the client closes
     kTunnel,       // after 101 (WebSocket): bytes go to the exchange's upstream as they come
+    kH2,           // the client opened with the HTTP/2 preface: h2_ has the connection
   };
 
   void ReadAndProcess();
   void TunnelRead();
+  bool AtH2Preface();  // the first bytes are (the start of) HTTP/2's connection preface
+  void StartH2();
+  void H2Read();
+  void EndH2();    // after a connection error or GOAWAY: send what is queued, then close
   bool Receive();  // one recv into in_; false when the connection ended
   void OnPeerClosed();
   void ProcessBuffered();
@@ -100,6 +106,7 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
   bool body_chunked_ = false;
   bool in_read_loop_ = false;   // ReadAndProcess is on the stack
   bool tunnel_paused_ = false;  // the upstream side of the tunnel is full
+  bool first_request_ = true;   // nothing parsed yet: HTTP/2's preface may come
   std::string peer_ip_;
   std::unique_ptr<IoBuffer> in_;
   size_t head_scanned_ = 0;
@@ -111,6 +118,7 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
   net::Timer timer_;
   int64_t request_start_us_ = 0;
   std::unique_ptr<Exchange> exchange_;
+  std::unique_ptr<H2Frontend> h2_;
 };
 
 }  // namespace gantry::proxy

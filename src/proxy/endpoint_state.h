@@ -12,6 +12,7 @@
 
 namespace gantry::proxy {
 
+class H2Backend;
 class UpstreamConn;
 
 struct alignas(64) EndpointWorkerState {
@@ -26,6 +27,7 @@ struct alignas(64) EndpointWorkerState {
 
   uint32_t idle_count = 0;       // connections in `idle`
   UpstreamConn* idle = nullptr;  // pooled keep-alive connections, most recent first
+  H2Backend* h2 = nullptr;       // multiplexed HTTP/2 connections (protocol: grpc), busy or not
   uint64_t generation = 0;       // the worker's snapshot generation that last listed it
   bool retired = false;          // gone from the worker's snapshot: its connections are closed
   double ewma_us = 0;            // peak-EWMA latency estimate (0: no sample yet)

@@ -1,6 +1,9 @@
 #include "proxy/request_route.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "proxy/route_match.h"
 
@@ -36,15 +39,38 @@ bool SplitAbsolute(std::string_view target, std::string_view& authority, RoutedR
 
 }  // namespace
 
+bool AdmitByRoute(const Route& route, std::string_view method, std::string_view rate_key,
+                  int64_t now_ms, size_t worker, RoutedRequest& out) {
+  if (!route.methods.empty() &&
+      std::find(route.methods.begin(), route.methods.end(), method) == route.methods.end()) {
+    out.allow = fmt::format("{}", fmt::join(route.methods, ", "));
+    Refuse(out, 405, "method_not_allowed",
+           fmt::format("{} is not allowed on {}", method, route.prefix), false);
+    return false;
+  }
+  if (RateLimiter* limiter = route.runtime->rate_limiter.get()) {
+    if (int64_t wait_ms = limiter->Take(rate_key, now_ms)) {
+      route.runtime->stats.RecordRateLimited(worker);
+      out.retry_after_s = (wait_ms + 999) / 1000;
+      Refuse(out, 429, "rate_limited", "too many requests: slow down", false);
+      return false;
+    }
+  }
+  return true;
+}
+
 void RouteRequest(const Snapshot& snapshot, ListenerKind kind, const http::h1::RequestHead& head,
                   RoutedRequest& out) {
   if (head.method == http::h1::Method::kConnect) {
     return Refuse(out, 501, "not_supported", "CONNECT tunnels are not supported yet", true);
   }
-  std::string_view authority = head.host;
-  out.target = head.target;
-  if (!head.target.starts_with('/') && head.target != "*" &&
-      !SplitAbsolute(head.target, authority, out)) {
+  RouteTarget(snapshot, kind, head.target, head.host, out);
+}
+
+void RouteTarget(const Snapshot& snapshot, ListenerKind kind, std::string_view target,
+                 std::string_view authority, RoutedRequest& out) {
+  out.target = target;
+  if (!target.starts_with('/') && target != "*" && !SplitAbsolute(target, authority, out)) {
     return Refuse(out, 400, "bad_target", "the request target must be a path or an http:// URI",
                   true);
   }

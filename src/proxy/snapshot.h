@@ -36,6 +36,7 @@ struct Cluster {
   bool panic = false;
   bool weighted = false;                 // the endpoints' weights differ
   int64_t slow_start_until_unix_ms = 0;  // some endpoint is still ramping up until then
+  bool grpc = false;                     // `protocol: grpc`: the replicas speak HTTP/2
   config::PolicySpec policy;
   std::shared_ptr<ClusterRuntime> runtime;  // never null in a built snapshot
   // Built with the snapshot for the hashing policies (immutable: every worker reads them).

@@ -86,6 +86,7 @@ std::shared_ptr<Snapshot> BuildSnapshot(const config::AppSpec& spec,
     Cluster cluster;
     cluster.service = service.name;
     cluster.policy = service.policy;
+    cluster.grpc = service.protocol == config::ServiceSpec::Protocol::kGrpc;
     cluster.runtime = ClusterRuntimeFor(before, service.policy, workers);
     // Healthy and not ejected take traffic. "Failing" (unhealthy or ejected) ones count for the
     // panic threshold; starting ones (never checked yet) do not.

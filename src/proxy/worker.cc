@@ -6,6 +6,7 @@
 #include "net/socket.h"
 #include "proxy/access_log.h"
 #include "proxy/client_conn.h"
+#include "proxy/h2_backend.h"
 #include "proxy/listener.h"
 #include "proxy/upstream_conn.h"
 
@@ -66,6 +67,11 @@ void Worker::SweepIdle() {
         }
         connection = next;
       }
+      for (H2Backend* h2 = endpoint.runtime->per_worker[index_].h2; h2;) {
+        H2Backend* next = h2->pool_next;
+        if (h2->calls() == 0 && h2->idle_since_ms < cutoff) h2->Close();
+        h2 = next;
+      }
     }
   }
 }
@@ -100,7 +106,9 @@ void Worker::CloseEverything() {
   if (view_) {
     for (const Cluster& cluster : view_->snapshot->clusters) {
       for (const Endpoint& endpoint : cluster.endpoints) {
-        CloseIdle(endpoint.runtime->per_worker[index_]);
+        EndpointWorkerState& state = endpoint.runtime->per_worker[index_];
+        CloseIdle(state);
+        while (state.h2) state.h2->Close();
       }
     }
   }
@@ -139,6 +147,11 @@ void Worker::Reload(std::shared_ptr<const Snapshot> snapshot) {
         if (state.generation == generation_) continue;
         state.retired = true;
         CloseIdle(state);
+        for (H2Backend* h2 = state.h2; h2;) {
+          H2Backend* next = h2->pool_next;
+          h2->Drain();  // closes at once when no call is on it, else after the last
+          h2 = next;
+        }
       }
     }
     ReleaseView(view_);
@@ -175,6 +188,37 @@ void Worker::ForgetIdle(UpstreamConn* connection) {
   if (connection->idle_next) connection->idle_next->idle_prev = connection->idle_prev;
   connection->idle_prev = connection->idle_next = nullptr;
   --state.idle_count;
+}
+
+H2Backend* Worker::H2BackendFor(const Endpoint& endpoint, const Cluster& cluster,
+                                bool& overloaded) {
+  EndpointWorkerState& state = endpoint.runtime->per_worker[index_];
+  for (H2Backend* h2 = state.h2; h2; h2 = h2->pool_next) {
+    if (h2->CanOpen()) return h2;
+  }
+  overloaded = !cluster.runtime->breaker.TryAcquire(CircuitBreaker::kConnections);
+  if (overloaded) return nullptr;
+  H2Backend* h2 = H2Backend::Dial(*this, endpoint, cluster.runtime);
+  if (!h2) {
+    cluster.runtime->breaker.Release(CircuitBreaker::kConnections);
+    return nullptr;
+  }
+  h2->idle_since_ms = loop_->now_ms();
+  h2->pool_next = state.h2;
+  if (state.h2) state.h2->pool_prev = h2;
+  state.h2 = h2;
+  return h2;
+}
+
+void Worker::H2BackendClosed(H2Backend* connection) {
+  EndpointWorkerState& state = connection->runtime()->per_worker[index_];
+  if (connection->pool_prev) {
+    connection->pool_prev->pool_next = connection->pool_next;
+  } else if (state.h2 == connection) {
+    state.h2 = connection->pool_next;
+  }
+  if (connection->pool_next) connection->pool_next->pool_prev = connection->pool_prev;
+  connection->pool_prev = connection->pool_next = nullptr;
 }
 
 void Worker::CloseIdle(EndpointWorkerState& state) {

@@ -23,6 +23,7 @@ namespace gantry::proxy {
 enum class ListenerKind { kGateway, kMesh };
 
 class ClientConn;
+class H2Backend;
 class Listener;
 class UpstreamConn;
 
@@ -95,6 +96,12 @@ class Worker final : public net::TimerHandler {
   UpstreamConn* TakeIdle(const Endpoint& endpoint);
   void GiveBack(UpstreamConn* connection);    // pools it, or closes it if it cannot be reused
   void ForgetIdle(UpstreamConn* connection);  // takes a pooled connection out of its pool
+
+  // Multiplexed HTTP/2 connections, per endpoint: one with room for another stream, dialled
+  // when none has. Null when the service is at max_connections (`overloaded`) or no socket
+  // could be made.
+  H2Backend* H2BackendFor(const Endpoint& endpoint, const Cluster& cluster, bool& overloaded);
+  void H2BackendClosed(H2Backend* connection);  // takes it off its endpoint's list
 
   // Client connections: accepted ones are counted until they close.
   void Accepted(int fd, ListenerKind kind, std::string peer_ip);

@@ -55,7 +55,6 @@ MALFORMED = [
     ("bad chunk size", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5x\r\nhello\r\n0\r\n\r\n", 400),
     ("chunk size overflow", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n", 400),
     ("chunk without CRLF", b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n", 400),
-    ("HTTP/2 preface as h1", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),
     ("unknown expectation", b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n", 417),
     ("request line too long", b"GET /" + LONG + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
     ("header too large", b"GET / HTTP/1.1\r\nHost: x\r\n" + BIG_FIELD + b"\r\n", 431),

@@ -162,8 +162,7 @@ TEST(AppFile, NotSupportedYetIsAnErrorNotIgnored) {
       "services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { path: /, service: a, "
       "auth: jwt }\n",
       5, 30, "auth: not supported yet");
-  ExpectError("services:\n  a:\n    command: [a]\n    protocol: grpc\n", 4, 15,
-              "not supported yet");
+  ExpectError("services:\n  a:\n    command: [a]\n    protocol: tcp\n", 4, 15, "not supported yet");
 }
 
 TEST(AppFile, PolicyBlock) {
@@ -211,6 +210,23 @@ gateway:
   EXPECT_EQ(route.rate_limit.burst, 10);
   EXPECT_EQ(route.rate_limit.by, RateLimitSpec::By::kHeader);
   EXPECT_EQ(route.rate_limit.header, "x-key");
+}
+
+TEST(AppFile, GrpcServicesAndGrpcRetryCodes) {
+  AppFileResult result = Parse(R"(services:
+  a:
+    command: [a]
+    protocol: grpc
+    policy: { retries: { on: [unavailable, resource-exhausted, connect-failure] } }
+  b: { command: [b], protocol: http }
+)");
+  ASSERT_TRUE(result.errors.empty()) << result.errors[0].ToString();
+  EXPECT_EQ(result.spec->services[0].protocol, ServiceSpec::Protocol::kGrpc);
+  EXPECT_EQ(result.spec->services[1].protocol, ServiceSpec::Protocol::kHttp);
+  const RetrySpec& retries = result.spec->services[0].policy.retries;
+  EXPECT_EQ(retries.on_grpc_status, (std::vector<int>{14, 8}));
+  EXPECT_TRUE(retries.on_connect_failure);
+  EXPECT_FALSE(retries.on_5xx);
 }
 
 TEST(AppFile, PolicyDefaults) {

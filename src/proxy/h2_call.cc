@@ -1,0 +1,371 @@
+#include "proxy/h2_call.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "http/grpc_wire.h"
+#include "http/message.h"
+#include "proxy/h2_backend.h"
+#include "proxy/h2_frontend.h"
+
+namespace gantry::proxy {
+
+using http::h2::Field;
+namespace grpc = http::grpc;
+
+namespace {
+
+// The gRPC code for an HTTP status gantry answers with (grpc/doc/http-grpc-status-mapping.md,
+// and Envoy's choices for the ones it leaves open).
+int GrpcCodeFor(int status) {
+  switch (status) {
+    case 400:
+      return grpc::kInternal;
+    case 401:
+      return 16;  // UNAUTHENTICATED
+    case 403:
+      return 7;  // PERMISSION_DENIED
+    case 404:
+    case 405:
+    case 501:
+      return grpc::kUnimplemented;
+    case 413:
+      return grpc::kResourceExhausted;
+    case 504:
+      return grpc::kDeadlineExceeded;
+    case 429:
+    case 502:
+    case 503:
+    default:
+      return grpc::kUnavailable;
+  }
+}
+
+int ParseStatus(std::string_view text) {
+  int value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && end == text.data() + text.size() ? value : -1;
+}
+
+}  // namespace
+
+void H2Call::AnswerRefusal(H2Frontend& frontend, int32_t stream, bool grpc, int status,
+                           std::string_view code, std::string_view message,
+                           std::span<const Field> extra) {
+  if (grpc) {  // "trailers only": the status rides on the one header block
+    std::string grpc_status = std::to_string(
+        status == 503 && code == "overloaded" ? grpc::kResourceExhausted : GrpcCodeFor(status));
+    std::string grpc_message = grpc::EncodeMessage(message);
+    std::vector<Field> fields = {{":status", "200"},
+                                 {"content-type", "application/grpc"},
+                                 {"grpc-status", grpc_status},
+                                 {"grpc-message", grpc_message}};
+    fields.insert(fields.end(), extra.begin(), extra.end());
+    frontend.SubmitResponse(stream, fields, true);
+    return;
+  }
+  std::string body = fmt::format("{{\"error\": \"{}\", \"code\": \"{}\"}}\n",
+                                 http::JsonEscape(message), http::JsonEscape(code));
+  std::string status_text = std::to_string(status);
+  std::string length = std::to_string(body.size());
+  std::vector<Field> fields = {
+      {":status", status_text}, {"content-type", "application/json"}, {"content-length", length}};
+  fields.insert(fields.end(), extra.begin(), extra.end());
+  frontend.SubmitResponse(stream, fields, false);
+  frontend.SendData(stream, body);
+  frontend.SendEnd(stream);
+}
+
+H2Call::H2Call(Worker& worker, H2Frontend& frontend, int32_t stream, WorkerView* view,
+               const Cluster& cluster, bool grpc)
+    : worker_(worker),
+      frontend_(frontend),
+      stream_(stream),
+      view_(view),
+      cluster_(cluster),
+      runtime_(*cluster.runtime),
+      grpc_(grpc),
+      deadline_timer_(this),
+      backoff_timer_(this) {}
+
+H2Call::~H2Call() {
+  if (phase_ != Phase::kDone) ClientGone();
+  worker_.ReleaseView(view_);
+}
+
+void H2Call::Start(bool end_stream, int64_t caller_timeout_ms) {
+  client_ended_ = end_stream;
+  start_us_ = worker_.loop().now_us();
+  if (!runtime_.breaker.TryAcquire(CircuitBreaker::kRequests)) {
+    return AnswerError(503, "overloaded",
+                       fmt::format("service \"{}\" is at its max_requests", cluster_.service),
+                       true);
+  }
+  started_ = true;
+  runtime_.retry_budget.RequestStarted();
+  int64_t timeout_ms = cluster_.policy.timeout.count();
+  if (caller_timeout_ms >= 0) timeout_ms = std::min(timeout_ms, caller_timeout_ms);
+  if (timeout_ms <= 0) {
+    return AnswerError(504, "deadline_exceeded", "the caller's deadline has already passed");
+  }
+  timeout_ms_ = timeout_ms;
+  deadline_ms_ = worker_.loop().now_ms() + timeout_ms;
+  worker_.loop().timers().Arm(deadline_timer_, deadline_ms_);
+  Attempt();
+}
+
+void H2Call::Attempt() {
+  phase_ = Phase::kWaiting;
+  if (cluster_.endpoints.empty()) {
+    return AnswerError(503, "no_healthy_upstream",
+                       fmt::format("no healthy replica of service \"{}\"", cluster_.service));
+  }
+  endpoint_ = &worker_.PickEndpoint(*view_, cluster_, 0, previous_endpoint_);
+  endpoint_->runtime->per_worker[worker_.index()].AddActive(1);
+  bool overloaded = false;
+  backend_ = worker_.H2BackendFor(*endpoint_, cluster_, overloaded);
+  if (!backend_) {
+    if (overloaded) {
+      LeaveUpstream();
+      return AnswerError(503, "overloaded",
+                         fmt::format("service \"{}\" is at its max_connections", cluster_.service),
+                         true);
+    }
+    return TryFailed(TryOutcome::kConnectFailure, "cannot open a connection");
+  }
+  // The replica is told how long it has, in gRPC's own header.
+  int64_t remaining_ms = std::max<int64_t>(deadline_ms_ - worker_.loop().now_ms(), 0);
+  std::vector<Field> fields;
+  fields.reserve(fields_.size() + 1);
+  for (const auto& [name, value] : fields_) fields.push_back({name, value});
+  std::string timeout = grpc::FormatTimeoutMs(remaining_ms);
+  if (grpc_) fields.push_back({"grpc-timeout", timeout});
+  try_sent_ = 0;
+  bool end_now = client_ended_ && body_.empty();
+  upstream_stream_ = backend_->Open(*this, fields, end_now);
+  if (upstream_stream_ == 0) {
+    backend_ = nullptr;
+    return TryFailed(TryOutcome::kConnectFailure, "the connection took no new stream");
+  }
+  if (!body_.empty()) backend_->SendData(upstream_stream_, body_);
+  if (client_ended_ && !body_.empty() && backend_) backend_->SendEnd(upstream_stream_);
+}
+
+void H2Call::FromClient(std::string_view data) {
+  if (phase_ == Phase::kDone) return frontend_.Consume(stream_, data.size());
+  if (replayable_) {
+    if (body_.size() + data.size() <= kMaxReplayBody || phase_ == Phase::kBackoff) {
+      body_.append(data);  // in backoff, flow control bounds it (nothing is consumed)
+    } else {
+      replayable_ = false;
+      body_.clear();
+    }
+  }
+  if (backend_ && upstream_stream_) backend_->SendData(upstream_stream_, data);
+}
+
+void H2Call::ClientEnded() {
+  client_ended_ = true;
+  if (phase_ != Phase::kDone && backend_ && upstream_stream_) backend_->SendEnd(upstream_stream_);
+}
+
+void H2Call::UpstreamTook(size_t bytes) {
+  try_sent_ += bytes;
+  if (try_sent_ > credited_) {  // bytes a retry sends again were consumed the first time
+    frontend_.Consume(stream_, try_sent_ - credited_);
+    credited_ = try_sent_;
+  }
+}
+
+void H2Call::ClientTook(size_t bytes) {
+  if (backend_ && upstream_stream_) backend_->Consume(upstream_stream_, bytes);
+}
+
+void H2Call::OnUpstreamHeaders(std::span<const Field> fields, bool end_stream) {
+  if (phase_ == Phase::kDone) return;
+  if (phase_ == Phase::kResponding) {  // trailers
+    frontend_.SendEnd(stream_, fields);
+    return;
+  }
+  int status = 0;
+  int grpc_status = -1;
+  for (const Field& f : fields) {
+    if (f.name == ":status") status = ParseStatus(f.value);
+    if (f.name == "grpc-status") grpc_status = ParseStatus(f.value);
+  }
+  if (status >= 100 && status < 200) return;  // interim: nothing a gRPC client needs
+  // A gRPC call that failed at once ("trailers only") may be tried elsewhere.
+  if (end_stream && grpc_status > 0 && replayable_ &&
+      runtime_.retry_policy.AllowsGrpc(grpc_status, retries_) && TakeRetry()) {
+    NoteTryResult(grpc_status == grpc::kUnavailable);
+    LeaveUpstream();
+    return ScheduleRetry();
+  }
+  NoteTryResult(status >= 500);
+  worker_.RecordLatency(cluster_, *endpoint_, worker_.loop().now_us() - start_us_);
+  status_ = status;
+  phase_ = Phase::kResponding;
+  body_.clear();  // no retry after this
+  replayable_ = false;
+  frontend_.SubmitResponse(stream_, fields, end_stream);
+}
+
+void H2Call::OnUpstreamData(std::string_view data) {
+  if (phase_ != Phase::kResponding) return;  // consumed by the backend when forgotten
+  frontend_.SendData(stream_, data);
+}
+
+void H2Call::OnUpstreamEnd() {
+  if (phase_ == Phase::kResponding) frontend_.SendEnd(stream_);
+}
+
+void H2Call::OnUpstreamClosed(uint32_t error_code, bool unprocessed) {
+  backend_ = nullptr;
+  upstream_stream_ = 0;
+  if (phase_ == Phase::kDone || phase_ == Phase::kBackoff) return;
+  if (error_code == http::h2::kNoError && phase_ == Phase::kResponding) {
+    LeaveUpstream();
+    return End();  // the client's stream ends when its output is sent
+  }
+  if (phase_ == Phase::kWaiting) {
+    return TryFailed(unprocessed ? TryOutcome::kConnectFailure : TryOutcome::kReset,
+                     fmt::format("stream closed with HTTP/2 error {}", error_code));
+  }
+  // The response had begun: a gRPC client is told in trailers, others see a reset.
+  NoteTryResult(true);
+  LeaveUpstream();
+  runtime_.stats.RecordUpstreamFailure(static_cast<size_t>(worker_.index()));
+  if (grpc_) {
+    std::string message = grpc::EncodeMessage("the replica's stream was reset");
+    std::vector<Field> trailers = {{"grpc-status", "14"}, {"grpc-message", message}};
+    frontend_.SendEnd(stream_, trailers);
+  } else {
+    frontend_.Reset(stream_, http::h2::kInternalError);
+  }
+  End();
+}
+
+void H2Call::TryFailed(TryOutcome outcome, std::string_view detail) {
+  std::string where =
+      endpoint_ ? fmt::format("{} ({}): {}", endpoint_->instance_id, endpoint_->key, detail)
+                : std::string(detail);
+  NoteTryResult(true);
+  LeaveUpstream();
+  runtime_.stats.RecordUpstreamFailure(static_cast<size_t>(worker_.index()));
+  bool allowed =
+      replayable_ && runtime_.retry_policy.Allows(outcome, 0, http::h1::Method::kPost, retries_);
+  if (allowed && TakeRetry()) return ScheduleRetry();
+  if (outcome == TryOutcome::kConnectFailure) {
+    return AnswerError(502, "upstream_connect_failed", "cannot connect upstream: " + where);
+  }
+  AnswerError(502, "upstream_reset", "upstream failed: " + where);
+}
+
+bool H2Call::TakeRetry() {
+  if (!runtime_.retry_budget.TryStartRetry()) return false;
+  if (holding_retry_) runtime_.retry_budget.RetryEnded();  // the previous retry's try ended
+  holding_retry_ = true;
+  return true;
+}
+
+void H2Call::ScheduleRetry() {
+  ++retries_;
+  runtime_.stats.RecordRetry(static_cast<size_t>(worker_.index()));
+  phase_ = Phase::kBackoff;  // LeaveUpstream noted the endpoint to avoid
+  Duration wait = runtime_.retry_policy.Backoff(retries_, worker_.NextRandom());
+  worker_.loop().timers().Arm(backoff_timer_, worker_.loop().now_ms() + wait.count());
+}
+
+void H2Call::LeaveUpstream() {
+  if (backend_ && upstream_stream_) {
+    H2Backend* backend = backend_;
+    backend_ = nullptr;
+    int32_t stream = upstream_stream_;
+    upstream_stream_ = 0;
+    backend->Forget(stream);
+  }
+  if (endpoint_) {
+    endpoint_->runtime->per_worker[worker_.index()].AddActive(-1);
+    if (phase_ != Phase::kResponding) previous_endpoint_ = endpoint_;
+    endpoint_ = nullptr;
+  }
+}
+
+void H2Call::NoteTryResult(bool failed) {
+  const config::OutlierSpec& outlier = cluster_.policy.outlier;
+  if (!outlier.enabled || !endpoint_) return;
+  std::atomic<uint32_t>& counter = endpoint_->runtime->consecutive_5xx;
+  if (!failed) {
+    if (counter.load(std::memory_order_relaxed) != 0) counter.store(0, std::memory_order_relaxed);
+    return;
+  }
+  uint32_t n = counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (outlier.consecutive_5xx > 0 && n % static_cast<uint32_t>(outlier.consecutive_5xx) == 0) {
+    worker_.ReportOutlier(cluster_.service, endpoint_->instance_id);
+  }
+}
+
+void H2Call::OnTimer(net::Timer& timer) {
+  if (phase_ == Phase::kDone) return;
+  if (&timer == &backoff_timer_) return Attempt();
+  // The call's deadline.
+  bool responding = phase_ == Phase::kResponding;
+  if (endpoint_) NoteTryResult(true);
+  LeaveUpstream();
+  runtime_.stats.RecordTimeout(static_cast<size_t>(worker_.index()));
+  std::string message = fmt::format("no complete response from service \"{}\" within {}ms",
+                                    cluster_.service, timeout_ms_);
+  if (!responding) return AnswerError(504, "upstream_timeout", message);
+  if (grpc_) {
+    std::string encoded = grpc::EncodeMessage(message);
+    std::vector<Field> trailers = {{"grpc-status", "4"}, {"grpc-message", encoded}};
+    frontend_.SendEnd(stream_, trailers);
+  } else {
+    frontend_.Reset(stream_, http::h2::kCancel);
+  }
+  End();
+}
+
+void H2Call::AnswerError(int status, std::string_view code, std::string_view message,
+                         bool overloaded) {
+  LeaveUpstream();
+  if (overloaded) runtime_.stats.RecordOverflow(static_cast<size_t>(worker_.index()));
+  status_ = status;
+  std::vector<Field> extra;
+  if (overloaded) extra.push_back({"x-gantry-overloaded", "true"});
+  // A request body still coming is consumed and dropped (FromClient after End): gRPC clients
+  // take an early RST_STREAM, even NO_ERROR, as a failure of their own.
+  AnswerRefusal(frontend_, stream_, grpc_, status, overloaded ? "overloaded" : code, message,
+                extra);
+  End();
+}
+
+void H2Call::ClientGone() {
+  if (phase_ == Phase::kDone) return;
+  LeaveUpstream();
+  End();
+}
+
+void H2Call::End() {
+  if (phase_ == Phase::kDone) return;
+  phase_ = Phase::kDone;
+  worker_.loop().timers().Cancel(deadline_timer_);
+  worker_.loop().timers().Cancel(backoff_timer_);
+  body_.clear();
+  body_.shrink_to_fit();
+  if (holding_retry_) {
+    runtime_.retry_budget.RetryEnded();
+    holding_retry_ = false;
+  }
+  if (started_) {
+    runtime_.breaker.Release(CircuitBreaker::kRequests);
+    runtime_.retry_budget.RequestEnded();
+    started_ = false;
+  }
+  runtime_.stats.RecordRequest(static_cast<size_t>(worker_.index()), status_,
+                               static_cast<uint64_t>(worker_.loop().now_us() - start_us_));
+}
+
+}  // namespace gantry::proxy
