@@ -16,6 +16,7 @@ import time
 
 GANTRY = os.environ["GANTRY_BIN"]
 HELLO = os.environ["GANTRY_HELLO_BIN"]
+INVENTORY = os.environ.get("GANTRY_INVENTORY_BIN", "")
 EXAMPLES = os.environ["GANTRY_EXAMPLES"]
 
 
@@ -170,12 +171,13 @@ class Agent:
 
 
 def copy_example(name):
-    """Copies examples/<name> into a new folder, with bin/hello linked to this build's binary,
+    """Copies examples/<name> into a new folder, with bin/ linked to this build's binaries,
     so the example's own app file runs against the build under test."""
     folder = os.path.join(tempfile.mkdtemp(prefix="gantry-example-"), name)
     shutil.copytree(os.path.join(EXAMPLES, name), folder, ignore=shutil.ignore_patterns("bin", ".gantry"))
     os.makedirs(os.path.join(folder, "bin"))
     os.symlink(HELLO, os.path.join(folder, "bin", "hello"))
+    os.symlink(INVENTORY, os.path.join(folder, "bin", "inventory"))
     return os.path.join(folder, "gantry.yaml")
 
 

@@ -3,7 +3,10 @@ import collections
 import http.client
 import json
 import os
+import re
 import unittest
+
+import grpc
 
 from gantry_support import Agent, copy_example, http_request, raw_exchange
 
@@ -42,6 +45,30 @@ class HelloApp(unittest.TestCase):
         status, _, body = http_request(self.agent.gateway, "GET", "/greet")
         self.assertEqual(status, 200, body)
         self.assertRegex(body, r"greeter \(greeter-1\) got: hello from hello-[123]")
+
+    def test_stock_calls_the_grpc_service_through_the_mesh(self):
+        seen = set()
+        for _ in range(10):  # one gRPC channel in the greeter: calls balanced one by one
+            status, _, body = http_request(self.agent.gateway, "GET", "/stock/widget")
+            self.assertEqual(status, 200, body)
+            match = re.fullmatch(r"widget: (\d+) in stock \(from (inventory-[12])\)\n", body)
+            self.assertTrue(match, body)
+            seen.add(match.group(2))
+        self.assertEqual(seen, {"inventory-1", "inventory-2"})
+
+    def test_grpc_clients_reach_the_grpc_service_through_the_gateway(self):
+        with grpc.insecure_channel(self.agent.gateway) as channel:
+            get = channel.unary_unary("/shop.Inventory/Get", request_serializer=None,
+                                      response_deserializer=None)
+            answer = get(b"\x0a\x06widget", timeout=10)  # Item{sku: "widget"}
+            self.assertTrue(answer.startswith(b"\x0a\x06widget"), answer)  # Stock{sku, ...
+            self.assertRegex(answer, rb"\x1a\x0binventory-[12]$")         # ..., replica}
+            watch = channel.unary_stream("/shop.Inventory/Watch", request_serializer=None,
+                                         response_deserializer=None)
+            self.assertEqual(len(list(watch(b"\x0a\x06widget", timeout=10))), 5)
+            with self.assertRaises(grpc.RpcError) as caught:
+                get(b"", timeout=10)
+            self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
 
     def test_mesh_routes_by_host_and_absolute_uri(self):
         status, _, body = http_request(self.agent.mesh, "GET", "/", headers={"Host": "hello"})
@@ -124,7 +151,8 @@ class HelloApp(unittest.TestCase):
 
     def test_ps_json_has_the_contract_fields(self):
         replicas = self.agent.ps()
-        self.assertEqual(sorted(r["id"] for r in replicas), ["greeter-1", "hello-1", "hello-2", "hello-3"])
+        self.assertEqual(sorted(r["id"] for r in replicas),
+                         ["greeter-1", "hello-1", "hello-2", "hello-3", "inventory-1", "inventory-2"])
         for r in replicas:
             for field in ("id", "service", "pid", "address", "state", "health", "restarts"):
                 self.assertIn(field, r)

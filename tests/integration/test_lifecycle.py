@@ -52,7 +52,7 @@ class Lifecycle(unittest.TestCase):
         with Agent(copy_example("hello")) as agent:
             agent.wait_ready()
             pids = [r["pid"] for r in agent.ps()]
-            self.assertEqual(len(pids), 4)
+            self.assertEqual(len(pids), 6)  # hello x3, inventory x2, greeter
             self.assertEqual(agent.stop(signal.SIGINT), 0, agent.output())
             for pid in pids:
                 self.assertFalse(pid_alive(pid), f"replica {pid} survived\n{agent.output()}")
