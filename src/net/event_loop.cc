@@ -130,7 +130,20 @@ void EventLoop::Run() {
       }
     }
     timers_.Advance(now_ms());
+    RunDeferred();
     DeletePending();
+  }
+}
+
+void EventLoop::RunDeferred() {
+  // Deferred work may defer more (one connection's write frees another's window): rounds.
+  while (!deferred_.empty()) {
+    running_deferred_.swap(deferred_);
+    for (Deferred* work : running_deferred_) {
+      work->deferred_queued_ = false;
+      work->RunDeferred();
+    }
+    running_deferred_.clear();
   }
 }
 

@@ -34,6 +34,18 @@ class IoHandler : public LoopOwned {
   virtual void OnIo(uint32_t events) = 0;
 };
 
+// Work that runs once after the current batch of events, however often it was asked for in
+// the batch: how a connection coalesces many small writes into one system call.
+class Deferred {
+ public:
+  virtual ~Deferred() = default;
+  virtual void RunDeferred() = 0;
+
+ private:
+  friend class EventLoop;
+  bool deferred_queued_ = false;
+};
+
 class EventLoop {
  public:
   static absl::StatusOr<std::unique_ptr<EventLoop>> Create();
@@ -51,6 +63,13 @@ class EventLoop {
   void Close(int fd);
   // Loop thread. Deletes `object` once the current batch of events has been handled.
   void DeleteLater(std::unique_ptr<LoopOwned> object);
+  // Loop thread. Runs `work` after the current batch of events (and timers), once. It must
+  // stay alive until then: objects deleted through DeleteLater do.
+  void Defer(Deferred* work) {
+    if (work->deferred_queued_) return;
+    work->deferred_queued_ = true;
+    deferred_.push_back(work);
+  }
 
   TimerWheel& timers() { return timers_; }
   int64_t now_ms() const { return now_us_ / 1000; }  // monotonic, read once per wake-up
@@ -66,12 +85,15 @@ class EventLoop {
  private:
   EventLoop(int epoll_fd, int wake_fd);
   void RunPosted();
+  void RunDeferred();
   void DeletePending();
 
   int epoll_fd_;
   int wake_fd_;
   int64_t now_us_;
   TimerWheel timers_;
+  std::vector<Deferred*> deferred_;
+  std::vector<Deferred*> running_deferred_;
   std::vector<std::unique_ptr<LoopOwned>> graveyard_;
   std::vector<std::unique_ptr<LoopOwned>> dying_;
   std::atomic<bool> stop_{false};

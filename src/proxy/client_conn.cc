@@ -417,7 +417,7 @@ void ClientConn::Flush() {
   if (state_ == State::kDraining) return AfterResponse();
   if (state_ == State::kH2) {
     ArmTimer(ClientTimeouts::kIdleMs);
-    if (h2_) h2_->Flush();  // it waited for the queue to drain
+    if (h2_) h2_->FlushNow();  // it waited for the queue to drain
     return;
   }
   if (state_ == State::kExchanging || state_ == State::kTunnel) {
@@ -559,7 +559,7 @@ void ClientConn::H2Read() {
 void ClientConn::EndH2() {
   keep_alive_ = false;
   if (h2_) {
-    h2_->Flush();  // the GOAWAY
+    h2_->FlushNow();  // the GOAWAY
     h2_->Detach();
     worker_.loop().DeleteLater(std::move(h2_));
   }

@@ -48,6 +48,8 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
   void ExchangeDone(bool keep_alive);
   // The exchange failed after its response began: the client cannot be told, only cut off.
   void Abort();
+  // The HTTP/2 side is finished (a connection error, or GOAWAY): send what is queued, close.
+  void EndH2();
   // The exchange became a tunnel (101): from now on the client's bytes go to it unparsed.
   void StartTunnel();
   void ResumeTunnel();  // the upstream took what was queued: read from the client again
@@ -76,7 +78,6 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
   bool AtH2Preface();  // the first bytes are (the start of) HTTP/2's connection preface
   void StartH2();
   void H2Read();
-  void EndH2();    // after a connection error or GOAWAY: send what is queued, then close
   bool Receive();  // one recv into in_; false when the connection ended
   void OnPeerClosed();
   void ProcessBuffered();

@@ -143,7 +143,7 @@ void H2Backend::OnIo(uint32_t events) {
     if (net::SocketError(fd_) != 0) return Close();
     connected_ = true;
   }
-  if (events & EPOLLOUT) Flush();
+  if (events & EPOLLOUT) FlushNow();
   if (!closed_ && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) ReadSocket();
 }
 
@@ -152,11 +152,9 @@ void H2Backend::ReadSocket() {
   while (!closed_) {
     ssize_t n = net::Recv(fd_, buffer, sizeof buffer);
     if (n > 0) {
-      receiving_ = true;
       absl::Status status = session_->Receive(std::string_view(buffer, static_cast<size_t>(n)));
-      receiving_ = false;
       if (!status.ok()) {
-        Flush();  // the GOAWAY, if the socket takes it
+        FlushNow();  // the GOAWAY, if the socket takes it
         return Close();
       }
       Flush();
@@ -168,35 +166,28 @@ void H2Backend::ReadSocket() {
   }
 }
 
-// nghttp2 must not be asked for output inside its own callbacks: a flush asked for while
-// receiving (or while flushing) runs once the outer call returns.
 void H2Backend::Flush() {
+  if (!closed_) worker_.loop().Defer(this);
+}
+
+// Never inside nghttp2's callbacks (they only defer): nghttp2 must not be asked for output then.
+void H2Backend::FlushNow() {
   if (closed_) return;
-  if (receiving_ || flushing_) {
-    flush_again_ = true;
-    return;
+  if (out_sent_ == out_.size()) {
+    out_.clear();
+    out_sent_ = 0;
+    session_->TakeOutput(out_);  // calls OnDataSent: the calls' clients defer their flushes
   }
-  flushing_ = true;
-  do {
-    flush_again_ = false;
-    if (out_sent_ == out_.size()) {
-      out_.clear();
-      out_sent_ = 0;
-      session_->TakeOutput(out_);  // may call back (OnDataSent): hence the loop
+  while (connected_ && out_sent_ < out_.size()) {
+    ssize_t n = net::Send(fd_, out_.data() + out_sent_, out_.size() - out_sent_);
+    if (n > 0) {
+      out_sent_ += static_cast<size_t>(n);
+      continue;
     }
-    while (connected_ && !closed_ && out_sent_ < out_.size()) {
-      ssize_t n = net::Send(fd_, out_.data() + out_sent_, out_.size() - out_sent_);
-      if (n > 0) {
-        out_sent_ += static_cast<size_t>(n);
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;  // EPOLLOUT resumes
-      flushing_ = false;
-      return Close();
-    }
-  } while (flush_again_ && !closed_ && out_sent_ == out_.size());
-  flushing_ = false;
-  if (!closed_ && !session_->Alive()) Close();
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;  // EPOLLOUT resumes
+    return Close();
+  }
+  if (!session_->Alive()) Close();
 }
 
 void H2Backend::Close() {

@@ -23,7 +23,9 @@ class H2Call;
 class Worker;
 struct Endpoint;
 
-class H2Backend final : public net::IoHandler, public http::h2::SessionHandler {
+class H2Backend final : public net::IoHandler,
+                        public net::Deferred,
+                        public http::h2::SessionHandler {
  public:
   // Starts connecting to `endpoint`; null (errno set) when no socket could be made. Holds one
   // of the service's max_connections while open (acquired by the caller).
@@ -48,6 +50,7 @@ class H2Backend final : public net::IoHandler, public http::h2::SessionHandler {
   void Close();
 
   void OnIo(uint32_t events) override;
+  void RunDeferred() override { FlushNow(); }
 
   // The endpoint's per-worker list (EndpointWorkerState::h2).
   H2Backend* pool_prev = nullptr;
@@ -67,7 +70,9 @@ class H2Backend final : public net::IoHandler, public http::h2::SessionHandler {
 
   H2Call* CallOf(int32_t stream);
   void ReadSocket();
+  // Writes the session's output after this batch of events (one write for all of it), or now.
   void Flush();
+  void FlushNow();
   void AfterStreamEnded();
 
   Worker& worker_;
@@ -81,9 +86,6 @@ class H2Backend final : public net::IoHandler, public http::h2::SessionHandler {
   bool connected_ = false;
   bool draining_ = false;
   bool closed_ = false;
-  bool receiving_ = false;  // in the session's Receive: output waits until it returns
-  bool flushing_ = false;
-  bool flush_again_ = false;
 };
 
 }  // namespace gantry::proxy

@@ -22,30 +22,23 @@ H2Frontend::H2Frontend(Worker& worker, ClientConn& connection)
 H2Frontend::~H2Frontend() { calls_.clear(); }
 
 bool H2Frontend::Receive(std::string_view bytes) {
-  receiving_ = true;
   absl::Status status = session_->Receive(bytes);
-  receiving_ = false;
   Flush();
   return status.ok() && alive();
 }
 
-// nghttp2 must not be asked for output inside its own callbacks: a flush asked for while
-// receiving (or while flushing) runs once the outer call returns.
-void H2Frontend::Flush() {
-  if (detached_) return;
-  if (receiving_ || flushing_) {
-    flush_again_ = true;
-    return;
-  }
-  flushing_ = true;
-  do {
-    flush_again_ = false;
-    if (connection_.output_pending()) break;  // the connection resumes us once it drains
-    scratch_.clear();
-    session_->TakeOutput(scratch_);
-    if (!scratch_.empty() && !connection_.Send(scratch_)) break;
-  } while (flush_again_ && !detached_);
-  flushing_ = false;
+// Never inside nghttp2's callbacks (they only defer): nghttp2 must not be asked for output then.
+void H2Frontend::FlushNow() {
+  if (detached_ || connection_.output_pending()) return;  // the connection resumes us once drained
+  scratch_.clear();
+  session_->TakeOutput(scratch_);  // calls OnDataSent: the calls' backends defer their flushes
+  if (!scratch_.empty()) connection_.Send(scratch_);
+}
+
+void H2Frontend::RunDeferred() {
+  FlushNow();
+  // A GOAWAY went out (a connection error, or the peer's GOAWAY and no stream left): the end.
+  if (!detached_ && !session_->Alive()) connection_.EndH2();
 }
 
 void H2Frontend::Detach() {

@@ -21,15 +21,20 @@ class H2Call;
 
 inline constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-class H2Frontend final : public net::LoopOwned, public http::h2::SessionHandler {
+class H2Frontend final : public net::LoopOwned,
+                         public net::Deferred,
+                         public http::h2::SessionHandler {
  public:
   H2Frontend(Worker& worker, ClientConn& connection);
   ~H2Frontend() override;
 
   // Bytes from the client. False: the connection is finished (a GOAWAY may be queued).
   bool Receive(std::string_view bytes);
-  // Hands the session's output to the connection while it has none queued.
-  void Flush();
+  // Hands the session's output to the connection after this batch of events (one write for
+  // everything the batch produced), or now.
+  void Flush() { worker_.loop().Defer(this); }
+  void FlushNow();
+  void RunDeferred() override;
   // The connection closed: every call ends, nothing more is sent.
   void Detach();
   // GOAWAY: no new streams (the connection idled, or the worker stops).
@@ -62,9 +67,6 @@ class H2Frontend final : public net::LoopOwned, public http::h2::SessionHandler 
   std::unordered_map<int32_t, std::unique_ptr<H2Call>> calls_;
   std::string scratch_;
   bool detached_ = false;
-  bool receiving_ = false;  // in the session's Receive: output waits until it returns
-  bool flushing_ = false;
-  bool flush_again_ = false;
 };
 
 }  // namespace gantry::proxy

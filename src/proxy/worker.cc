@@ -192,16 +192,26 @@ void Worker::ForgetIdle(UpstreamConn* connection) {
 
 H2Backend* Worker::H2BackendFor(const Endpoint& endpoint, const Cluster& cluster,
                                 bool& overloaded) {
+  // The least busy connection, unless all are busy enough that another one would serve the
+  // replica better: servers read each connection on one thread, so a single connection caps
+  // a multi-threaded replica (grpc++ reads each connection's frames in turn).
   EndpointWorkerState& state = endpoint.runtime->per_worker[index_];
+  H2Backend* best = nullptr;
+  size_t connections = 0;
   for (H2Backend* h2 = state.h2; h2; h2 = h2->pool_next) {
-    if (h2->CanOpen()) return h2;
+    ++connections;
+    if (h2->CanOpen() && (!best || h2->calls() < best->calls())) best = h2;
+  }
+  if (best && (best->calls() < kH2StreamsBeforeNewConnection ||
+               connections >= kMaxH2ConnectionsPerEndpoint)) {
+    return best;
   }
   overloaded = !cluster.runtime->breaker.TryAcquire(CircuitBreaker::kConnections);
-  if (overloaded) return nullptr;
+  if (overloaded) return best;  // at max_connections: share one, if any
   H2Backend* h2 = H2Backend::Dial(*this, endpoint, cluster.runtime);
   if (!h2) {
     cluster.runtime->breaker.Release(CircuitBreaker::kConnections);
-    return nullptr;
+    return best;
   }
   h2->idle_since_ms = loop_->now_ms();
   h2->pool_next = state.h2;

@@ -97,9 +97,11 @@ class Worker final : public net::TimerHandler {
   void GiveBack(UpstreamConn* connection);    // pools it, or closes it if it cannot be reused
   void ForgetIdle(UpstreamConn* connection);  // takes a pooled connection out of its pool
 
-  // Multiplexed HTTP/2 connections, per endpoint: one with room for another stream, dialled
-  // when none has. Null when the service is at max_connections (`overloaded`) or no socket
-  // could be made.
+  // Multiplexed HTTP/2 connections, per endpoint: the least busy one, or a new one when each
+  // has this many streams (up to this many connections). Null when none can take the stream:
+  // the service is at max_connections (`overloaded`) or no socket could be made.
+  static constexpr size_t kH2StreamsBeforeNewConnection = 8;
+  static constexpr size_t kMaxH2ConnectionsPerEndpoint = 8;
   H2Backend* H2BackendFor(const Endpoint& endpoint, const Cluster& cluster, bool& overloaded);
   void H2BackendClosed(H2Backend* connection);  // takes it off its endpoint's list
 
