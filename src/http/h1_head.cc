@@ -268,8 +268,6 @@ std::string_view HeadCommon::Find(std::string_view name) const {
   return {};
 }
 
-namespace {
-
 Method MethodOf(std::string_view text) {
   switch (text.size()) {
     case 3:
@@ -296,6 +294,8 @@ Method MethodOf(std::string_view text) {
   }
   return Method::kOther;
 }
+
+namespace {
 
 // "HTTP/1.1" -> 1, "HTTP/1.0" -> 0; -2 for another well-formed version (505), -1 otherwise.
 int ParseVersion(std::string_view text) {

@@ -27,6 +27,8 @@ enum class Method : uint8_t {
 
 // GET, HEAD, OPTIONS, TRACE, PUT and DELETE (RFC 9110 9.2.2): safe to send twice.
 bool IsIdempotent(Method method);
+// The method named by a request line's (case-sensitive) token; kOther for extension methods.
+Method MethodOf(std::string_view text);
 
 struct Header {
   std::string_view name;   // as sent; compare case-insensitively

@@ -18,6 +18,7 @@
 #include "net/timer_wheel.h"
 #include "proxy/resilience/retry_policy.h"
 #include "proxy/snapshot.h"
+#include "proxy/upstream_conn.h"
 #include "proxy/worker.h"
 
 namespace gantry::proxy {
@@ -43,7 +44,7 @@ inline constexpr int64_t kConnectTimeoutMs = 2'000;
 inline constexpr size_t kDeadlineDigits = 8;
 inline constexpr std::string_view kDeadlineHeader = "X-Gantry-Timeout-Ms";
 
-class Exchange final : public net::LoopOwned, public net::TimerHandler {
+class Exchange final : public net::LoopOwned, public net::TimerHandler, public UpstreamUser {
  public:
   Exchange(Worker& worker, ClientConn& client, WorkerView* view, const Cluster& cluster);
   ~Exchange() override;
@@ -56,7 +57,7 @@ class Exchange final : public net::LoopOwned, public net::TimerHandler {
   ExchangeRequest& info() { return info_; }
   void Start();
 
-  void OnUpstreamIo(uint32_t events);
+  void OnUpstreamIo(uint32_t events) override;
   void OnClientDrained();  // the client's queued output was written: relaying may go on
   // --- the tunnel after 101 (WebSocket) ---
   // Bytes from the client for the upstream; false when they had to be queued (the client then

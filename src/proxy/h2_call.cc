@@ -7,6 +7,7 @@
 
 #include "http/grpc_wire.h"
 #include "http/message.h"
+#include "proxy/h1_upstream.h"
 #include "proxy/h2_backend.h"
 #include "proxy/h2_frontend.h"
 
@@ -97,6 +98,10 @@ H2Call::~H2Call() {
 
 void H2Call::Start(bool end_stream, int64_t caller_timeout_ms) {
   client_ended_ = end_stream;
+  // gRPC calls are POSTs; retries of their failures are an explicit opt-in (AllowsGrpc).
+  if (!fields_.empty() && fields_[0].first == ":method") {
+    method_ = http::h1::MethodOf(fields_[0].second);
+  }
   start_us_ = worker_.loop().now_us();
   if (!runtime_.breaker.TryAcquire(CircuitBreaker::kRequests)) {
     return AnswerError(503, "overloaded",
@@ -124,6 +129,7 @@ void H2Call::Attempt() {
   }
   endpoint_ = &worker_.PickEndpoint(*view_, cluster_, 0, previous_endpoint_);
   endpoint_->runtime->per_worker[worker_.index()].AddActive(1);
+  if (!cluster_.grpc) return AttemptHttp1();
   bool overloaded = false;
   backend_ = worker_.H2BackendFor(*endpoint_, cluster_, overloaded);
   if (!backend_) {
@@ -153,6 +159,32 @@ void H2Call::Attempt() {
   if (client_ended_ && !body_.empty() && backend_) backend_->SendEnd(upstream_stream_);
 }
 
+// The same try for an HTTP/1.1 replica: the replica is told its time in X-Gantry-Timeout-Ms.
+void H2Call::AttemptHttp1() {
+  int64_t remaining_ms = std::max<int64_t>(deadline_ms_ - worker_.loop().now_ms(), 0);
+  std::string remaining = std::to_string(remaining_ms);
+  std::vector<Field> fields;
+  fields.reserve(fields_.size() + 1);
+  for (const auto& [name, value] : fields_) fields.push_back({name, value});
+  fields.push_back({"x-gantry-timeout-ms", remaining});
+  try_sent_ = 0;
+  bool end_now = client_ended_ && body_.empty();
+  h1_ = std::make_unique<H1Upstream>(worker_, *this, cluster_, *endpoint_);
+  bool overloaded = false;
+  if (!h1_->Start(fields, end_now, overloaded)) {
+    worker_.loop().DeleteLater(std::move(h1_));
+    if (overloaded) {
+      LeaveUpstream();
+      return AnswerError(503, "overloaded",
+                         fmt::format("service \"{}\" is at its max_connections", cluster_.service),
+                         true);
+    }
+    return TryFailed(TryOutcome::kConnectFailure, "cannot open a connection");
+  }
+  if (h1_ && !body_.empty()) h1_->SendData(body_);
+  if (h1_ && client_ended_ && !body_.empty()) h1_->SendEnd();
+}
+
 void H2Call::FromClient(std::string_view data) {
   if (phase_ == Phase::kDone) return frontend_.Consume(stream_, data.size());
   if (replayable_) {
@@ -164,11 +196,14 @@ void H2Call::FromClient(std::string_view data) {
     }
   }
   if (backend_ && upstream_stream_) backend_->SendData(upstream_stream_, data);
+  if (h1_) h1_->SendData(data);
 }
 
 void H2Call::ClientEnded() {
   client_ended_ = true;
-  if (phase_ != Phase::kDone && backend_ && upstream_stream_) backend_->SendEnd(upstream_stream_);
+  if (phase_ == Phase::kDone) return;
+  if (backend_ && upstream_stream_) backend_->SendEnd(upstream_stream_);
+  if (h1_) h1_->SendEnd();
 }
 
 void H2Call::UpstreamTook(size_t bytes) {
@@ -181,6 +216,7 @@ void H2Call::UpstreamTook(size_t bytes) {
 
 void H2Call::ClientTook(size_t bytes) {
   if (backend_ && upstream_stream_) backend_->Consume(upstream_stream_, bytes);
+  if (h1_) h1_->Consume(bytes);
 }
 
 void H2Call::OnUpstreamHeaders(std::span<const Field> fields, bool end_stream) {
@@ -196,10 +232,13 @@ void H2Call::OnUpstreamHeaders(std::span<const Field> fields, bool end_stream) {
     if (f.name == "grpc-status") grpc_status = ParseStatus(f.value);
   }
   if (status >= 100 && status < 200) return;  // interim: nothing a gRPC client needs
-  // A gRPC call that failed at once ("trailers only") may be tried elsewhere.
-  if (end_stream && grpc_status > 0 && replayable_ &&
-      runtime_.retry_policy.AllowsGrpc(grpc_status, retries_) && TakeRetry()) {
-    NoteTryResult(grpc_status == grpc::kUnavailable);
+  // A gRPC call that failed at once ("trailers only") may be tried elsewhere; so may a request
+  // answered with a status the policy retries.
+  bool retry_grpc =
+      end_stream && grpc_status > 0 && runtime_.retry_policy.AllowsGrpc(grpc_status, retries_);
+  bool retry_status = runtime_.retry_policy.Allows(TryOutcome::kStatus, status, method_, retries_);
+  if ((retry_grpc || retry_status) && replayable_ && TakeRetry()) {
+    NoteTryResult(retry_grpc ? grpc_status == grpc::kUnavailable : status >= 500);
     LeaveUpstream();
     return ScheduleRetry();
   }
@@ -279,6 +318,10 @@ void H2Call::ScheduleRetry() {
 }
 
 void H2Call::LeaveUpstream() {
+  if (h1_) {  // it may be on the stack: detached now, deleted after this batch of events
+    h1_->Detach();
+    worker_.loop().DeleteLater(std::move(h1_));
+  }
   if (backend_ && upstream_stream_) {
     H2Backend* backend = backend_;
     backend_ = nullptr;

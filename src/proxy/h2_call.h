@@ -1,8 +1,9 @@
 // One HTTP/2 request (a gRPC call, unary or streaming) from a client stream to a stream on a
-// replica's multiplexed connection, under its service's policy: circuit breaker, a deadline
-// (policy.timeout, shortened by the caller's grpc-timeout or X-Gantry-Timeout-Ms, passed on as
-// grpc-timeout with what is left), retries of connect failures, refused streams and listed gRPC
-// codes with jittered backoff inside the retry budget (while the request body so far is small
+// replica's multiplexed connection (protocol: grpc), or to an HTTP/1.1 exchange on a pooled
+// connection (protocol: http: h1_upstream.h), under its service's policy: circuit breaker, a
+// deadline (policy.timeout, shortened by the caller's grpc-timeout or X-Gantry-Timeout-Ms, passed
+// on as grpc-timeout with what is left), retries of connect failures, refused streams and listed
+// gRPC codes with jittered backoff inside the retry budget (while the request body so far is small
 // enough to send again), and each call balanced on its own.
 // Bodies stream both ways under HTTP/2 flow control: bytes are consumed on one side only once
 // the other side's peer took them, so a slow reader holds its sender back.
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -27,6 +29,7 @@
 
 namespace gantry::proxy {
 
+class H1Upstream;
 class H2Backend;
 class H2Frontend;
 
@@ -69,6 +72,7 @@ class H2Call final : public net::LoopOwned, public net::TimerHandler {
   enum class Phase : uint8_t { kWaiting, kBackoff, kResponding, kDone };
 
   void Attempt();
+  void AttemptHttp1();
   void TryFailed(TryOutcome outcome, std::string_view detail);
   bool TakeRetry();
   void ScheduleRetry();
@@ -85,6 +89,7 @@ class H2Call final : public net::LoopOwned, public net::TimerHandler {
   const Cluster& cluster_;
   ClusterRuntime& runtime_;
   bool grpc_;
+  http::h1::Method method_ = http::h1::Method::kPost;
   std::vector<std::pair<std::string, std::string>> fields_;
   Phase phase_ = Phase::kWaiting;
   // The request body: kept whole while it is small enough to replay (replayable_).
@@ -95,8 +100,11 @@ class H2Call final : public net::LoopOwned, public net::TimerHandler {
   size_t try_sent_ = 0;  // request bytes the replica's stream took in this try
   const Endpoint* endpoint_ = nullptr;
   const Endpoint* previous_endpoint_ = nullptr;
+  // The try under way: a stream on a multiplexed HTTP/2 connection (protocol: grpc), or an
+  // HTTP/1.1 exchange on a pooled connection (protocol: http).
   H2Backend* backend_ = nullptr;
   int32_t upstream_stream_ = 0;
+  std::unique_ptr<H1Upstream> h1_;
   bool started_ = false;  // holds the breaker's request slot and counts in the budget
   bool holding_retry_ = false;
   int retries_ = 0;

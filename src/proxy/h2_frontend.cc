@@ -190,15 +190,7 @@ void H2Frontend::StartCall(int32_t stream, std::span<const Field> fields, bool e
       cluster = nullptr;
     }
   }
-  if (cluster && !cluster->grpc) {
-    routed.status = 501;
-    routed.code = "not_supported";
-    routed.message = fmt::format(
-        "service \"{}\" speaks HTTP/1.1; HTTP/2 to it is not supported yet (services with "
-        "protocol: grpc take HTTP/2)",
-        cluster->service);
-    cluster = nullptr;
-  } else if (cluster && cluster->endpoints.empty()) {
+  if (cluster && cluster->endpoints.empty()) {
     routed.status = 503;
     routed.code = "no_healthy_upstream";
     routed.message = fmt::format("no healthy replica of service \"{}\"", cluster->service);

@@ -5,13 +5,10 @@
 #include "http/message.h"
 
 namespace gantry::proxy {
-namespace {
-
 using http::h1::EqualsIgnoreCase;
 using http::h1::EqualsLowercase;
 using http::h1::Header;
 
-// Fields that describe one hop (RFC 9110 7.6.1), plus the ones gantry writes itself.
 bool IsHopByHop(std::string_view name) {
   switch (name.size()) {
     case 2:
@@ -31,7 +28,6 @@ bool IsHopByHop(std::string_view name) {
   }
 }
 
-// Whether `name` is one of the tokens of the Connection field (so hop-by-hop too).
 bool NamedByConnection(const http::h1::HeadCommon& head, std::string_view name) {
   if (!head.has_connection_tokens) return false;
   bool named = false;
@@ -50,8 +46,6 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
   out.append(value);
   out.append("\r\n");
 }
-
-}  // namespace
 
 namespace {
 

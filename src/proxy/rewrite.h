@@ -10,6 +10,11 @@
 
 namespace gantry::proxy {
 
+// Fields that describe one hop (RFC 9110 7.6.1), plus the ones gantry writes itself.
+bool IsHopByHop(std::string_view name);
+// Whether `name` is one of the tokens of the Connection field (so hop-by-hop too).
+bool NamedByConnection(const http::h1::HeadCommon& head, std::string_view name);
+
 struct UpstreamHeadInput {
   const http::h1::RequestHead* head = nullptr;
   std::string_view target;      // after absolute-form and strip_prefix rewriting

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include "proxy/exchange.h"
 #include "proxy/worker.h"
 
 namespace gantry::proxy {

@@ -14,8 +14,16 @@
 
 namespace gantry::proxy {
 
-class Exchange;
 class Worker;
+
+// Who gets a busy connection's readiness events: an Exchange, or an HTTP/2 call's H1Upstream.
+class UpstreamUser {
+ public:
+  virtual void OnUpstreamIo(uint32_t events) = 0;
+
+ protected:
+  ~UpstreamUser() = default;
+};
 
 class UpstreamConn final : public net::IoHandler {
  public:
@@ -30,8 +38,8 @@ class UpstreamConn final : public net::IoHandler {
   int fd() const { return fd_; }
   EndpointRuntime* runtime() const { return runtime_; }
 
-  Exchange* owner = nullptr;     // busy: the exchange that gets the events
-  std::unique_ptr<IoBuffer> in;  // the response being read (busy only)
+  UpstreamUser* owner = nullptr;  // busy: who gets the events
+  std::unique_ptr<IoBuffer> in;   // the response being read (busy only)
   bool connected = false;
   bool readable = false;     // edge-triggered: bytes (or EOF) may be waiting
   bool peer_closed = false;  // the replica sent FIN (EPOLLRDHUP): read on to the EOF
