@@ -27,11 +27,13 @@ H1Upstream::H1Upstream(Worker& worker, H2Call& call, const Cluster& cluster,
                        const Endpoint& endpoint)
     : worker_(worker), call_(call), cluster_(cluster), endpoint_(endpoint) {}
 
-H1Upstream::~H1Upstream() {
+H1Upstream::~H1Upstream() { ReleaseConnection(); }
+
+// Back to the pool only after a clean, complete exchange (at once: the next request of this
+// batch of events may take it); anything else may have bytes of this one left on the wire.
+void H1Upstream::ReleaseConnection() {
   if (!connection_) return;
   connection_->owner = nullptr;
-  // Back to the pool only after a clean, complete exchange; anything else may have bytes of
-  // this one left on the wire.
   if (request_done_ && response_done_ && upstream_keep_alive_ && out_sent_ == out_.size() &&
       (!connection_->in || connection_->in->size() == 0)) {
     if (connection_->in) worker_.buffers().Release(std::move(connection_->in));
@@ -39,6 +41,7 @@ H1Upstream::~H1Upstream() {
   } else {
     connection_->Close();
   }
+  connection_ = nullptr;
 }
 
 bool H1Upstream::Start(std::span<const Field> fields, bool end_stream, bool& overloaded) {
@@ -218,7 +221,10 @@ bool H1Upstream::ProcessHead() {
     std::vector<Field> fields;
     fields.reserve(owned.size());
     for (const auto& [name, value] : owned) fields.push_back({name, value});
-    if (no_body) response_done_ = true;
+    if (no_body) {
+      response_done_ = true;
+      ReleaseConnection();
+    }
     call_.OnUpstreamHeaders(fields, no_body);  // may detach this
     if (no_body && !detached_) call_.OnUpstreamClosed(http::h2::kNoError, false);
     return !no_body && !detached_;
@@ -291,6 +297,7 @@ void H1Upstream::Consume(size_t bytes) {
 
 void H1Upstream::Finish() {
   response_done_ = true;
+  ReleaseConnection();
   call_.OnUpstreamEnd();
   call_.OnUpstreamClosed(http::h2::kNoError, false);  // the call lets go of this
 }

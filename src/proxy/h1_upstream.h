@@ -50,6 +50,7 @@ class H1Upstream final : public net::LoopOwned, public UpstreamUser {
   void ProcessBody();
   void DeliverData(std::string_view data);
   void Finish();
+  void ReleaseConnection();
   void Fail(bool unprocessed);
 
   Worker& worker_;

@@ -13,7 +13,10 @@
 namespace gantry::proxy {
 
 namespace {
-constexpr uint32_t kMaxIdlePerEndpoint = 256;
+// Enough for the requests one worker has in flight to a replica at once under heavy load (HTTP/2
+// clients multiplex hundreds of them), so bursts do not churn connections; idle ones still go
+// after kUpstreamIdleMs.
+constexpr uint32_t kMaxIdlePerEndpoint = 1024;
 }  // namespace
 
 Worker::Worker(int index, const SnapshotStore& snapshots, WorkerLimits limits, WorkerHooks hooks)
