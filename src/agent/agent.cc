@@ -22,6 +22,7 @@
 #include "core/status.h"
 #include "http/server.h"
 #include "net/asio.h"
+#include "net/tls.h"
 #include "orchestrator/supervisor.h"
 #include "proxy/proxy.h"
 #include "proxy/snapshot_builder.h"
@@ -89,6 +90,12 @@ class Agent {
     };
     GANTRY_ASSIGN_OR_RETURN(proxy_options.gateway, Choose(options_.gateway, spec_->gateway.listen));
     GANTRY_ASSIGN_OR_RETURN(proxy_options.mesh, Choose(options_.mesh, spec_->mesh.listen));
+    if (!spec_->gateway.tls.empty()) {
+      std::vector<net::TlsServerContext::Certificate> certificates;
+      for (const auto& cert : spec_->gateway.tls) certificates.push_back({cert.cert, cert.key});
+      GANTRY_ASSIGN_OR_RETURN(proxy_options.gateway_tls,
+                              net::TlsServerContext::Create(certificates));
+    }
     GANTRY_ASSIGN_OR_RETURN(proxy_, proxy::Proxy::Create(proxy_options, snapshots_));
 
     HostPort api_address = options_.api.value_or(HostPort{"127.0.0.1", 7700});
@@ -129,9 +136,10 @@ class Agent {
       if (api_) api_->EventsChanged();
     });
 
-    GANTRY_RETURN_IF_ERROR(
-        WriteAgentFile(options_.state_dir, {static_cast<int>(::getpid()), api_server_->address(),
-                                            proxy_->gateway_address(), proxy_->mesh_address()}));
+    GANTRY_RETURN_IF_ERROR(WriteAgentFile(
+        options_.state_dir,
+        {static_cast<int>(::getpid()), api_server_->address(), proxy_->gateway_address(),
+         proxy_->mesh_address(), !spec_->gateway.tls.empty()}));
     progress_.Line(fmt::format("gantry: starting app \"{}\" from {} (api http://{})", spec_->name,
                                spec_->file.string(), api_server_->address().ToString()));
     proxy_->Start();
@@ -286,9 +294,10 @@ class Agent {
     json::object answer{{"changes", listed}, {"text", config::DescribeChanges(changes)}};
     if (dry_run || changes.empty()) return respond(api::Json(answer));
     if (listen_changed) {
-      return respond(http::JsonError(409, "needs_restart",
-                                     "gateway.listen or mesh.listen changed: stop the agent and "
-                                     "start it again with the new file (nothing was applied)"));
+      return respond(
+          http::JsonError(409, "needs_restart",
+                          "gateway.listen, gateway.tls or mesh.listen changed: stop the agent and "
+                          "start it again with the new file (nothing was applied)"));
     }
     if (shutting_down_) return respond(http::JsonError(409, "conflict", "the app is stopping"));
     // Refused before anything here changes: a refusal is not a failed rollout to roll back.

@@ -57,7 +57,8 @@ void Progress::MaybeReady(const registry::Registry& registry, const HostPort& ga
   }
   ready_printed_ = true;
   Line(fmt::format("ready: app \"{}\"", spec_.name));
-  Line(fmt::format("  gateway  http://{}/", gateway.ToString()));
+  Line(fmt::format("  gateway  {}://{}/", spec_.gateway.tls.empty() ? "http" : "https",
+                   gateway.ToString()));
   for (const auto& route : spec_.gateway.routes) {
     Line(fmt::format("           {}{} -> {}", route.host.empty() ? "" : route.host, route.path,
                      route.service));

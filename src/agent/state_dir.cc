@@ -40,10 +40,11 @@ absl::Status ClaimStateDir(const std::filesystem::path& state_dir) {
 }
 
 absl::Status WriteAgentFile(const std::filesystem::path& state_dir, const AgentFile& file) {
-  json::object body{{"pid", file.pid},
-                    {"api", "http://" + file.api.ToString()},
-                    {"gateway", "http://" + file.gateway.ToString()},
-                    {"mesh", "http://" + file.mesh.ToString()}};
+  json::object body{
+      {"pid", file.pid},
+      {"api", "http://" + file.api.ToString()},
+      {"gateway", (file.gateway_tls ? "https://" : "http://") + file.gateway.ToString()},
+      {"mesh", "http://" + file.mesh.ToString()}};
   std::filesystem::path final_path = AgentFilePath(state_dir);
   std::filesystem::path temp = final_path;
   temp += ".tmp";

@@ -16,6 +16,7 @@ struct AgentFile {
   HostPort api;
   HostPort gateway;
   HostPort mesh;
+  bool gateway_tls = false;  // the gateway speaks TLS (https://)
 };
 
 std::filesystem::path DefaultStateDir(const std::filesystem::path& app_file);

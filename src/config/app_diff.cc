@@ -105,6 +105,9 @@ std::vector<AppChange> DiffApps(const AppSpec& before, const AppSpec& after) {
   if (before.gateway.listen != after.gateway.listen || before.mesh.listen != after.mesh.listen) {
     changes.push_back({Kind::kListen, "", "gateway.listen or mesh.listen: needs an agent restart"});
   }
+  if (before.gateway.tls != after.gateway.tls) {
+    changes.push_back({Kind::kListen, "", "gateway.tls: needs an agent restart"});
+  }
   return changes;
 }
 

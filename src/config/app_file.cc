@@ -370,6 +370,43 @@ void ParseRoute(const YAML::Node& node, size_t index, const Entry& list, AppSpec
   r.Finish();
 }
 
+void ParseTlsCert(const YAML::Node& node, const std::string& path, const AppSpec& spec,
+                  std::vector<TlsCertSpec>& out, Diagnostics& diag) {
+  Location at = LocationOf(node.Mark());
+  MapReader r(node, at, path, diag);
+  if (!r.is_map()) return;
+  TlsCertSpec& cert = out.emplace_back();
+  cert.location = at;
+  for (auto [key, target] : {std::pair{"cert", &cert.cert}, std::pair{"key", &cert.key}}) {
+    const Entry* e = r.Take(key);
+    if (!e) {
+      diag.Add(at, fmt::format("{}: needs {} (a PEM file)", path, key));
+      continue;
+    }
+    auto text = ReadString(*e, diag);
+    if (!text) continue;
+    std::filesystem::path file(*text);
+    if (file.is_relative()) file = spec.directory / file;
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(file, error)) {
+      diag.Add(e->value_at, fmt::format("{}: no such file: {}", e->path, file.string()));
+    }
+    *target = file;
+  }
+  r.Finish();
+}
+
+void ParseGatewayTls(const Entry& e, AppSpec& spec, Diagnostics& diag) {
+  if (e.value.IsSequence()) {
+    if (e.value.size() == 0) diag.Add(e.value_at, fmt::format("{}: list no certificate", e.path));
+    for (size_t i = 0; i < e.value.size(); ++i) {
+      ParseTlsCert(e.value[i], fmt::format("{}[{}]", e.path, i), spec, spec.gateway.tls, diag);
+    }
+  } else {
+    ParseTlsCert(e.value, e.path, spec, spec.gateway.tls, diag);
+  }
+}
+
 void ParseGateway(const Entry& block, AppSpec& spec, References& refs, Diagnostics& diag) {
   MapReader r(block.value, block.value_at, block.path, diag);
   if (!r.is_map()) return;
@@ -381,7 +418,8 @@ void ParseGateway(const Entry& block, AppSpec& spec, References& refs, Diagnosti
       for (size_t i = 0; i < e->value.size(); ++i) ParseRoute(e->value[i], i, *e, spec, refs, diag);
     }
   }
-  for (const char* key : {"tls", "jwt"}) r.NotSupportedYet(key);
+  if (const Entry* e = r.Take("tls")) ParseGatewayTls(*e, spec, diag);
+  r.NotSupportedYet("jwt");
   r.Finish();
 }
 

@@ -51,14 +51,14 @@ struct LbSpec {
 struct RetrySpec {
   int attempts = 1;  // retries after the first try; 0: none
   bool on_connect_failure = true;
-  bool on_reset = false;          // the connection failed after the request was sent
-  bool on_5xx = false;            // any 5xx answer
-  bool on_gateway_error = false;  // 502, 503, 504
-  std::vector<int> on_status;     // these answers ("503")
+  bool on_reset = false;            // the connection failed after the request was sent
+  bool on_5xx = false;              // any 5xx answer
+  bool on_gateway_error = false;    // 502, 503, 504
+  std::vector<int> on_status;       // these answers ("503")
   std::vector<int> on_grpc_status;  // gRPC calls ending with these codes ("unavailable": 14)
-  Duration per_try_timeout{0};    // 0: only the route's timeout bounds a try
-  double budget = 0.2;            // retries in flight at most this share of requests in flight
-  int min_retries = 3;            // ... but this many are always allowed
+  Duration per_try_timeout{0};      // 0: only the route's timeout bounds a try
+  double budget = 0.2;              // retries in flight at most this share of requests in flight
+  int min_retries = 3;              // ... but this many are always allowed
   Duration backoff{std::chrono::milliseconds(25)};  // base of the jittered exponential backoff
   Duration max_backoff{std::chrono::milliseconds(250)};
   bool non_idempotent = false;  // retry POST and PATCH too (only when the service is safe for it)
@@ -177,9 +177,23 @@ struct RouteSpec {
   Location location;
 };
 
+// A certificate chain and its private key for the gateway's TLS (PEM files).
+struct TlsCertSpec {
+  std::filesystem::path cert;  // absolute (relative ones are resolved from the app's folder)
+  std::filesystem::path key;
+  Location location;
+
+  friend bool operator==(const TlsCertSpec& a, const TlsCertSpec& b) {
+    return a.cert == b.cert && a.key == b.key;
+  }
+};
+
 struct GatewaySpec {
   std::string listen = "127.0.0.1:8080";
   std::vector<RouteSpec> routes;
+  // `tls:` one {cert, key}, or a list of them: the client's SNI picks the certificate whose
+  // names match (the first one otherwise). Empty: plain HTTP.
+  std::vector<TlsCertSpec> tls;
 };
 
 struct MeshSpec {

@@ -18,6 +18,7 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
   };
   std::string_view rest = text;
   if (rest.starts_with("http://")) rest.remove_prefix(7);
+  if (rest.starts_with("https://")) rest.remove_prefix(8);
   if (rest.ends_with("/")) rest.remove_suffix(1);
   HostPort out;
   size_t colon;

@@ -20,8 +20,16 @@ namespace gantry::proxy {
 using http::h1::Framing;
 using http::h1::ParseStatus;
 
-ClientConn::ClientConn(Worker& worker, int fd, ListenerKind kind, std::string peer_ip)
-    : worker_(worker), fd_(fd), kind_(kind), peer_ip_(std::move(peer_ip)), timer_(this) {}
+ClientConn::ClientConn(Worker& worker, int fd, ListenerKind kind, std::string peer_ip,
+                       std::unique_ptr<net::TlsConnection> tls)
+    : worker_(worker),
+      fd_(fd),
+      kind_(kind),
+      peer_ip_(std::move(peer_ip)),
+      timer_(this),
+      tls_(std::move(tls)) {
+  if (tls_) state_ = State::kHandshake;
+}
 
 ClientConn::~ClientConn() {
   if (fd_ >= 0) ::close(fd_);
@@ -29,7 +37,31 @@ ClientConn::~ClientConn() {
 
 void ClientConn::Start() {
   if (!worker_.loop().Add(fd_, this).ok()) return Close();
+  ArmTimer(tls_ ? ClientTimeouts::kHeaderMs : ClientTimeouts::kIdleMs);
+}
+
+ssize_t ClientConn::ReadSome(void* buffer, size_t size) {
+  return tls_ ? tls_->Read(buffer, size) : net::Recv(fd_, buffer, size);
+}
+
+ssize_t ClientConn::WriteSome(const void* data, size_t size) {
+  return tls_ ? tls_->Write(data, size) : net::Send(fd_, data, size);
+}
+
+void ClientConn::ContinueHandshake() {
+  switch (tls_->Handshake()) {
+    case net::TlsConnection::Step::kWantIo:
+      return;
+    case net::TlsConnection::Step::kFailed:
+      return Close();  // not TLS, no common version or cipher...: nothing to answer
+    case net::TlsConnection::Step::kDone:
+      break;
+  }
+  // ALPN h2 or not, the client's first bytes say which protocol it speaks (the h2 preface).
+  state_ = State::kReading;
   ArmTimer(ClientTimeouts::kIdleMs);
+  readable_ = true;  // application data may have come with the handshake's last flight
+  ReadAndProcess();
 }
 
 void ClientConn::ArmTimer(int64_t ms) {
@@ -40,6 +72,7 @@ void ClientConn::OnIo(uint32_t events) {
   if (fd_ < 0) return;
   if (events & (EPOLLERR | EPOLLHUP)) return Close();  // reset, or both directions shut
   if (events & EPOLLRDHUP) peer_closed_ = true;
+  if (state_ == State::kHandshake) return ContinueHandshake();
   if (state_ == State::kH2) {
     if ((events & EPOLLOUT) && output_pending()) Flush();
     if (fd_ >= 0 && (events & (EPOLLIN | EPOLLRDHUP))) {
@@ -102,10 +135,10 @@ bool ClientConn::Receive() {
   if (!in_) in_ = worker_.buffers().Acquire();
   if (in_->space() == 0) in_->Compact();
   size_t want = in_->space();
-  ssize_t n = net::Recv(fd_, in_->write_ptr(), want);
+  ssize_t n = ReadSome(in_->write_ptr(), want);
   if (n > 0) {
     in_->end += static_cast<size_t>(n);
-    if (static_cast<size_t>(n) < want) readable_ = false;  // drained: wait for the next edge
+    if (Drained(n, want)) readable_ = false;  // wait for the next edge
     return true;
   }
   if (n == 0) {
@@ -268,6 +301,7 @@ void ClientConn::OnHead(const http::h1::RequestHead& head) {
   input.host = routed.host.empty() ? std::string_view(cluster->service) : routed.host;
   input.client_ip = peer_ip_;
   input.edge = kind_ == ListenerKind::kGateway;
+  input.tls = tls_ != nullptr;
   char request_id[36];
   std::string_view inbound_id = head.Find("x-request-id");
   if (inbound_id.empty()) {
@@ -373,11 +407,32 @@ bool ClientConn::Send(std::string_view a, std::string_view b) {
     out_.append(b);
     return true;
   }
-  iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
-  msghdr message{};
-  message.msg_iov = a.empty() ? iov + 1 : iov;
-  message.msg_iovlen = a.empty() || b.empty() ? 1 : 2;
-  ssize_t n = net::SendMsg(fd_, &message);
+  ssize_t n;
+  if (tls_) {
+    // OpenSSL writes a record at a time: a short write is not a full socket (no EPOLLOUT edge
+    // would follow), so write on until everything went or the socket is full.
+    n = 0;
+    for (std::string_view part : {a, b}) {
+      size_t done = 0;
+      while (done < part.size()) {
+        ssize_t wrote = WriteSome(part.data() + done, part.size() - done);
+        if (wrote <= 0) break;
+        done += static_cast<size_t>(wrote);
+      }
+      n += static_cast<ssize_t>(done);
+      if (done < part.size()) {
+        if (n == 0) n = -1;  // errno from the failed write: EAGAIN or a real error
+        break;
+      }
+    }
+  } else {
+    iovec iov[2] = {{const_cast<char*>(a.data()), a.size()},
+                    {const_cast<char*>(b.data()), b.size()}};
+    msghdr message{};
+    message.msg_iov = a.empty() ? iov + 1 : iov;
+    message.msg_iovlen = a.empty() || b.empty() ? 1 : 2;
+    n = net::SendMsg(fd_, &message);
+  }
   if (n < 0) {
     if (errno != EAGAIN && errno != EINTR) {
       Close();
@@ -402,7 +457,7 @@ bool ClientConn::Send(std::string_view a, std::string_view b) {
 
 void ClientConn::Flush() {
   while (output_pending()) {
-    ssize_t n = net::Send(fd_, out_.data() + out_sent_, out_.size() - out_sent_);
+    ssize_t n = WriteSome(out_.data() + out_sent_, out_.size() - out_sent_);
     if (n > 0) {
       out_sent_ += static_cast<size_t>(n);
       ArmTimer(ClientTimeouts::kWriteMs);  // progress
@@ -473,6 +528,7 @@ void ClientConn::Reject(int status, std::string_view code, std::string_view mess
 // two seconds pass), so that an answer sent before unread bytes is not destroyed by a reset.
 void ClientConn::Linger() {
   state_ = State::kLingering;
+  if (tls_) tls_->Shutdown();
   ::shutdown(fd_, SHUT_WR);
   ArmTimer(ClientTimeouts::kLingerMs);
   if (in_) in_->Consume(in_->size());
@@ -500,10 +556,10 @@ void ClientConn::TunnelRead() {
   while (fd_ >= 0 && state_ == State::kTunnel && !tunnel_paused_ && exchange_) {
     if (!in_) in_ = worker_.buffers().Acquire();
     size_t want = in_->space();
-    ssize_t n = net::Recv(fd_, in_->write_ptr(), want);
+    ssize_t n = ReadSome(in_->write_ptr(), want);
     if (n > 0) {
       std::string_view data(in_->write_ptr(), static_cast<size_t>(n));
-      if (static_cast<size_t>(n) < want && !peer_closed_) readable_ = false;
+      if (Drained(n, want) && !peer_closed_) readable_ = false;
       if (!exchange_->TunnelToUpstream(data)) tunnel_paused_ = true;
       if (!readable_) break;
       continue;
@@ -540,9 +596,9 @@ void ClientConn::StartH2() {
 void ClientConn::H2Read() {
   char buffer[16 * 1024];
   while (fd_ >= 0 && state_ == State::kH2 && readable_) {
-    ssize_t n = net::Recv(fd_, buffer, sizeof buffer);
+    ssize_t n = ReadSome(buffer, sizeof buffer);
     if (n > 0) {
-      if (static_cast<size_t>(n) < sizeof buffer && !peer_closed_) readable_ = false;
+      if (Drained(n, sizeof buffer) && !peer_closed_) readable_ = false;
       if (!output_pending()) ArmTimer(ClientTimeouts::kIdleMs);
       if (!h2_->Receive(std::string_view(buffer, static_cast<size_t>(n)))) return EndH2();
       continue;
@@ -574,6 +630,8 @@ void ClientConn::EndH2() {
 void ClientConn::OnTimer(net::Timer&) {
   if (fd_ < 0) return;
   switch (state_) {
+    case State::kHandshake:
+      return Close();  // no TLS handshake in time
     case State::kReading:
       if (in_ && in_->size() > 0) {  // a head that did not finish in time
         head_request_ = false;

@@ -12,6 +12,7 @@
 #include "http/h1_chunked.h"
 #include "http/h1_head.h"
 #include "net/event_loop.h"
+#include "net/tls.h"
 #include "proxy/buffer_pool.h"
 #include "proxy/request_route.h"
 #include "proxy/worker.h"
@@ -32,7 +33,9 @@ inline constexpr uint64_t kMaxRequestBody = uint64_t{8} * 1024 * 1024;
 
 class ClientConn final : public net::IoHandler, public net::TimerHandler {
  public:
-  ClientConn(Worker& worker, int fd, ListenerKind kind, std::string peer_ip);
+  // With `tls`, the connection starts with a TLS handshake (the gateway's `tls:`).
+  ClientConn(Worker& worker, int fd, ListenerKind kind, std::string peer_ip,
+             std::unique_ptr<net::TlsConnection> tls = nullptr);
   ~ClientConn() override;
 
   void Start();  // registers with the loop
@@ -54,6 +57,7 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
   void StartTunnel();
   void ResumeTunnel();  // the upstream took what was queued: read from the client again
   ListenerKind kind() const { return kind_; }
+  bool tls() const { return tls_ != nullptr; }
   const std::string& peer_ip() const { return peer_ip_; }
   int64_t request_start_us() const { return request_start_us_; }
 
@@ -64,6 +68,7 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
 
  private:
   enum class State : uint8_t {
+    kHandshake,    // TLS: the handshake is under way
     kReading,      // waiting for (the rest of) a request head
     kReadingBody,  // the head is parsed; its body is coming
     kExchanging,   // the exchange runs
@@ -73,6 +78,13 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
     kH2,           // the client opened with the HTTP/2 preface: h2_ has the connection
   };
 
+  // The socket, through TLS when there is some: like recv/send.
+  ssize_t ReadSome(void* buffer, size_t size);
+  ssize_t WriteSome(const void* data, size_t size);
+  // Whether a read of `got` of `want` bytes emptied the socket, so that the next bytes come
+  // with an edge. OpenSSL may hold decrypted bytes back: with TLS, read on until EAGAIN.
+  bool Drained(ssize_t got, size_t want) const { return !tls_ && static_cast<size_t>(got) < want; }
+  void ContinueHandshake();
   void ReadAndProcess();
   void TunnelRead();
   bool AtH2Preface();  // the first bytes are (the start of) HTTP/2's connection preface
@@ -120,6 +132,7 @@ class ClientConn final : public net::IoHandler, public net::TimerHandler {
   int64_t request_start_us_ = 0;
   std::unique_ptr<Exchange> exchange_;
   std::unique_ptr<H2Frontend> h2_;
+  std::unique_ptr<net::TlsConnection> tls_;
 };
 
 }  // namespace gantry::proxy

@@ -221,7 +221,9 @@ void H2Frontend::StartCall(int32_t stream, std::span<const Field> fields, bool e
                    request.forwarded_for.empty()
                        ? connection_.peer_ip()
                        : fmt::format("{}, {}", request.forwarded_for, connection_.peer_ip()));
-  if (connection_.kind() == ListenerKind::kGateway) out.emplace_back("x-forwarded-proto", "http");
+  if (connection_.kind() == ListenerKind::kGateway) {
+    out.emplace_back("x-forwarded-proto", connection_.tls() ? "https" : "http");
+  }
   if (request.request_id.empty()) {
     char id[36];
     worker_.NewRequestId(id);

@@ -38,6 +38,7 @@ absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Create(const ProxyOptions& options
   for (int i = 0; i < count; ++i) {
     auto worker = std::make_unique<Worker>(i, snapshots, limits, hooks);
     GANTRY_RETURN_IF_ERROR(worker->Listen(ListenerKind::kGateway, proxy->gateway_, reuse_port));
+    if (options.gateway_tls) worker->SetGatewayTls(options.gateway_tls);
     GANTRY_RETURN_IF_ERROR(worker->Listen(ListenerKind::kMesh, proxy->mesh_, reuse_port));
     if (!options.access_log.empty()) {
       GANTRY_ASSIGN_OR_RETURN(auto log, AccessLog::Open(options.access_log));

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/address.h"
+#include "net/tls.h"
 #include "proxy/snapshot.h"
 
 namespace gantry::proxy {
@@ -23,6 +24,7 @@ struct ProxyOptions {
   HostPort mesh;
   size_t max_connections = 100000;  // client connections, split evenly over the workers
   std::string access_log;           // a file for JSON lines, one per request; "": none
+  std::shared_ptr<const net::TlsServerContext> gateway_tls;  // null: plain HTTP
   // Runs a task on the control-plane thread (from any thread).
   std::function<void(std::function<void()>)> post_to_control;
   // Control-plane thread: a worker saw `instance` of `service` reach an outlier threshold.

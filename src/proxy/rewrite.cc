@@ -136,7 +136,8 @@ void AppendUpstreamHead(const UpstreamHeadInput& in, std::string& out) {
   }
   out.append(in.client_ip);
   out.append("\r\n"sv);
-  if (in.edge) out.append("X-Forwarded-Proto: http\r\n"sv);
+  if (in.edge)
+    out.append(in.tls ? "X-Forwarded-Proto: https\r\n"sv : "X-Forwarded-Proto: http\r\n"sv);
   if (!has_request_id && !in.request_id.empty()) AppendField(out, "X-Request-Id", in.request_id);
 }
 

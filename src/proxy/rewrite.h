@@ -21,6 +21,7 @@ struct UpstreamHeadInput {
   std::string_view host;        // the authority to send as Host
   std::string_view client_ip;   // appended to X-Forwarded-For
   bool edge = false;            // the gateway: X-Forwarded-Proto is set, not trusted
+  bool tls = false;             // ... to https
   std::string_view request_id;  // sent as X-Request-Id when the request has none
 };
 

@@ -1,5 +1,7 @@
 #include "proxy/worker.h"
 
+#include <unistd.h>
+
 #include <cstring>
 
 #include "core/status.h"
@@ -243,7 +245,15 @@ void Worker::CloseIdle(EndpointWorkerState& state) {
 }
 
 void Worker::Accepted(int fd, ListenerKind kind, std::string peer_ip) {
-  auto* connection = new ClientConn(*this, fd, kind, std::move(peer_ip));
+  std::unique_ptr<net::TlsConnection> tls;
+  if (kind == ListenerKind::kGateway && gateway_tls_) {
+    tls = gateway_tls_->Accept(fd);
+    if (!tls) {
+      ::close(fd);
+      return;
+    }
+  }
+  auto* connection = new ClientConn(*this, fd, kind, std::move(peer_ip), std::move(tls));
   connection->list_next = client_list_;
   if (client_list_) client_list_->list_prev = connection;
   client_list_ = connection;

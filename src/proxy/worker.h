@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "http/h1_head.h"
 #include "net/event_loop.h"
+#include "net/tls.h"
 #include "proxy/buffer_pool.h"
 #include "proxy/lb/least_request.h"
 #include "proxy/lb/round_robin.h"
@@ -69,6 +70,10 @@ class Worker final : public net::TimerHandler {
   void NotifySnapshot();
   // Before Start(): write an access log line per request to this log.
   void SetAccessLog(std::unique_ptr<AccessLog> log);
+  // Before Start(): the gateway's listeners speak TLS with this context.
+  void SetGatewayTls(std::shared_ptr<const net::TlsServerContext> tls) {
+    gateway_tls_ = std::move(tls);
+  }
 
   // --- worker thread only ---
   int index() const { return index_; }
@@ -141,6 +146,7 @@ class Worker final : public net::TimerHandler {
   WorkerHooks hooks_;
   std::unique_ptr<net::EventLoop> loop_;
   std::unique_ptr<AccessLog> access_log_;
+  std::shared_ptr<const net::TlsServerContext> gateway_tls_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   BufferPool buffers_;
   WorkerView* view_ = nullptr;

@@ -105,7 +105,7 @@ class Agent:
         self._reader.start()
         info = wait_for(self._agent_file, 30, "agent.json\n" + self.output())
         self.api = info["api"].removeprefix("http://")
-        self.gateway = info["gateway"].removeprefix("http://")
+        self.gateway = info["gateway"].removeprefix("http://").removeprefix("https://")
         self.mesh = info["mesh"].removeprefix("http://")
 
     def _read(self):

@@ -1,5 +1,8 @@
 #include "config/app_file.h"
 
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 namespace gantry::config {
@@ -156,8 +159,8 @@ TEST(AppFile, SelfDependency) {
 TEST(AppFile, NotSupportedYetIsAnErrorNotIgnored) {
   ExpectError("services:\n  a:\n    command: [a]\n    subscribe: []\n", 4, 5,
               "services.a.subscribe: not supported yet");
-  ExpectError("services:\n  a: { command: [a] }\ngateway:\n  tls: { cert: c, key: k }\n", 4, 3,
-              "gateway.tls: not supported yet");
+  ExpectError("services:\n  a: { command: [a] }\ngateway:\n  jwt: { issuer: x }\n", 4, 3,
+              "gateway.jwt: not supported yet");
   ExpectError(
       "services:\n  a: { command: [a] }\ngateway:\n  routes:\n    - { path: /, service: a, "
       "auth: jwt }\n",
@@ -227,6 +230,43 @@ TEST(AppFile, GrpcServicesAndGrpcRetryCodes) {
   EXPECT_EQ(retries.on_grpc_status, (std::vector<int>{14, 8}));
   EXPECT_TRUE(retries.on_connect_failure);
   EXPECT_FALSE(retries.on_5xx);
+}
+
+TEST(AppFile, GatewayTlsTakesOneCertificateOrAList) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "gantry-tls-config-test";
+  std::filesystem::create_directories(dir / "certs");
+  for (const char* name : {"a.pem", "a.key", "b.pem", "b.key"}) {
+    std::ofstream(dir / "certs" / name) << "x";
+  }
+  AppFileResult one = ParseAppFile(
+      "services:\n  a: { command: [a] }\ngateway:\n  tls: { cert: certs/a.pem, key: certs/a.key "
+      "}\n",
+      "gantry.yaml", dir);
+  ASSERT_TRUE(one.errors.empty()) << one.errors[0].ToString();
+  ASSERT_EQ(one.spec->gateway.tls.size(), 1u);
+  EXPECT_EQ(one.spec->gateway.tls[0].cert, dir / "certs/a.pem");
+  EXPECT_EQ(one.spec->gateway.tls[0].key, dir / "certs/a.key");
+  AppFileResult two = ParseAppFile(
+      "services:\n  a: { command: [a] }\ngateway:\n  tls:\n"
+      "    - { cert: certs/a.pem, key: certs/a.key }\n    - { cert: certs/b.pem, key: certs/b.key "
+      "}\n",
+      "gantry.yaml", dir);
+  ASSERT_TRUE(two.errors.empty()) << two.errors[0].ToString();
+  EXPECT_EQ(two.spec->gateway.tls.size(), 2u);
+  AppFileResult missing = ParseAppFile(
+      "services:\n  a: { command: [a] }\ngateway:\n  tls: { cert: certs/none.pem, key: certs/a.key "
+      "}\n",
+      "gantry.yaml", dir);
+  ASSERT_EQ(missing.errors.size(), 1u);
+  EXPECT_EQ(missing.errors[0].line, 4);
+  EXPECT_EQ(missing.errors[0].column, 16);
+  EXPECT_NE(missing.errors[0].message.find("no such file"), std::string::npos);
+  AppFileResult no_key =
+      ParseAppFile("services:\n  a: { command: [a] }\ngateway:\n  tls: { cert: certs/a.pem }\n",
+                   "gantry.yaml", dir);
+  ASSERT_EQ(no_key.errors.size(), 1u);
+  EXPECT_NE(no_key.errors[0].message.find("needs key"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(AppFile, PolicyDefaults) {
