@@ -7,6 +7,7 @@
 
 #include "http/grpc_wire.h"
 #include "http/message.h"
+#include "proxy/access_log.h"
 #include "proxy/h1_upstream.h"
 #include "proxy/h2_backend.h"
 #include "proxy/h2_frontend.h"
@@ -128,6 +129,7 @@ void H2Call::Attempt() {
                        fmt::format("no healthy replica of service \"{}\"", cluster_.service));
   }
   endpoint_ = &worker_.PickEndpoint(*view_, cluster_, 0, previous_endpoint_);
+  last_endpoint_ = endpoint_;
   endpoint_->runtime->per_worker[worker_.index()].AddActive(1);
   if (!cluster_.grpc) return AttemptHttp1();
   bool overloaded = false;
@@ -407,8 +409,25 @@ void H2Call::End() {
     runtime_.retry_budget.RequestEnded();
     started_ = false;
   }
-  runtime_.stats.RecordRequest(static_cast<size_t>(worker_.index()), status_,
-                               static_cast<uint64_t>(worker_.loop().now_us() - start_us_));
+  auto latency = static_cast<uint64_t>(std::max<int64_t>(0, worker_.loop().now_us() - start_us_));
+  auto worker = static_cast<size_t>(worker_.index());
+  runtime_.stats.RecordRequest(worker, status_, latency);
+  if (route_) route_->runtime->stats.RecordRequest(worker, status_, latency);
+  if (AccessLog* log = worker_.access_log()) {
+    const Endpoint* last = last_endpoint_;
+    AccessLogEntry entry;
+    entry.listener = frontend_.kind() == ListenerKind::kGateway ? "gateway" : "mesh";
+    entry.client_ip = frontend_.peer_ip();
+    entry.method = method_;
+    entry.target = log_target_;
+    entry.service = cluster_.service;
+    entry.instance = last ? std::string_view(last->instance_id) : std::string_view();
+    entry.status = status_;
+    entry.duration_us = latency;
+    entry.attempts = retries_ + (last ? 1 : 0);
+    entry.request_id = log_request_id_;
+    log->Write(entry);
+  }
 }
 
 }  // namespace gantry::proxy

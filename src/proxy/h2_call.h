@@ -44,6 +44,12 @@ class H2Call final : public net::LoopOwned, public net::TimerHandler {
 
   // Filled before Start: the request head to send upstream, and the caller's own deadline.
   std::vector<std::pair<std::string, std::string>>& fields() { return fields_; }
+  // For the route's stats and the access log.
+  void SetLogInfo(const Route* route, std::string target, std::string request_id) {
+    route_ = route;
+    log_target_ = std::move(target);
+    log_request_id_ = std::move(request_id);
+  }
   void Start(bool end_stream, int64_t caller_timeout_ms);
 
   // --- the client's stream (H2Frontend) ---
@@ -99,7 +105,11 @@ class H2Call final : public net::LoopOwned, public net::TimerHandler {
   size_t credited_ = 0;  // request bytes the client was let send again (consumed)
   size_t try_sent_ = 0;  // request bytes the replica's stream took in this try
   const Endpoint* endpoint_ = nullptr;
-  const Endpoint* previous_endpoint_ = nullptr;
+  const Endpoint* previous_endpoint_ = nullptr;  // a retry avoids it
+  const Endpoint* last_endpoint_ = nullptr;      // the last one tried, for the log
+  const Route* route_ = nullptr;                 // the gateway route (null on the mesh)
+  std::string log_target_;                       // when access logging is on
+  std::string log_request_id_;
   // The try under way: a stream on a multiplexed HTTP/2 connection (protocol: grpc), or an
   // HTTP/1.1 exchange on a pooled connection (protocol: http).
   H2Backend* backend_ = nullptr;

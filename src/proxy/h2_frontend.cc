@@ -76,6 +76,9 @@ void H2Frontend::Consume(int32_t stream, size_t bytes) {
   Flush();
 }
 
+ListenerKind H2Frontend::kind() const { return connection_.kind(); }
+const std::string& H2Frontend::peer_ip() const { return connection_.peer_ip(); }
+
 H2Call* H2Frontend::CallOf(int32_t stream) {
   auto it = calls_.find(stream);
   return it == calls_.end() ? nullptr : it->second.get();
@@ -224,10 +227,17 @@ void H2Frontend::StartCall(int32_t stream, std::span<const Field> fields, bool e
   if (connection_.kind() == ListenerKind::kGateway) {
     out.emplace_back("x-forwarded-proto", connection_.tls() ? "https" : "http");
   }
-  if (request.request_id.empty()) {
+  std::string request_id(request.request_id);
+  if (request_id.empty()) {
     char id[36];
     worker_.NewRequestId(id);
-    out.emplace_back("x-request-id", std::string(id, sizeof id));
+    request_id.assign(id, sizeof id);
+    out.emplace_back("x-request-id", request_id);
+  }
+  if (worker_.access_log()) {
+    call->SetLogInfo(routed.route, std::string(request.path), std::move(request_id));
+  } else {
+    call->SetLogInfo(routed.route, {}, {});
   }
   H2Call& started = *call;
   calls_[stream] = std::move(call);

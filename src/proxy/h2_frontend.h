@@ -49,6 +49,8 @@ class H2Frontend final : public net::LoopOwned,
   void Reset(int32_t stream, uint32_t error_code);
   void Consume(int32_t stream, size_t bytes);
   size_t Queued(int32_t stream) const { return session_->Queued(stream); }
+  ListenerKind kind() const;
+  const std::string& peer_ip() const;
 
  private:
   // http::h2::SessionHandler

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import unittest
 
-from gantry_support import Agent, http_request, write_app
+from gantry_support import Agent, http_request, wait_for, write_app
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAIN = os.path.join(HERE, "flaky_upstream.py")
@@ -38,7 +38,8 @@ def curl(*args):
 class H2Clients(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.agent = Agent(write_app(APP), workers=2)
+        cls.access_log = os.path.join(tempfile.mkdtemp(prefix="gantry-h2-log-"), "access.log")
+        cls.agent = Agent(write_app(APP), workers=2, extra_args=("--access-log", cls.access_log))
         cls.addClassCleanup(cls.agent.close)
         cls.agent.wait_ready(timeout=60)
         cls.url = f"http://{cls.agent.gateway}"
@@ -79,6 +80,27 @@ class H2Clients(unittest.TestCase):
         self.assertIn("x-request-id", headers)
         self.assertNotIn("te", headers)
         self.assertIn("x-gantry-timeout-ms", headers)
+
+    def test_h2_requests_are_counted_and_logged(self):
+        def route_requests():
+            status, _, body = http_request(self.agent.api, "GET", "/api/v1/proxy/stats")
+            return json.loads(body)["routes"][0]["requests"]
+
+        before = route_requests()
+        curl(f"{self.url}/logged-h2-request")
+        wait_for(lambda: route_requests() == before + 1, 10, "the route's counter")
+
+        def logged():
+            if not os.path.exists(self.access_log):
+                return None
+            with open(self.access_log) as f:
+                lines = [json.loads(l) for l in f if "/logged-h2-request" in l]
+            return lines[0] if lines else None
+
+        entry = wait_for(logged, 10, "the access log line")
+        self.assertEqual((entry["method"], entry["status"], entry["service"]), ("GET", 200, "plain"))
+        self.assertRegex(entry["instance"], r"^plain-[12]$")
+        self.assertEqual(len(entry["request_id"]), 36)
 
     def test_statuses_pass_through(self):
         out = curl("-o", "/dev/null", "-w", "%{http_code}", f"{self.url}/status/418")
