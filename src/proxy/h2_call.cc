@@ -131,10 +131,23 @@ void H2Call::Attempt() {
   endpoint_ = &worker_.PickEndpoint(*view_, cluster_, 0, previous_endpoint_);
   last_endpoint_ = endpoint_;
   endpoint_->runtime->per_worker[worker_.index()].AddActive(1);
-  if (!cluster_.grpc) return AttemptHttp1();
+  // The replica is told how long it has: in gRPC's own header, or in X-Gantry-Timeout-Ms.
+  int64_t remaining_ms = std::max<int64_t>(deadline_ms_ - worker_.loop().now_ms(), 0);
+  std::string remaining =
+      cluster_.grpc ? grpc::FormatTimeoutMs(remaining_ms) : std::to_string(remaining_ms);
+  std::vector<Field> fields;
+  fields.reserve(fields_.size() + 1);
+  for (const auto& [name, value] : fields_) fields.push_back({name, value});
+  if (!cluster_.grpc) {
+    fields.push_back({"x-gantry-timeout-ms", remaining});
+  } else if (grpc_) {
+    fields.push_back({"grpc-timeout", remaining});
+  }
+  try_sent_ = 0;
+  bool end_now = client_ended_ && body_.empty();
   bool overloaded = false;
-  backend_ = worker_.H2BackendFor(*endpoint_, cluster_, overloaded);
-  if (!backend_) {
+  if (!(cluster_.grpc ? OpenStream(fields, end_now, overloaded)
+                      : OpenHttp1(fields, end_now, overloaded))) {
     if (overloaded) {
       LeaveUpstream();
       return AnswerError(503, "overloaded",
@@ -143,48 +156,37 @@ void H2Call::Attempt() {
     }
     return TryFailed(TryOutcome::kConnectFailure, "cannot open a connection");
   }
-  // The replica is told how long it has, in gRPC's own header.
-  int64_t remaining_ms = std::max<int64_t>(deadline_ms_ - worker_.loop().now_ms(), 0);
-  std::vector<Field> fields;
-  fields.reserve(fields_.size() + 1);
-  for (const auto& [name, value] : fields_) fields.push_back({name, value});
-  std::string timeout = grpc::FormatTimeoutMs(remaining_ms);
-  if (grpc_) fields.push_back({"grpc-timeout", timeout});
-  try_sent_ = 0;
-  bool end_now = client_ended_ && body_.empty();
-  upstream_stream_ = backend_->Open(*this, fields, end_now);
-  if (upstream_stream_ == 0) {
-    backend_ = nullptr;
-    return TryFailed(TryOutcome::kConnectFailure, "the connection took no new stream");
+  if (!body_.empty()) {  // a retry sends again what the client sent so far
+    SendUpstream(body_);
+    if (client_ended_) EndUpstream();
   }
-  if (!body_.empty()) backend_->SendData(upstream_stream_, body_);
-  if (client_ended_ && !body_.empty() && backend_) backend_->SendEnd(upstream_stream_);
 }
 
-// The same try for an HTTP/1.1 replica: the replica is told its time in X-Gantry-Timeout-Ms.
-void H2Call::AttemptHttp1() {
-  int64_t remaining_ms = std::max<int64_t>(deadline_ms_ - worker_.loop().now_ms(), 0);
-  std::string remaining = std::to_string(remaining_ms);
-  std::vector<Field> fields;
-  fields.reserve(fields_.size() + 1);
-  for (const auto& [name, value] : fields_) fields.push_back({name, value});
-  fields.push_back({"x-gantry-timeout-ms", remaining});
-  try_sent_ = 0;
-  bool end_now = client_ended_ && body_.empty();
+// A stream on a multiplexed HTTP/2 connection to the replica (protocol: grpc).
+bool H2Call::OpenStream(std::span<const Field> fields, bool end_stream, bool& overloaded) {
+  backend_ = worker_.H2BackendFor(*endpoint_, cluster_, overloaded);
+  if (!backend_) return false;
+  upstream_stream_ = backend_->Open(*this, fields, end_stream);
+  if (upstream_stream_ == 0) backend_ = nullptr;
+  return upstream_stream_ != 0;
+}
+
+// An HTTP/1.1 exchange on a pooled connection to the replica (protocol: http).
+bool H2Call::OpenHttp1(std::span<const Field> fields, bool end_stream, bool& overloaded) {
   h1_ = std::make_unique<H1Upstream>(worker_, *this, cluster_, *endpoint_);
-  bool overloaded = false;
-  if (!h1_->Start(fields, end_now, overloaded)) {
-    worker_.loop().DeleteLater(std::move(h1_));
-    if (overloaded) {
-      LeaveUpstream();
-      return AnswerError(503, "overloaded",
-                         fmt::format("service \"{}\" is at its max_connections", cluster_.service),
-                         true);
-    }
-    return TryFailed(TryOutcome::kConnectFailure, "cannot open a connection");
-  }
-  if (h1_ && !body_.empty()) h1_->SendData(body_);
-  if (h1_ && client_ended_ && !body_.empty()) h1_->SendEnd();
+  if (h1_->Start(fields, end_stream, overloaded)) return true;
+  worker_.loop().DeleteLater(std::move(h1_));
+  return false;
+}
+
+void H2Call::SendUpstream(std::string_view data) {
+  if (backend_ && upstream_stream_) backend_->SendData(upstream_stream_, data);
+  if (h1_) h1_->SendData(data);
+}
+
+void H2Call::EndUpstream() {
+  if (backend_ && upstream_stream_) backend_->SendEnd(upstream_stream_);
+  if (h1_) h1_->SendEnd();
 }
 
 void H2Call::FromClient(std::string_view data) {
@@ -197,15 +199,12 @@ void H2Call::FromClient(std::string_view data) {
       body_.clear();
     }
   }
-  if (backend_ && upstream_stream_) backend_->SendData(upstream_stream_, data);
-  if (h1_) h1_->SendData(data);
+  SendUpstream(data);
 }
 
 void H2Call::ClientEnded() {
   client_ended_ = true;
-  if (phase_ == Phase::kDone) return;
-  if (backend_ && upstream_stream_) backend_->SendEnd(upstream_stream_);
-  if (h1_) h1_->SendEnd();
+  if (phase_ != Phase::kDone) EndUpstream();
 }
 
 void H2Call::UpstreamTook(size_t bytes) {

@@ -78,7 +78,10 @@ class H2Call final : public net::LoopOwned, public net::TimerHandler {
   enum class Phase : uint8_t { kWaiting, kBackoff, kResponding, kDone };
 
   void Attempt();
-  void AttemptHttp1();
+  bool OpenStream(std::span<const http::h2::Field> fields, bool end_stream, bool& overloaded);
+  bool OpenHttp1(std::span<const http::h2::Field> fields, bool end_stream, bool& overloaded);
+  void SendUpstream(std::string_view data);
+  void EndUpstream();
   void TryFailed(TryOutcome outcome, std::string_view detail);
   bool TakeRetry();
   void ScheduleRetry();
