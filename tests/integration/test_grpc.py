@@ -3,6 +3,7 @@ bidirectional streaming, a 1 MiB message (flow control both ways), each call bal
 own over one client connection, grpc-timeout as the deadline (and passed on), retries on listed
 gRPC codes, and gantry's own failures as gRPC statuses."""
 import os
+import signal
 import sys
 import threading
 import time
@@ -33,11 +34,17 @@ services:
     command: [{sys.executable}, {SERVER}]
     protocol: grpc
     replicas: 0
+  stuck:
+    command: [{sys.executable}, {SERVER}]
+    protocol: grpc
+    health: {{ grpc: true, interval: 200ms }}
+    policy: {{ timeout: 1s }}
 gateway:
   routes:
     - {{ path: /test.Echo, service: echo }}
     - {{ host: tight, service: tight }}
     - {{ host: ghost, service: ghost }}
+    - {{ host: stuck, service: stuck }}
 """
 
 RAW = {"request_serializer": None, "response_deserializer": None}
@@ -110,6 +117,22 @@ class Grpc(unittest.TestCase):
             stub(self.gateway, "Slow")(b"8000")
         self.assertEqual(caught.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
         self.assertTrue(4.5 < time.monotonic() - started < 7)
+
+    def test_gantrys_own_deadline_is_deadline_exceeded(self):
+        # A replica that cannot answer at all (stopped): gantry's deadline (policy.timeout 1s)
+        # ends the call itself, well before health checks would take the replica out.
+        pid = next(r["pid"] for r in self.agent.ps() if r["id"] == "stuck-1")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            with self.assertRaises(grpc.RpcError) as caught:
+                stub(self.channel("stuck"), "Echo")(b"x", timeout=30)
+            self.assertEqual(caught.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
+            self.assertIn("no complete response from service \"stuck\" within 1000ms",
+                          caught.exception.details())
+            self.assertLess(time.monotonic() - started, 2.5)
+        finally:
+            os.kill(pid, signal.SIGCONT)
 
     def test_retries_on_listed_codes_go_to_another_replica(self):
         # echo-1 answers UNAVAILABLE to "flaky"; one retry (on: [unavailable]) avoids it.
