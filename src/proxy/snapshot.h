@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "config/app_spec.h"
+#include "coord/maglev.h"
+#include "coord/ring_hash.h"
 #include "core/address.h"
 #include "net/socket.h"
 #include "proxy/cluster_runtime.h"
 #include "proxy/endpoint_state.h"
-#include "proxy/lb/maglev.h"
-#include "proxy/lb/ring_hash.h"
 
 namespace gantry::proxy {
 
@@ -40,8 +40,8 @@ struct Cluster {
   config::PolicySpec policy;
   std::shared_ptr<ClusterRuntime> runtime;  // never null in a built snapshot
   // Built with the snapshot for the hashing policies (immutable: every worker reads them).
-  std::shared_ptr<const RingHash> ring;
-  std::shared_ptr<const Maglev> maglev;
+  std::shared_ptr<const coord::RingHash> ring;
+  std::shared_ptr<const coord::Maglev> maglev;
 
   static Cluster Named(std::string service) {
     Cluster cluster;

@@ -68,9 +68,9 @@ void BuildBalancers(Cluster& cluster) {
     if (endpoint.weight != cluster.endpoints.front().weight) cluster.weighted = true;
   }
   if (cluster.policy.lb.policy == config::LbSpec::Policy::kRingHash) {
-    cluster.ring = std::make_shared<RingHash>(keys, 160, weights);
+    cluster.ring = std::make_shared<coord::RingHash>(keys, 160, weights);
   } else if (cluster.policy.lb.policy == config::LbSpec::Policy::kMaglev) {
-    cluster.maglev = std::make_shared<Maglev>(keys);
+    cluster.maglev = std::make_shared<coord::Maglev>(keys);
   }
 }
 

@@ -1,6 +1,6 @@
 #include "proxy/lb/request_key.h"
 
-#include "proxy/lb/hash.h"
+#include "coord/stable_hash.h"
 
 namespace gantry::proxy {
 
@@ -39,7 +39,7 @@ uint64_t RequestKeyHash(const config::LbSpec& lb, const http::h1::RequestHead& h
     case HashOn::kClientIp:
       break;
   }
-  return StableHash(key.empty() ? client_ip : key);
+  return coord::StableHash(key.empty() ? client_ip : key);
 }
 
 }  // namespace gantry::proxy

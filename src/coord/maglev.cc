@@ -1,8 +1,8 @@
-#include "proxy/lb/maglev.h"
+#include "coord/maglev.h"
 
-#include "proxy/lb/hash.h"
+#include "coord/stable_hash.h"
 
-namespace gantry::proxy {
+namespace gantry::coord {
 
 Maglev::Maglev(const std::vector<std::string>& keys, uint32_t table_size) {
   if (keys.empty()) return;
@@ -34,4 +34,4 @@ Maglev::Maglev(const std::vector<std::string>& keys, uint32_t table_size) {
   }
 }
 
-}  // namespace gantry::proxy
+}  // namespace gantry::coord

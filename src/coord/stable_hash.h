@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace gantry::proxy {
+namespace gantry::coord {
 
 // FNV-1a, then a SplitMix64 finalizer so that keys differing in one byte spread over all bits.
 inline uint64_t StableHash(std::string_view data, uint64_t seed = 0) {
@@ -22,4 +22,4 @@ inline uint64_t StableHash(std::string_view data, uint64_t seed = 0) {
   return h;
 }
 
-}  // namespace gantry::proxy
+}  // namespace gantry::coord

@@ -1,10 +1,10 @@
-#include "proxy/lb/ring_hash.h"
+#include "coord/ring_hash.h"
 
 #include <algorithm>
 
-#include "proxy/lb/hash.h"
+#include "coord/stable_hash.h"
 
-namespace gantry::proxy {
+namespace gantry::coord {
 
 RingHash::RingHash(const std::vector<std::string>& keys, size_t points_per_endpoint,
                    const std::vector<uint32_t>& weights) {
@@ -29,4 +29,4 @@ size_t RingHash::Pick(uint64_t key_hash) const {
   return it->endpoint;
 }
 
-}  // namespace gantry::proxy
+}  // namespace gantry::coord

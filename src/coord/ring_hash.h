@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace gantry::proxy {
+namespace gantry::coord {
 
 class RingHash {
  public:
@@ -27,4 +27,4 @@ class RingHash {
   std::vector<Point> ring_;  // sorted by hash
 };
 
-}  // namespace gantry::proxy
+}  // namespace gantry::coord

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace gantry::proxy {
+namespace gantry::coord {
 
 class Maglev {
  public:
@@ -23,4 +23,4 @@ class Maglev {
   std::vector<uint32_t> table_;  // slot -> endpoint index
 };
 
-}  // namespace gantry::proxy
+}  // namespace gantry::coord
