@@ -24,6 +24,7 @@
 #include "net/asio.h"
 #include "net/tls.h"
 #include "orchestrator/supervisor.h"
+#include "proxy/owner.h"
 #include "proxy/proxy.h"
 #include "proxy/snapshot_builder.h"
 #include "proxy/stats_json.h"
@@ -128,6 +129,9 @@ class Agent {
                      [this] { BeginShutdown("gantry down"); },
                      [this](const std::string& text, bool dry_run, const http::Respond& respond) {
                        Apply(text, dry_run, respond);
+                     },
+                     [this](const std::string& service, const std::string& key) {
+                       return KeyOwner(service, key);
                      }},
         Clock::Real());
     autoscaling_ = std::make_unique<Autoscaling>(io_, *spec_, *supervisor_, snapshots_);
@@ -268,6 +272,27 @@ class Agent {
 
   // POST /api/v1/apply: the changed app file's text. Answers the difference; unless `dry_run`,
   // after applying it (when every rollout it needed has ended).
+  // The replica the proxy's hashing balancers send `key` to, from the published snapshot.
+  http::Response KeyOwner(const std::string& service, const std::string& key) {
+    std::shared_ptr<const proxy::Snapshot> snapshot = snapshots_.Load();
+    const proxy::Cluster* cluster = snapshot->FindCluster(service);
+    if (!cluster) {
+      return http::JsonError(404, "unknown_service",
+                             fmt::format("no service named \"{}\"", service));
+    }
+    proxy::KeyOwner owner = proxy::OwnerOf(*cluster, key);
+    if (!owner.endpoint) {
+      return http::JsonError(503, "no_healthy_upstream",
+                             fmt::format("no healthy replica of service \"{}\"", service));
+    }
+    namespace json = boost::json;
+    return api::Json(json::object{{"service", service},
+                                  {"key", key},
+                                  {"instance", owner.endpoint->instance_id},
+                                  {"address", owner.endpoint->key},
+                                  {"algorithm", std::string(owner.algorithm)}});
+  }
+
   void Apply(const std::string& text, bool dry_run, const http::Respond& respond) {
     namespace json = boost::json;
     config::AppFileResult parsed = config::ParseAppFile(text, spec_->file, spec_->directory);

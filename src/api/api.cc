@@ -37,6 +37,7 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
       logs_(info_.logs_dir, deps.supervisor),
       registry_waiters_(io),
       proxy_stats_(std::move(deps.proxy_stats)),
+      key_owner_(std::move(deps.key_owner)),
       stop_agent_(std::move(deps.stop_agent)),
       apply_(std::move(deps.apply)) {}
 
@@ -98,6 +99,16 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
                                        : "rollout_failed";
       respond(http::JsonError(code, name, std::string(StatusMessage(status))));
     });
+  }
+  if (seg.size() == 3 && seg[0] == "services" && seg[2] == "owner" && key_owner_) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return respond(MethodNotAllowed(request, "GET"));
+    }
+    std::optional<std::string> key = QueryParam(request.Query(), "key");
+    if (!key) {
+      return respond(http::JsonError(400, "invalid_argument", "the key is missing: ?key=K"));
+    }
+    return respond(key_owner_(seg[1], *key));
   }
   if (seg.size() == 3 && seg[0] == "services" && seg[2] == "scale") {
     if (request.method != "POST") return respond(MethodNotAllowed(request, "POST"));

@@ -40,6 +40,8 @@ struct ApiDeps {
   std::function<void()> stop_agent;          // drain and stop the app, then the agent
   // POST /api/v1/apply: a changed app file's text; answers when applied (or at once, dry run).
   std::function<void(const std::string& text, bool dry_run, const http::Respond& respond)> apply;
+  // GET /api/v1/services/{name}/owner?key=K: which replica the proxy's hashing sends K to.
+  std::function<http::Response(const std::string& service, const std::string& key)> key_owner;
 };
 
 class Api {
@@ -74,6 +76,7 @@ class Api {
   LogsApi logs_;
   ParkedRequests registry_waiters_;
   std::function<std::string()> proxy_stats_;
+  std::function<http::Response(const std::string& service, const std::string& key)> key_owner_;
   std::function<void()> stop_agent_;
   std::function<void(const std::string&, bool, const http::Respond&)> apply_;
 };
