@@ -33,6 +33,8 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
       events_waiters_(io),
       clock_(clock),
       kv_(io, deps.store),
+      lock_service_(io, deps.store),
+      locks_(lock_service_),
       instances_(deps.registry, deps.registry_store, deps.checker, deps.store),
       logs_(info_.logs_dir, deps.supervisor),
       registry_waiters_(io),
@@ -54,6 +56,8 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   };
   if (under(kLeases))
     return kv_.HandleLeases(request, path.substr(kLeases.size()), std::move(respond));
+  constexpr std::string_view kLocks = "/api/v1/locks";
+  if (under(kLocks)) return locks_.Handle(request, path.substr(kLocks.size()), std::move(respond));
   if (under(kInstances)) {
     return instances_.Handle(request, path.substr(kInstances.size()), respond);
   }
@@ -117,8 +121,7 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   bool registry_read =
       !seg.empty() && (seg[0] == "agent" || seg[0] == "services" || seg[0] == "replicas");
   if (!registry_read) {
-    static const std::vector<std::string> kNotBuilt = {"instances", "locks", "topics", "traces",
-                                                       "sd"};
+    static const std::vector<std::string> kNotBuilt = {"instances", "topics", "traces", "sd"};
     if (!seg.empty() && std::find(kNotBuilt.begin(), kNotBuilt.end(), seg[0]) != kNotBuilt.end()) {
       return respond(
           http::JsonError(501, "not_supported", fmt::format("{} is not supported yet", path)));

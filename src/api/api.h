@@ -10,6 +10,7 @@
 #include "api/blocking.h"
 #include "api/instances_api.h"
 #include "api/kv_api.h"
+#include "api/locks_api.h"
 #include "api/logs_api.h"
 #include "core/address.h"
 #include "http/server.h"
@@ -72,6 +73,8 @@ class Api {
   ParkedRequests events_waiters_;
   Clock& clock_;
   KvApi kv_;
+  coord::LockService lock_service_;
+  LocksApi locks_;
   InstancesApi instances_;
   LogsApi logs_;
   ParkedRequests registry_waiters_;

@@ -1,0 +1,78 @@
+#include "api/locks_api.h"
+
+#include <boost/json.hpp>
+
+#include "api/json_http.h"
+#include "core/status.h"
+
+namespace gantry::api {
+
+namespace json = boost::json;
+
+namespace {
+constexpr Duration kDefaultTtl = std::chrono::seconds(10);
+constexpr Duration kMaxWait = std::chrono::minutes(10);
+}  // namespace
+
+void LocksApi::Handle(const http::Request& request, std::string_view rest, http::Respond respond) {
+  if (rest.size() < 2 || rest[0] != '/' || rest.find('/', 1) != std::string_view::npos) {
+    return respond(http::JsonError(404, "not_found", "use /api/v1/locks/{name}"));
+  }
+  std::string name(rest.substr(1));
+  if (request.method == "POST") {
+    auto parsed = ParseObject(request.body.empty() ? "{}" : request.body, {"ttl", "wait"},
+                              "a JSON object such as {\"ttl\": \"10s\", \"wait\": \"5s\"}");
+    if (auto* error = std::get_if<http::Response>(&parsed)) return respond(std::move(*error));
+    const json::object& fields = std::get<json::object>(parsed);
+    auto ttl = DurationField(fields, "ttl", kDefaultTtl);
+    if (auto* error = std::get_if<std::string>(&ttl)) {
+      return respond(http::JsonError(400, "invalid_argument", *error));
+    }
+    auto wait = DurationField(fields, "wait", Duration(0));
+    if (auto* error = std::get_if<std::string>(&wait)) {
+      return respond(http::JsonError(400, "invalid_argument", *error));
+    }
+    if (std::get<Duration>(wait) > kMaxWait) {
+      return respond(http::JsonError(400, "invalid_argument", "\"wait\" is at most 10m"));
+    }
+    return locks_.Acquire(
+        name, std::get<Duration>(ttl), std::get<Duration>(wait),
+        [respond](absl::StatusOr<coord::LockService::Held> held) {
+          if (absl::IsDeadlineExceeded(held.status())) {
+            return respond(http::JsonError(408, "lock_wait_timeout", StatusMessage(held.status())));
+          }
+          if (absl::IsAborted(held.status())) {
+            return respond(http::JsonError(409, "lease_lost", StatusMessage(held.status())));
+          }
+          if (!held.ok()) return respond(ErrorFor(held.status()));
+          respond(
+              Json(json::object{{"token", held->token}, {"lease", std::to_string(held->lease)}}));
+        });
+  }
+  if (request.method == "DELETE") {
+    IntParam token = ParseIntParam(request.Query(), "token");
+    if (token.error) return respond(std::move(*token.error));
+    if (!token.value) {
+      return respond(http::JsonError(400, "invalid_argument", "the token is missing: ?token=N"));
+    }
+    return locks_.Release(name, *token.value, [respond](absl::StatusOr<store::Revision> done) {
+      if (!done.ok()) return respond(ErrorFor(done.status()));
+      respond(Json(json::object{{"released", true}}));
+    });
+  }
+  if (request.method == "GET" || request.method == "HEAD") {
+    return locks_.Describe(name, [respond, name](absl::StatusOr<coord::LockService::State> state) {
+      if (!state.ok()) return respond(ErrorFor(state.status()));
+      json::value holder = nullptr;
+      if (state->holder) {
+        holder = json::object{{"token", state->holder->token},
+                              {"lease", std::to_string(state->holder->lease)}};
+      }
+      respond(Json(json::object{
+          {"name", name}, {"holder", holder}, {"waiters", static_cast<int64_t>(state->waiters)}}));
+    });
+  }
+  respond(MethodNotAllowed(request, "GET, POST, DELETE"));
+}
+
+}  // namespace gantry::api

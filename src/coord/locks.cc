@@ -1,0 +1,207 @@
+#include "coord/locks.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "net/asio.h"
+
+namespace gantry::coord {
+
+namespace {
+
+std::string Prefix(const std::string& name) { return "gantry/locks/" + name + "/"; }
+
+// The acquisitions queued on a lock, oldest first.
+std::vector<store::KeyValue> Queue(std::vector<store::KeyValue> kvs) {
+  std::sort(kvs.begin(), kvs.end(), [](const store::KeyValue& a, const store::KeyValue& b) {
+    return a.create_revision < b.create_revision;
+  });
+  return kvs;
+}
+
+}  // namespace
+
+struct LockService::Acquisition {
+  Acquisition(net::asio::io_context& io, std::string name, Duration ttl, store::Done<Held> done)
+      : name(std::move(name)),
+        prefix(Prefix(this->name)),
+        ttl(ttl),
+        done(std::move(done)),
+        wait_timer(io),
+        keepalive_timer(io) {}
+  std::string name;
+  std::string prefix;
+  std::string key;
+  Duration ttl;
+  store::Done<Held> done;
+  store::LeaseId lease = 0;
+  store::Revision token = 0;
+  store::WatchId watch = 0;
+  bool finished = false;
+  net::asio::steady_timer wait_timer;
+  net::asio::steady_timer keepalive_timer;
+};
+
+LockService::LockService(net::asio::io_context& io, store::Store& store)
+    : io_(io), store_(store), alive_(std::make_shared<bool>(true)) {}
+
+LockService::~LockService() {
+  *alive_ = false;
+  for (auto& weak : waiting_) {
+    if (auto acquisition = weak.lock(); acquisition && !acquisition->finished) {
+      acquisition->finished = true;
+      if (acquisition->watch) store_.CancelWatch(acquisition->watch);
+      acquisition->wait_timer.cancel();
+      acquisition->keepalive_timer.cancel();
+      acquisition->done(absl::CancelledError("the agent is stopping"));
+    }
+  }
+}
+
+absl::Status LockService::CheckName(std::string_view name) {
+  bool ok =
+      !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      });
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      fmt::format("a lock name is 1 to 128 letters, digits, '.', '_' or '-': \"{}\"", name));
+}
+
+void LockService::Acquire(const std::string& name, Duration ttl, Duration wait,
+                          store::Done<Held> done) {
+  if (absl::Status status = CheckName(name); !status.ok()) return done(status);
+  auto acquisition = std::make_shared<Acquisition>(io_, name, ttl, std::move(done));
+  waiting_.erase(std::remove_if(waiting_.begin(), waiting_.end(),
+                                [](const auto& weak) { return weak.expired(); }),
+                 waiting_.end());
+  waiting_.push_back(acquisition);
+  std::weak_ptr<bool> alive = alive_;
+  store_.GrantLease(ttl, [this, alive, acquisition, wait](absl::StatusOr<store::LeaseGrant> grant) {
+    if (alive.expired() || acquisition->finished) return;
+    if (!grant.ok()) {
+      acquisition->finished = true;
+      return acquisition->done(grant.status());
+    }
+    acquisition->lease = grant->id;
+    acquisition->key = acquisition->prefix + std::to_string(grant->id);
+    store::PutOptions options;
+    options.lease = grant->id;
+    options.expect_mod_revision = 0;  // a new key: its create revision is the token
+    store_.Put(acquisition->key, "", options,
+               [this, alive, acquisition, wait](absl::StatusOr<store::Revision> revision) {
+                 if (alive.expired() || acquisition->finished) return;
+                 if (!revision.ok()) return GiveUp(acquisition, revision.status());
+                 acquisition->token = *revision;
+                 acquisition->wait_timer.expires_after(wait);
+                 acquisition->wait_timer.async_wait(
+                     [this, alive, acquisition, wait](boost::system::error_code error) {
+                       if (error || alive.expired() || acquisition->finished) return;
+                       GiveUp(acquisition, absl::DeadlineExceededError(fmt::format(
+                                               "lock \"{}\" is held: not acquired within {}",
+                                               acquisition->name, FormatDuration(wait))));
+                     });
+                 KeepAliveWhileWaiting(acquisition);
+                 Check(acquisition);
+               });
+  });
+}
+
+// Whether this acquisition is now the oldest; if not, wait for a key before it to go.
+void LockService::Check(std::shared_ptr<Acquisition> acquisition) {
+  std::weak_ptr<bool> alive = alive_;
+  store_.Range({acquisition->prefix, true}, [this, alive, acquisition](
+                                                absl::StatusOr<store::RangeResult> result) {
+    if (alive.expired() || acquisition->finished) return;
+    if (!result.ok()) return GiveUp(acquisition, result.status());
+    std::vector<store::KeyValue> queue = Queue(std::move(result->kvs));
+    auto mine = std::find_if(queue.begin(), queue.end(),
+                             [&](const store::KeyValue& kv) { return kv.key == acquisition->key; });
+    if (mine == queue.end()) {
+      return GiveUp(acquisition,
+                    absl::AbortedError(fmt::format("the lease of the wait for lock \"{}\" ended",
+                                                   acquisition->name)));
+    }
+    if (mine == queue.begin()) {
+      Finish(acquisition);
+      return acquisition->done(Held{acquisition->token, acquisition->lease});
+    }
+    if (!acquisition->watch) Watch(acquisition, result->revision + 1);
+  });
+}
+
+void LockService::Watch(std::shared_ptr<Acquisition> acquisition, store::Revision from) {
+  std::weak_ptr<bool> alive = alive_;
+  acquisition->watch = store_.Watch({acquisition->prefix, true}, from,
+                                    [this, alive, acquisition](absl::StatusOr<store::Event> event) {
+                                      if (alive.expired() || acquisition->finished) return;
+                                      if (!event.ok()) {  // compacted under us: look again from now
+                                        acquisition->watch = 0;
+                                        return Check(acquisition);
+                                      }
+                                      if (event->type == store::Event::Type::kDelete)
+                                        Check(acquisition);
+                                    });
+}
+
+void LockService::KeepAliveWhileWaiting(std::shared_ptr<Acquisition> acquisition) {
+  std::weak_ptr<bool> alive = alive_;
+  acquisition->keepalive_timer.expires_after(std::max(acquisition->ttl / 3, Duration(100)));
+  acquisition->keepalive_timer.async_wait(
+      [this, alive, acquisition](boost::system::error_code error) {
+        if (error || alive.expired() || acquisition->finished) return;
+        store_.KeepAlive(acquisition->lease, [](absl::StatusOr<store::LeaseGrant>) {});
+        KeepAliveWhileWaiting(acquisition);
+      });
+}
+
+void LockService::Finish(const std::shared_ptr<Acquisition>& acquisition) {
+  acquisition->finished = true;
+  if (acquisition->watch) store_.CancelWatch(acquisition->watch);
+  acquisition->watch = 0;
+  acquisition->wait_timer.cancel();
+  acquisition->keepalive_timer.cancel();
+}
+
+// Ends a failed acquisition, leaving nothing behind: its lease (and with it its key) goes.
+void LockService::GiveUp(std::shared_ptr<Acquisition> acquisition, absl::Status why) {
+  Finish(acquisition);
+  if (acquisition->lease) {
+    store_.RevokeLease(acquisition->lease, [](absl::StatusOr<store::Revision>) {});
+  }
+  acquisition->done(std::move(why));
+}
+
+void LockService::Release(const std::string& name, store::Revision token,
+                          store::Done<store::Revision> done) {
+  if (absl::Status status = CheckName(name); !status.ok()) return done(status);
+  std::weak_ptr<bool> alive = alive_;
+  store_.Range({Prefix(name), true}, [this, alive, name, token, done = std::move(done)](
+                                         absl::StatusOr<store::RangeResult> result) mutable {
+    if (alive.expired()) return;
+    if (!result.ok()) return done(result.status());
+    for (const store::KeyValue& kv : result->kvs) {
+      if (kv.create_revision == token) return store_.RevokeLease(kv.lease, std::move(done));
+    }
+    done(absl::NotFoundError(
+        fmt::format("lock \"{}\" has no holder or waiter with token {}", name, token)));
+  });
+}
+
+void LockService::Describe(const std::string& name, store::Done<State> done) {
+  if (absl::Status status = CheckName(name); !status.ok()) return done(status);
+  store_.Range({Prefix(name), true},
+               [done = std::move(done)](absl::StatusOr<store::RangeResult> result) {
+                 if (!result.ok()) return done(result.status());
+                 std::vector<store::KeyValue> queue = Queue(std::move(result->kvs));
+                 State state;
+                 if (!queue.empty()) {
+                   state.holder = Held{queue.front().create_revision, queue.front().lease};
+                   state.waiters = queue.size() - 1;
+                 }
+                 done(state);
+               });
+}
+
+}  // namespace gantry::coord

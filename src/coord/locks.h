@@ -1,0 +1,67 @@
+// Distributed locks on the store, by etcd's recipe, so they work the same on the embedded store
+// and on etcd: an acquisition is a key `gantry/locks/<name>/<lease>` put with a lease of its
+// own; the key with the lowest create revision holds the lock, the others wait in that order
+// (FIFO) for the keys before them to go. The holder's create revision is its fencing token:
+// revisions only grow, so tokens strictly increase per lock, and a resource that remembers the
+// highest token it saw can refuse a stale holder (one paused past its lease). The lock is
+// released by deleting the key (revoking its lease), or lost when the lease ends.
+// Control-plane thread only (the store's).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "core/duration.h"
+#include "store/store.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace gantry::coord {
+
+class LockService {
+ public:
+  LockService(boost::asio::io_context& io, store::Store& store);
+  ~LockService();  // acquisitions still waiting fail (Cancelled)
+
+  struct Held {
+    store::Revision token = 0;  // the fencing token
+    store::LeaseId lease = 0;   // keep it alive (ttl) to keep the lock
+  };
+
+  // Takes the lock `name` with a new lease of `ttl`, waiting at most `wait` for the holders
+  // before. DeadlineExceeded when the wait ran out (nothing is left behind), Aborted when the
+  // lease ended while waiting, InvalidArgument for a bad name or TTL. The lease is kept alive
+  // while waiting; once held, keeping it alive is the caller's.
+  void Acquire(const std::string& name, Duration ttl, Duration wait, store::Done<Held> done);
+  // Gives up the lock (or a place in its queue) taken with `token`: NotFound when no
+  // acquisition of `name` has that token (released already, or lost with its lease).
+  void Release(const std::string& name, store::Revision token, store::Done<store::Revision> done);
+
+  struct State {
+    std::optional<Held> holder;
+    size_t waiters = 0;
+  };
+  void Describe(const std::string& name, store::Done<State> done);
+
+  // Names are 1-128 of [A-Za-z0-9._-].
+  static absl::Status CheckName(std::string_view name);
+
+ private:
+  struct Acquisition;
+  void Check(std::shared_ptr<Acquisition> acquisition);
+  void Watch(std::shared_ptr<Acquisition> acquisition, store::Revision from);
+  void KeepAliveWhileWaiting(std::shared_ptr<Acquisition> acquisition);
+  void GiveUp(std::shared_ptr<Acquisition> acquisition, absl::Status why);
+  void Finish(const std::shared_ptr<Acquisition>& acquisition);
+
+  boost::asio::io_context& io_;
+  store::Store& store_;
+  std::shared_ptr<bool> alive_;
+  std::vector<std::weak_ptr<Acquisition>> waiting_;  // to fail them if we go first
+};
+
+}  // namespace gantry::coord
