@@ -49,6 +49,7 @@ store::Done<store::LeaseGrant> AnswerLease(http::Respond respond) {
 }
 
 constexpr std::string_view kReservedPrefix = "gantry/";
+constexpr std::string_view kLockPrefix = "gantry/locks/";  // written for clients: their leases
 
 // Whether a write to `range` could change a key under the reserved prefix.
 bool TouchesReserved(const store::KeyRange& range) {
@@ -295,13 +296,14 @@ void KvApi::HandleLeases(const http::Request& request, std::string_view rest,
     return store_.KeepAlive(*id, AnswerLease(std::move(respond)));
   }
   if (request.method != "DELETE") return respond(MethodNotAllowed(request, "DELETE"));
-  // A lease holding the agent's own keys (the registry's) is not the API's to end.
+  // A lease holding the agent's own keys (the registry's) is not the API's to end; a lock's
+  // lease (gantry/locks/) is its holder's.
   store_.Range({std::string(kReservedPrefix), true},
                [this, id = *id,
                 respond = std::move(respond)](const absl::StatusOr<store::RangeResult>& reserved) {
                  if (!reserved.ok()) return respond(ErrorFor(reserved.status()));
                  for (const auto& kv : reserved->kvs) {
-                   if (kv.lease == id) {
+                   if (kv.lease == id && !kv.key.starts_with(kLockPrefix)) {
                      return respond(http::JsonError(
                          403, "reserved", fmt::format("lease {} holds the agent's own keys", id)));
                    }

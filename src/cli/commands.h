@@ -24,6 +24,19 @@ struct UpFlags {
   std::string access_log;           // the proxy's JSON access log; "": none
 };
 
+struct LockFlags {
+  AgentLocator locator;
+  std::string name;
+  std::string ttl = "10s";   // the lease's; kept alive every third of it
+  std::string wait = "60s";  // for the lock to come free
+  std::vector<std::string> command;
+};
+// gantry lock NAME [--ttl D] [--wait D] -- cmd args: runs the command while holding the lock
+// (GANTRY_FENCING_TOKEN in its environment), releases it when the command ends, and stops the
+// command (SIGTERM, then SIGKILL after 5 s) if the lock's lease is lost. Exits with the
+// command's status; 3 when the lock was lost, 2 when it could not be taken.
+int Lock(const LockFlags& flags);
+
 struct KvFlags {
   std::string verb;  // get | put | del | ls | watch
   AgentLocator locator;

@@ -77,6 +77,16 @@ int Main(int argc, char** argv) {
   AddLocatorFlags(ps_cmd, ps_locator);
   ps_cmd->callback([&] { exit_code = Ps(ps_locator, ps_service, ps_output); });
 
+  LockFlags lock;
+  CLI::App* lock_cmd = app.add_subcommand(
+      "lock", "run a command while holding a lock (GANTRY_FENCING_TOKEN in its environment)");
+  AddLocatorFlags(lock_cmd, lock.locator);
+  lock_cmd->add_option("name", lock.name, "the lock's name")->required();
+  lock_cmd->add_option("--ttl", lock.ttl, "the lock's lease, kept alive every third of it");
+  lock_cmd->add_option("--wait", lock.wait, "how long to wait for the lock to come free");
+  lock_cmd->add_option("command", lock.command, "the command, after --")->required();
+  lock_cmd->callback([&] { exit_code = Lock(lock); });
+
   KvFlags kv;
   CLI::App* kv_cmd = app.add_subcommand("kv", "the KV store: get, put, del, ls, watch");
   kv_cmd->require_subcommand(1);
@@ -164,7 +174,6 @@ int Main(int argc, char** argv) {
 
   AddNotYet(app, "top", "live request rates and latencies", exit_code);
   AddNotYet(app, "call", "one request through the mesh", exit_code);
-  AddNotYet(app, "lock", "run a command while holding a lock", exit_code);
   AddNotYet(app, "pub", "publish a message", exit_code);
   AddNotYet(app, "sub", "subscribe to a topic", exit_code);
   AddNotYet(app, "dlq", "dead letters", exit_code);

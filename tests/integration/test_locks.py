@@ -6,12 +6,13 @@ holder took the lock while another one's lease was certainly still valid."""
 import json
 import os
 import random
+import subprocess
 import sys
 import threading
 import time
 import unittest
 
-from gantry_support import Agent, http_request, wait_for, write_app
+from gantry_support import GANTRY, Agent, http_request, wait_for, write_app
 
 PLAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flaky_upstream.py")
 APP = f"""
@@ -89,6 +90,45 @@ class Locks(unittest.TestCase):
         self.assertGreaterEqual(time.monotonic() - started, 0.5)
         self.assertGreater(second["token"], first["token"])
         self.release("expiry", second["token"])
+
+    def gantry_lock(self, *args):
+        proc = subprocess.Popen([GANTRY, "lock", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+        def finish():  # SIGTERM: gantry lock passes it to the command, then releases
+            if proc.poll() is None:
+                proc.terminate()
+            proc.communicate(timeout=30)
+
+        self.addCleanup(finish)
+        return proc
+
+    def test_gantry_lock_runs_a_command_with_its_token_and_releases(self):
+        proc = self.gantry_lock("cli", "--api", self.agent.api, "--",
+                                "sh", "-c", 'echo "token=$GANTRY_FENCING_TOKEN"; exit 7')
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 7, err)  # the command's status
+        self.assertRegex(out, r"^token=\d+\n$")
+        self.assertIsNone(self.describe("cli")["holder"])  # released at the command's end
+
+    def test_gantry_lock_waits_and_refuses(self):
+        self.gantry_lock("cli-busy", "--api", self.agent.api, "--", "sleep", "30")
+        wait_for(lambda: self.describe("cli-busy")["holder"], 10, "the lock to be held")
+        other = self.gantry_lock("cli-busy", "--api", self.agent.api, "--wait", "0s", "--", "true")
+        _, err = other.communicate(timeout=30)
+        self.assertEqual(other.returncode, 2)
+        self.assertIn("is held", err)
+
+    def test_gantry_lock_stops_the_command_when_the_lease_is_lost(self):
+        proc = self.gantry_lock("cli-lost", "--api", self.agent.api, "--ttl", "3s", "--",
+                                "sleep", "60")
+        holder = wait_for(lambda: self.describe("cli-lost")["holder"], 10, "the lock held")
+        http_request(self.agent.api, "DELETE", f"/api/v1/leases/{holder['lease']}")
+        started = time.monotonic()
+        _, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 3, err)
+        self.assertIn("lost lock", err)
+        self.assertLess(time.monotonic() - started, 5)  # found at the next keepalive (1 s)
 
     def test_bad_requests(self):
         self.assertEqual(self.acquire("bad/name")[0], 404)
