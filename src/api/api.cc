@@ -35,6 +35,8 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
       kv_(io, deps.store),
       lock_service_(io, deps.store),
       locks_(lock_service_),
+      election_service_(io, deps.store, "gantry/elections/"),
+      elections_(election_service_),
       instances_(deps.registry, deps.registry_store, deps.checker, deps.store),
       logs_(info_.logs_dir, deps.supervisor),
       registry_waiters_(io),
@@ -58,6 +60,10 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
     return kv_.HandleLeases(request, path.substr(kLeases.size()), std::move(respond));
   constexpr std::string_view kLocks = "/api/v1/locks";
   if (under(kLocks)) return locks_.Handle(request, path.substr(kLocks.size()), std::move(respond));
+  constexpr std::string_view kElections = "/api/v1/elections";
+  if (under(kElections)) {
+    return elections_.Handle(request, path.substr(kElections.size()), std::move(respond));
+  }
   if (under(kInstances)) {
     return instances_.Handle(request, path.substr(kInstances.size()), respond);
   }

@@ -75,6 +75,8 @@ class Api {
   KvApi kv_;
   coord::LockService lock_service_;
   LocksApi locks_;
+  coord::LockService election_service_;  // leaders hold a lock of their own keyspace
+  LocksApi elections_;
   InstancesApi instances_;
   LogsApi logs_;
   ParkedRequests registry_waiters_;

@@ -49,7 +49,9 @@ store::Done<store::LeaseGrant> AnswerLease(http::Respond respond) {
 }
 
 constexpr std::string_view kReservedPrefix = "gantry/";
-constexpr std::string_view kLockPrefix = "gantry/locks/";  // written for clients: their leases
+// Written for clients, under their leases: locks and elections.
+constexpr std::string_view kLockPrefix = "gantry/locks/";
+constexpr std::string_view kElectionPrefix = "gantry/elections/";
 
 // Whether a write to `range` could change a key under the reserved prefix.
 bool TouchesReserved(const store::KeyRange& range) {
@@ -303,7 +305,9 @@ void KvApi::HandleLeases(const http::Request& request, std::string_view rest,
                 respond = std::move(respond)](const absl::StatusOr<store::RangeResult>& reserved) {
                  if (!reserved.ok()) return respond(ErrorFor(reserved.status()));
                  for (const auto& kv : reserved->kvs) {
-                   if (kv.lease == id && !kv.key.starts_with(kLockPrefix)) {
+                   bool clients =
+                       kv.key.starts_with(kLockPrefix) || kv.key.starts_with(kElectionPrefix);
+                   if (kv.lease == id && !clients) {
                      return respond(http::JsonError(
                          403, "reserved", fmt::format("lease {} holds the agent's own keys", id)));
                    }

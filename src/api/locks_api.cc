@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/blocking.h"
 #include "api/json_http.h"
 #include "core/status.h"
 
@@ -20,7 +21,7 @@ void LocksApi::Handle(const http::Request& request, std::string_view rest, http:
   }
   std::string name(rest.substr(1));
   if (request.method == "POST") {
-    auto parsed = ParseObject(request.body.empty() ? "{}" : request.body, {"ttl", "wait"},
+    auto parsed = ParseObject(request.body.empty() ? "{}" : request.body, {"ttl", "wait", "value"},
                               "a JSON object such as {\"ttl\": \"10s\", \"wait\": \"5s\"}");
     if (auto* error = std::get_if<http::Response>(&parsed)) return respond(std::move(*error));
     const json::object& fields = std::get<json::object>(parsed);
@@ -35,8 +36,9 @@ void LocksApi::Handle(const http::Request& request, std::string_view rest, http:
     if (std::get<Duration>(wait) > kMaxWait) {
       return respond(http::JsonError(400, "invalid_argument", "\"wait\" is at most 10m"));
     }
+    std::string value = StringField(fields, "value").value_or("");
     return locks_.Acquire(
-        name, std::get<Duration>(ttl), std::get<Duration>(wait),
+        name, std::get<Duration>(ttl), std::get<Duration>(wait), std::move(value),
         [respond](absl::StatusOr<coord::LockService::Held> held) {
           if (absl::IsDeadlineExceeded(held.status())) {
             return respond(http::JsonError(408, "lock_wait_timeout", StatusMessage(held.status())));
@@ -61,16 +63,26 @@ void LocksApi::Handle(const http::Request& request, std::string_view rest, http:
     });
   }
   if (request.method == "GET" || request.method == "HEAD") {
-    return locks_.Describe(name, [respond, name](absl::StatusOr<coord::LockService::State> state) {
+    auto answer = [respond, name](absl::StatusOr<coord::LockService::State> state) {
       if (!state.ok()) return respond(ErrorFor(state.status()));
       json::value holder = nullptr;
       if (state->holder) {
         holder = json::object{{"token", state->holder->token},
-                              {"lease", std::to_string(state->holder->lease)}};
+                              {"lease", std::to_string(state->holder->lease)},
+                              {"value", state->value}};
       }
-      respond(Json(json::object{
-          {"name", name}, {"holder", holder}, {"waiters", static_cast<int64_t>(state->waiters)}}));
-    });
+      respond(Json(json::object{{"name", name},
+                                {"holder", holder},
+                                {"waiters", static_cast<int64_t>(state->waiters)}},
+                   static_cast<uint64_t>(state->revision)));
+    };
+    BlockingParse blocking = ParseBlocking(request.Query());
+    if (blocking.error) return respond(std::move(*blocking.error));
+    if (blocking.query && blocking.query->index > 0) {
+      return locks_.Observe(name, static_cast<store::Revision>(blocking.query->index),
+                            blocking.query->wait, std::move(answer));
+    }
+    return locks_.Describe(name, std::move(answer));
   }
   respond(MethodNotAllowed(request, "GET, POST, DELETE"));
 }

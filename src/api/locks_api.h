@@ -17,7 +17,7 @@ namespace gantry::api {
 class LocksApi {
  public:
   explicit LocksApi(coord::LockService& locks) : locks_(locks) {}
-  // `rest` is the path after /api/v1/locks.
+  // `rest` is the path after /api/v1/locks (or /api/v1/elections).
   void Handle(const http::Request& request, std::string_view rest, http::Respond respond);
 
  private:

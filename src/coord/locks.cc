@@ -10,8 +10,6 @@ namespace gantry::coord {
 
 namespace {
 
-std::string Prefix(const std::string& name) { return "gantry/locks/" + name + "/"; }
-
 // The acquisitions queued on a lock, oldest first.
 std::vector<store::KeyValue> Queue(std::vector<store::KeyValue> kvs) {
   std::sort(kvs.begin(), kvs.end(), [](const store::KeyValue& a, const store::KeyValue& b) {
@@ -23,15 +21,18 @@ std::vector<store::KeyValue> Queue(std::vector<store::KeyValue> kvs) {
 }  // namespace
 
 struct LockService::Acquisition {
-  Acquisition(net::asio::io_context& io, std::string name, Duration ttl, store::Done<Held> done)
+  Acquisition(net::asio::io_context& io, std::string name, std::string prefix, Duration ttl,
+              std::string value, store::Done<Held> done)
       : name(std::move(name)),
-        prefix(Prefix(this->name)),
+        prefix(std::move(prefix)),
+        value(std::move(value)),
         ttl(ttl),
         done(std::move(done)),
         wait_timer(io),
         keepalive_timer(io) {}
   std::string name;
   std::string prefix;
+  std::string value;
   std::string key;
   Duration ttl;
   store::Done<Held> done;
@@ -43,8 +44,11 @@ struct LockService::Acquisition {
   net::asio::steady_timer keepalive_timer;
 };
 
-LockService::LockService(net::asio::io_context& io, store::Store& store)
-    : io_(io), store_(store), alive_(std::make_shared<bool>(true)) {}
+LockService::LockService(net::asio::io_context& io, store::Store& store, std::string key_prefix)
+    : io_(io),
+      store_(store),
+      key_prefix_(std::move(key_prefix)),
+      alive_(std::make_shared<bool>(true)) {}
 
 LockService::~LockService() {
   *alive_ = false;
@@ -69,10 +73,11 @@ absl::Status LockService::CheckName(std::string_view name) {
       fmt::format("a lock name is 1 to 128 letters, digits, '.', '_' or '-': \"{}\"", name));
 }
 
-void LockService::Acquire(const std::string& name, Duration ttl, Duration wait,
+void LockService::Acquire(const std::string& name, Duration ttl, Duration wait, std::string value,
                           store::Done<Held> done) {
   if (absl::Status status = CheckName(name); !status.ok()) return done(status);
-  auto acquisition = std::make_shared<Acquisition>(io_, name, ttl, std::move(done));
+  auto acquisition = std::make_shared<Acquisition>(io_, name, Prefix(name), ttl, std::move(value),
+                                                   std::move(done));
   waiting_.erase(std::remove_if(waiting_.begin(), waiting_.end(),
                                 [](const auto& weak) { return weak.expired(); }),
                  waiting_.end());
@@ -89,7 +94,7 @@ void LockService::Acquire(const std::string& name, Duration ttl, Duration wait,
     store::PutOptions options;
     options.lease = grant->id;
     options.expect_mod_revision = 0;  // a new key: its create revision is the token
-    store_.Put(acquisition->key, "", options,
+    store_.Put(acquisition->key, acquisition->value, options,
                [this, alive, acquisition, wait](absl::StatusOr<store::Revision> revision) {
                  if (alive.expired() || acquisition->finished) return;
                  if (!revision.ok()) return GiveUp(acquisition, revision.status());
@@ -196,12 +201,49 @@ void LockService::Describe(const std::string& name, store::Done<State> done) {
                  if (!result.ok()) return done(result.status());
                  std::vector<store::KeyValue> queue = Queue(std::move(result->kvs));
                  State state;
+                 state.revision = result->revision;
                  if (!queue.empty()) {
                    state.holder = Held{queue.front().create_revision, queue.front().lease};
+                   state.value = queue.front().value;
                    state.waiters = queue.size() - 1;
                  }
                  done(state);
                });
+}
+
+void LockService::Observe(const std::string& name, store::Revision after, Duration wait,
+                          store::Done<State> done) {
+  if (absl::Status status = CheckName(name); !status.ok()) return done(status);
+  // One answer, from whichever comes first: a change after `after`, or the end of the wait.
+  struct Poll {
+    explicit Poll(net::asio::io_context& io) : timer(io) {}
+    net::asio::steady_timer timer;
+    store::WatchId watch = 0;
+    bool answered = false;
+  };
+  auto poll = std::make_shared<Poll>(io_);
+  std::weak_ptr<bool> alive = alive_;
+  auto answer = [this, alive, poll, name, done = std::move(done)]() mutable {
+    if (alive.expired() || poll->answered) return;
+    poll->answered = true;
+    poll->timer.cancel();
+    if (poll->watch) store_.CancelWatch(poll->watch);
+    Describe(name, std::move(done));
+  };
+  auto shared_answer = std::make_shared<decltype(answer)>(std::move(answer));
+  poll->timer.expires_after(wait);
+  poll->timer.async_wait([shared_answer](boost::system::error_code error) {
+    if (!error) (*shared_answer)();
+  });
+  store::WatchId watch =
+      store_.Watch({Prefix(name), true}, after + 1,
+                   [shared_answer](absl::StatusOr<store::Event>) { (*shared_answer)(); });
+  // History past `after` may have answered already, from inside Watch.
+  if (poll->answered) {
+    store_.CancelWatch(watch);
+  } else {
+    poll->watch = watch;
+  }
 }
 
 }  // namespace gantry::coord

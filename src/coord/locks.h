@@ -24,7 +24,9 @@ namespace gantry::coord {
 
 class LockService {
  public:
-  LockService(boost::asio::io_context& io, store::Store& store);
+  // Locks live under `key_prefix` ("gantry/locks/"; leader elections use their own).
+  LockService(boost::asio::io_context& io, store::Store& store,
+              std::string key_prefix = "gantry/locks/");
   ~LockService();  // acquisitions still waiting fail (Cancelled)
 
   struct Held {
@@ -36,16 +38,24 @@ class LockService {
   // before. DeadlineExceeded when the wait ran out (nothing is left behind), Aborted when the
   // lease ended while waiting, InvalidArgument for a bad name or TTL. The lease is kept alive
   // while waiting; once held, keeping it alive is the caller's.
-  void Acquire(const std::string& name, Duration ttl, Duration wait, store::Done<Held> done);
+  // `value` is stored with the acquisition (a leader's identity, for observers).
+  void Acquire(const std::string& name, Duration ttl, Duration wait, std::string value,
+               store::Done<Held> done);
   // Gives up the lock (or a place in its queue) taken with `token`: NotFound when no
   // acquisition of `name` has that token (released already, or lost with its lease).
   void Release(const std::string& name, store::Revision token, store::Done<store::Revision> done);
 
   struct State {
     std::optional<Held> holder;
+    std::string value;  // the holder's
     size_t waiters = 0;
+    store::Revision revision = 0;  // the store's when read (an index for Observe)
   };
   void Describe(const std::string& name, store::Done<State> done);
+  // Describe, once anything of the lock changed after revision `after` (a holder or waiter
+  // came or went), or when `wait` runs out: a long poll for observers.
+  void Observe(const std::string& name, store::Revision after, Duration wait,
+               store::Done<State> done);
 
   // Names are 1-128 of [A-Za-z0-9._-].
   static absl::Status CheckName(std::string_view name);
@@ -58,8 +68,11 @@ class LockService {
   void GiveUp(std::shared_ptr<Acquisition> acquisition, absl::Status why);
   void Finish(const std::shared_ptr<Acquisition>& acquisition);
 
+  std::string Prefix(const std::string& name) const { return key_prefix_ + name + "/"; }
+
   boost::asio::io_context& io_;
   store::Store& store_;
+  std::string key_prefix_;
   std::shared_ptr<bool> alive_;
   std::vector<std::weak_ptr<Acquisition>> waiting_;  // to fail them if we go first
 };

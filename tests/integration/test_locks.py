@@ -130,6 +130,45 @@ class Locks(unittest.TestCase):
         self.assertIn("lost lock", err)
         self.assertLess(time.monotonic() - started, 5)  # found at the next keepalive (1 s)
 
+    def elect(self, name, value, wait="0s"):
+        status, _, body = http_request(self.agent.api, "POST", f"/api/v1/elections/{name}",
+                                       body=json.dumps({"ttl": "5s", "wait": wait, "value": value}),
+                                       timeout=30)
+        return status, json.loads(body)
+
+    def observe(self, name, index=None, wait="10s"):
+        query = f"?index={index}&wait={wait}" if index else ""
+        status, headers, body = http_request(self.agent.api, "GET",
+                                             f"/api/v1/elections/{name}{query}", timeout=30)
+        return json.loads(body), int(headers["X-Gantry-Index"])
+
+    def test_leader_election_campaign_observe_resign(self):
+        status, a = self.elect("leader", "node-a")
+        self.assertEqual(status, 200, a)
+        self.assertEqual(self.elect("leader", "node-c")[0], 408)  # a campaign that cannot wait
+        state, index = self.observe("leader")
+        self.assertEqual((state["holder"]["value"], state["waiters"]), ("node-a", 0))
+        result = {}
+        campaign = threading.Thread(
+            target=lambda: result.update(b=self.elect("leader", "node-b", wait="20s")))
+        campaign.start()
+        state, index = self.observe("leader", index)  # wakes when node-b joins the queue
+        self.assertEqual((state["holder"]["value"], state["waiters"]), ("node-a", 1))
+        started = time.monotonic()
+        unchanged, same_index = self.observe("leader", index, wait="1s")  # nothing happens
+        self.assertGreaterEqual(time.monotonic() - started, 0.9)
+        self.assertEqual((unchanged, same_index), (state, index))
+        self.assertEqual(self.release_election("leader", a["token"]), 200)  # node-a resigns
+        campaign.join(timeout=20)
+        self.assertEqual(result["b"][0], 200)
+        state, _ = self.observe("leader", index)
+        self.assertEqual(state["holder"]["value"], "node-b")
+        self.assertGreater(result["b"][1]["token"], a["token"])
+        self.release_election("leader", result["b"][1]["token"])
+
+    def release_election(self, name, token):
+        return http_request(self.agent.api, "DELETE", f"/api/v1/elections/{name}?token={token}")[0]
+
     def test_bad_requests(self):
         self.assertEqual(self.acquire("bad/name")[0], 404)
         self.assertEqual(self.acquire("bad%20name")[0], 400)
