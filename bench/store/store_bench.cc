@@ -151,6 +151,58 @@ asio::awaitable<void> Client(const Options& o, Make make, Clock::time_point end,
   }
 }
 
+// A JSON string or number field's text ("token":5 -> "5", "key":"abc" -> "abc"); "" if absent.
+std::string JsonField(const std::string& body, const std::string& name) {
+  auto pos = body.find("\"" + name + "\":");
+  if (pos == std::string::npos) return "";
+  pos += name.size() + 3;
+  if (pos < body.size() && body[pos] == '"') {
+    auto end = body.find('"', pos + 1);
+    return body.substr(pos + 1, end - pos - 1);
+  }
+  auto end = body.find_first_of(",}", pos);
+  return body.substr(pos, end - pos);
+}
+
+// Lock acquire + release, uncontended (a lock name per client). gantry: POST then DELETE with
+// the token (a lease per acquisition, as its API does). etcd: its lock service through the
+// gateway with one session lease per client, granted once (how etcd clients use it):
+// /v3/lock/lock then /v3/lock/unlock.
+asio::awaitable<void> LockClient(const Options& o, int c, Clock::time_point end, Results& r) {
+  tcp::socket socket = co_await Connect(o);
+  std::string buffer, body;
+  std::string name = "bench-lock-" + std::to_string(c);
+  std::string lease;
+  if (o.system == "etcd") {
+    co_await asio::async_write(
+        socket, asio::buffer(Http("POST", "/v3/lease/grant", "{\"TTL\":60}")), asio::use_awaitable);
+    if (co_await ReadResponse(socket, buffer, &body) != 200) throw std::runtime_error("lease");
+    lease = JsonField(body, "ID");
+  }
+  while (Clock::now() < end && r.issued < o.max_ops) {
+    ++r.issued;
+    auto start = Clock::now();
+    std::string acquire =
+        o.system == "gantry"
+            ? Http("POST", "/api/v1/locks/" + name, "{\"ttl\":\"10s\"}")
+            : Http("POST", "/v3/lock/lock",
+                   "{\"name\":\"" + Base64Encode(name) + "\",\"lease\":\"" + lease + "\"}");
+    co_await asio::async_write(socket, asio::buffer(acquire), asio::use_awaitable);
+    if (co_await ReadResponse(socket, buffer, &body) != 200) {
+      ++r.errors;
+      continue;
+    }
+    std::string release =
+        o.system == "gantry"
+            ? Http("DELETE", "/api/v1/locks/" + name + "?token=" + JsonField(body, "token"), "")
+            : Http("POST", "/v3/lock/unlock", "{\"key\":\"" + JsonField(body, "key") + "\"}");
+    co_await asio::async_write(socket, asio::buffer(release), asio::use_awaitable);
+    if (co_await ReadResponse(socket, buffer, &body) != 200) ++r.errors;
+    r.latencies_us.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+}
+
 // Sequential puts of one key with fresh values; per put, the time from sending it to receiving
 // its watch event. gantry: long-polled ?watch=REV; etcd: the gateway's streamed /v3/watch.
 asio::awaitable<void> WatchLatency(const Options& o, Clock::time_point end, Results& r) {
@@ -222,6 +274,8 @@ int Run(const Options& o) {
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   if (o.test == "watch") {
     asio::co_spawn(io, WatchLatency(o, end, results), on_done);
+  } else if (o.test == "lock") {
+    for (int c = 0; c < o.clients; ++c) asio::co_spawn(io, LockClient(o, c, end, results), on_done);
   } else {
     for (int c = 0; c < o.clients; ++c) {
       std::function<std::string(int64_t)> make;
@@ -282,7 +336,7 @@ int main(int argc, char** argv) {
   if (o.addr.port == 0 || (o.system != "gantry" && o.system != "etcd")) {
     std::fprintf(stderr,
                  "usage: store_bench --system gantry|etcd --addr HOST:PORT --test "
-                 "put|get|range|watch [--clients N] [--seconds S]\n");
+                 "put|get|range|watch|lock [--clients N] [--seconds S]\n");
     return 2;
   }
   return gantry::bench::Run(o);
