@@ -16,6 +16,7 @@
 #include "agent/state_dir.h"
 #include "api/api.h"
 #include "api/json_http.h"
+#include "broker/broker.h"
 #include "config/app_diff.h"
 #include "config/app_file.h"
 #include "core/log.h"
@@ -65,6 +66,7 @@ class Agent {
     store::EmbeddedStoreOptions store_options;
     store_options.dir = options_.state_dir / "store";
     GANTRY_ASSIGN_OR_RETURN(store_, store::EmbeddedStore::Open(io_, store_options));
+    GANTRY_ASSIGN_OR_RETURN(broker_, broker::Broker::Open(io_, options_.state_dir / "broker"));
     for (const auto& service : spec_->services) registry_.DeclareService(service.name);
     PublishSnapshot();
 
@@ -132,7 +134,8 @@ class Agent {
                      },
                      [this](const std::string& service, const std::string& key) {
                        return KeyOwner(service, key);
-                     }},
+                     },
+                     broker_.get()},
         Clock::Real());
     autoscaling_ = std::make_unique<Autoscaling>(io_, *spec_, *supervisor_, snapshots_);
     registry_.OnChange([this] { ScheduleRegistryWork(); });
@@ -491,6 +494,7 @@ class Agent {
   net::asio::io_context io_{1};
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
   std::unique_ptr<store::EmbeddedStore> store_;
+  std::unique_ptr<broker::Broker> broker_;  // before api_: the API holds it
   registry::Registry registry_;
   orchestrator::EventLog events_;
   std::unique_ptr<orchestrator::Cgroups> cgroups_;

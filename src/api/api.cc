@@ -37,6 +37,7 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
       locks_(lock_service_),
       election_service_(io, deps.store, "gantry/elections/"),
       elections_(election_service_),
+      topics_(deps.broker ? std::make_unique<TopicsApi>(*deps.broker) : nullptr),
       instances_(deps.registry, deps.registry_store, deps.checker, deps.store),
       logs_(info_.logs_dir, deps.supervisor),
       registry_waiters_(io),
@@ -60,6 +61,10 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
     return kv_.HandleLeases(request, path.substr(kLeases.size()), std::move(respond));
   constexpr std::string_view kLocks = "/api/v1/locks";
   if (under(kLocks)) return locks_.Handle(request, path.substr(kLocks.size()), std::move(respond));
+  constexpr std::string_view kTopics = "/api/v1/topics";
+  if (under(kTopics) && topics_) {
+    return topics_->Handle(request, path.substr(kTopics.size()), std::move(respond));
+  }
   constexpr std::string_view kElections = "/api/v1/elections";
   if (under(kElections)) {
     return elections_.Handle(request, path.substr(kElections.size()), std::move(respond));
@@ -127,7 +132,7 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   bool registry_read =
       !seg.empty() && (seg[0] == "agent" || seg[0] == "services" || seg[0] == "replicas");
   if (!registry_read) {
-    static const std::vector<std::string> kNotBuilt = {"instances", "topics", "traces", "sd"};
+    static const std::vector<std::string> kNotBuilt = {"instances", "traces", "sd"};
     if (!seg.empty() && std::find(kNotBuilt.begin(), kNotBuilt.end(), seg[0]) != kNotBuilt.end()) {
       return respond(
           http::JsonError(501, "not_supported", fmt::format("{} is not supported yet", path)));

@@ -12,6 +12,7 @@
 #include "api/kv_api.h"
 #include "api/locks_api.h"
 #include "api/logs_api.h"
+#include "api/topics_api.h"
 #include "core/address.h"
 #include "http/server.h"
 #include "orchestrator/event_log.h"
@@ -43,6 +44,7 @@ struct ApiDeps {
   std::function<void(const std::string& text, bool dry_run, const http::Respond& respond)> apply;
   // GET /api/v1/services/{name}/owner?key=K: which replica the proxy's hashing sends K to.
   std::function<http::Response(const std::string& service, const std::string& key)> key_owner;
+  broker::Broker* broker = nullptr;  // /api/v1/topics; null: not served
 };
 
 class Api {
@@ -77,6 +79,7 @@ class Api {
   LocksApi locks_;
   coord::LockService election_service_;  // leaders hold a lock of their own keyspace
   LocksApi elections_;
+  std::unique_ptr<TopicsApi> topics_;  // when there is a broker
   InstancesApi instances_;
   LogsApi logs_;
   ParkedRequests registry_waiters_;

@@ -37,6 +37,15 @@ struct LockFlags {
 // command's status; 3 when the lock was lost, 2 when it could not be taken.
 int Lock(const LockFlags& flags);
 
+struct PubFlags {
+  AgentLocator locator;
+  std::string topic;
+  std::optional<std::string> data;  // absent: read stdin
+  std::string key;                  // --key: ordering key
+  std::string id;                   // --id: message id (a repeat within the window is dropped)
+};
+int Pub(const PubFlags& flags);
+
 struct KvFlags {
   std::string verb;  // get | put | del | ls | watch
   AgentLocator locator;

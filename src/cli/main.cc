@@ -87,6 +87,15 @@ int Main(int argc, char** argv) {
   lock_cmd->add_option("command", lock.command, "the command, after --")->required();
   lock_cmd->callback([&] { exit_code = Lock(lock); });
 
+  PubFlags pub;
+  CLI::App* pub_cmd = app.add_subcommand("pub", "publish a message to a topic (durable)");
+  AddLocatorFlags(pub_cmd, pub.locator);
+  pub_cmd->add_option("topic", pub.topic, "the topic (made on first publish)")->required();
+  pub_cmd->add_option("data", pub.data, "the message; absent: read standard input");
+  pub_cmd->add_option("--key", pub.key, "ordering key");
+  pub_cmd->add_option("--id", pub.id, "message id: a repeat within 2 minutes is dropped");
+  pub_cmd->callback([&] { exit_code = Pub(pub); });
+
   KvFlags kv;
   CLI::App* kv_cmd = app.add_subcommand("kv", "the KV store: get, put, del, ls, watch");
   kv_cmd->require_subcommand(1);
@@ -174,7 +183,6 @@ int Main(int argc, char** argv) {
 
   AddNotYet(app, "top", "live request rates and latencies", exit_code);
   AddNotYet(app, "call", "one request through the mesh", exit_code);
-  AddNotYet(app, "pub", "publish a message", exit_code);
   AddNotYet(app, "sub", "subscribe to a topic", exit_code);
   AddNotYet(app, "dlq", "dead letters", exit_code);
   AddNotYet(app, "agent", "run one machine of a multi-machine deployment", exit_code);

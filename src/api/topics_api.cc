@@ -1,0 +1,87 @@
+#include "api/topics_api.h"
+
+#include <boost/json.hpp>
+
+#include "api/json_http.h"
+#include "core/base64.h"
+#include "core/status.h"
+
+namespace gantry::api {
+
+namespace json = boost::json;
+
+namespace {
+constexpr int64_t kDefaultReadLimit = 100;
+constexpr int64_t kMaxReadLimit = 10'000;
+// Request fields kept with a message: the trace context travels with it to subscribers.
+constexpr std::string_view kCarriedHeaders[] = {"traceparent", "tracestate"};
+}  // namespace
+
+void TopicsApi::Handle(const http::Request& request, std::string_view rest, http::Respond respond) {
+  if (rest.empty() || rest == "/") {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return respond(MethodNotAllowed(request, "GET"));
+    }
+    json::array topics;
+    for (const auto& topic : broker_.Topics()) {
+      topics.push_back(json::object{{"topic", topic.name},
+                                    {"first_offset", topic.first_offset},
+                                    {"next_offset", topic.next_offset},
+                                    {"messages", topic.messages},
+                                    {"bytes", topic.bytes}});
+    }
+    return respond(Json(topics));
+  }
+  if (rest[0] != '/' || rest.find('/', 1) != std::string_view::npos) {
+    return respond(http::JsonError(404, "not_found", "use /api/v1/topics/{topic}"));
+  }
+  std::string topic(rest.substr(1));
+  if (request.method == "POST") {
+    broker::Broker::Outgoing message;
+    message.id = std::string(request.Header("X-Gantry-Message-Id"));
+    message.key = std::string(request.Header("X-Gantry-Key"));
+    for (std::string_view name : kCarriedHeaders) {
+      if (std::string_view value = request.Header(name); !value.empty()) {
+        message.headers.emplace_back(name, value);
+      }
+    }
+    message.payload = request.body;
+    return broker_.Publish(topic, std::move(message),
+                           [respond, topic](absl::StatusOr<broker::Broker::Published> published) {
+                             if (!published.ok()) return respond(ErrorFor(published.status()));
+                             json::object answer{{"topic", topic},
+                                                 {"offset", published->offset},
+                                                 {"id", published->id}};
+                             if (published->duplicate) answer["duplicate"] = true;
+                             respond(Json(answer));
+                           });
+  }
+  if (request.method == "GET" || request.method == "HEAD") {
+    IntParam from = ParseIntParam(request.Query(), "from");
+    if (from.error) return respond(std::move(*from.error));
+    IntParam limit = ParseIntParam(request.Query(), "limit");
+    if (limit.error) return respond(std::move(*limit.error));
+    int64_t max = std::clamp<int64_t>(limit.value.value_or(kDefaultReadLimit), 1, kMaxReadLimit);
+    auto messages =
+        broker_.Read(topic, static_cast<uint64_t>(std::max<int64_t>(0, from.value.value_or(0))),
+                     static_cast<size_t>(max));
+    if (!messages.ok()) return respond(ErrorFor(messages.status()));
+    json::array out;
+    uint64_t next = static_cast<uint64_t>(std::max<int64_t>(0, from.value.value_or(0)));
+    for (const broker::Message& m : *messages) {
+      json::object headers;
+      for (const auto& [name, value] : m.headers) headers[name] = value;
+      out.push_back(json::object{{"offset", m.offset},
+                                 {"id", m.id},
+                                 {"key", m.key},
+                                 {"time_ms", m.time_ms},
+                                 {"headers", headers},
+                                 {"payload", Base64Encode(m.payload)}});
+      next = m.offset + 1;
+    }
+    return respond(Json(json::object{{"topic", topic}, {"next_offset", next}, {"messages", out}}));
+  }
+  respond(MethodNotAllowed(request, "GET, POST"));
+}
+
+}  // namespace gantry::api

@@ -1,0 +1,29 @@
+// /api/v1/topics: publishing to the broker and reading topics back.
+//   POST /api/v1/topics/{topic}  body: the message; X-Gantry-Key (ordering key),
+//        X-Gantry-Message-Id (dedup) and the trace context (traceparent, tracestate) are kept
+//        -> {"topic", "offset", "id"} once durable ("duplicate": true for a repeated id)
+//   GET  /api/v1/topics -> [{"topic", "first_offset", "next_offset", "messages", "bytes"}]
+//   GET  /api/v1/topics/{topic}?from=N&limit=M -> {"topic", "next_offset", "messages": [{"offset",
+//        "id", "key", "time_ms", "headers", "payload" (base64)}]}
+// Control-plane thread only.
+#pragma once
+
+#include <string_view>
+
+#include "broker/broker.h"
+#include "http/message.h"
+#include "http/server.h"
+
+namespace gantry::api {
+
+class TopicsApi {
+ public:
+  explicit TopicsApi(broker::Broker& broker) : broker_(broker) {}
+  // `rest` is the path after /api/v1/topics.
+  void Handle(const http::Request& request, std::string_view rest, http::Respond respond);
+
+ private:
+  broker::Broker& broker_;
+};
+
+}  // namespace gantry::api

@@ -1,0 +1,248 @@
+#include "broker/broker.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "core/status.h"
+#include "net/asio.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+namespace gantry::broker {
+
+namespace {
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct Broker::Runtime {
+  net::asio::thread_pool sync_thread{1};
+};
+
+struct Broker::Topic {
+  std::string name;
+  std::unique_ptr<TopicLog> log;
+  uint64_t next_offset = 0;  // the next one to assign (queued ones included)
+  // Waiting for the next append, and on the sync thread now.
+  std::vector<Message> queued;
+  std::vector<store::Done<Published>> queued_done;
+  std::vector<Message> in_flight;
+  std::vector<store::Done<Published>> in_flight_done;
+  // Dedup: durable ids of the window, oldest first, and ids still on their way.
+  std::unordered_map<std::string, uint64_t> ids;
+  std::deque<std::pair<int64_t, std::string>> id_times;
+  std::unordered_map<std::string, std::vector<store::Done<Published>>> pending_ids;
+};
+
+Broker::Broker(net::asio::io_context& io, std::filesystem::path dir, BrokerOptions options)
+    : io_(io),
+      dir_(std::move(dir)),
+      options_(options),
+      runtime_(std::make_unique<Runtime>()),
+      alive_(std::make_shared<bool>(true)) {}
+
+Broker::~Broker() {
+  *alive_ = false;
+  runtime_->sync_thread.join();  // an append under way finishes; its answers are dropped
+}
+
+absl::Status Broker::CheckTopicName(std::string_view name) {
+  bool ok =
+      !name.empty() && name.size() <= 200 && name != "." && name != ".." &&
+      std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      });
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      fmt::format("a topic name is 1 to 200 letters, digits, '.', '_' or '-': \"{}\"", name));
+}
+
+absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(net::asio::io_context& io,
+                                                     const std::filesystem::path& dir,
+                                                     const BrokerOptions& options) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return absl::InternalError(fmt::format("cannot create {}: {}", dir.string(), error.message()));
+  }
+  std::unique_ptr<Broker> broker(new Broker(io, dir, options));
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (!entry.is_directory()) continue;
+    std::string name = entry.path().filename().string();
+    if (!CheckTopicName(name).ok()) continue;
+    GANTRY_ASSIGN_OR_RETURN(Topic * topic, broker->GetOrCreate(name));
+    (void)topic;
+  }
+  return broker;
+}
+
+absl::StatusOr<Broker::Topic*> Broker::GetOrCreate(const std::string& name) {
+  if (auto it = topics_.find(name); it != topics_.end()) return it->second.get();
+  auto topic = std::make_unique<Topic>();
+  topic->name = name;
+  GANTRY_ASSIGN_OR_RETURN(topic->log, TopicLog::Open(dir_ / name, options_.retention));
+  topic->next_offset = topic->log->next_offset();
+  int64_t now = WallMs();
+  for (const Message& message : topic->log->messages()) {  // the dedup window survives restarts
+    if (message.time_ms >= now - options_.dedup_window.count()) {
+      topic->ids[message.id] = message.offset;
+      topic->id_times.emplace_back(message.time_ms, message.id);
+    }
+  }
+  Topic* raw = topic.get();
+  topics_[name] = std::move(topic);
+  return raw;
+}
+
+void Broker::ForgetOldIds(Topic& topic, int64_t now_ms) {
+  while (!topic.id_times.empty() &&
+         topic.id_times.front().first < now_ms - options_.dedup_window.count()) {
+    auto it = topic.ids.find(topic.id_times.front().second);
+    if (it != topic.ids.end()) topic.ids.erase(it);
+    topic.id_times.pop_front();
+  }
+}
+
+void Broker::Publish(const std::string& name, Outgoing outgoing, store::Done<Published> done) {
+  if (absl::Status status = CheckTopicName(name); !status.ok()) return done(status);
+  if (outgoing.payload.size() > options_.max_message_bytes) {
+    return done(absl::InvalidArgumentError(
+        fmt::format("the message is {} bytes; at most {} are taken", outgoing.payload.size(),
+                    options_.max_message_bytes)));
+  }
+  auto topic_or = GetOrCreate(name);
+  if (!topic_or.ok()) return done(topic_or.status());
+  Topic& topic = **topic_or;
+  int64_t now = WallMs();
+  ForgetOldIds(topic, now);
+  if (!outgoing.id.empty()) {
+    if (auto it = topic.ids.find(outgoing.id); it != topic.ids.end()) {
+      return done(Published{it->second, outgoing.id, true});
+    }
+    if (auto it = topic.pending_ids.find(outgoing.id); it != topic.pending_ids.end()) {
+      it->second.push_back(std::move(done));  // answered with the first one's offset
+      return;
+    }
+    topic.pending_ids[outgoing.id];
+  } else {
+    outgoing.id = fmt::format("{}-{}-{}", name, now, ++made_up_ids_);
+  }
+  Message message;
+  message.offset = topic.next_offset++;
+  message.time_ms = now;
+  message.id = std::move(outgoing.id);
+  message.key = std::move(outgoing.key);
+  message.headers = std::move(outgoing.headers);
+  message.payload = std::move(outgoing.payload);
+  topic.queued.push_back(std::move(message));
+  topic.queued_done.push_back(std::move(done));
+  if (!appending_) StartAppend();
+}
+
+// Every topic's queued messages go to the sync thread as one batch.
+void Broker::StartAppend() {
+  struct Work {
+    TopicLog* log;
+    std::vector<std::string> records;
+    absl::StatusOr<uint64_t> result = uint64_t{0};
+  };
+  auto batch = std::make_shared<std::vector<std::pair<Topic*, Work>>>();
+  for (auto& [name, topic] : topics_) {
+    if (topic->queued.empty()) continue;
+    Work work{topic->log.get(), {}};
+    for (const Message& message : topic->queued) work.records.push_back(EncodeMessage(message));
+    topic->in_flight = std::move(topic->queued);
+    topic->in_flight_done = std::move(topic->queued_done);
+    topic->queued.clear();
+    topic->queued_done.clear();
+    batch->emplace_back(topic.get(), std::move(work));
+  }
+  if (batch->empty()) return;
+  appending_ = true;
+  int64_t now = WallMs();
+  std::weak_ptr<bool> alive = alive_;
+  net::asio::post(runtime_->sync_thread,
+                  [this, batch, now, alive, work = net::asio::make_work_guard(io_)]() mutable {
+                    for (auto& [topic, job] : *batch)
+                      job.result = job.log->Append(job.records, now);
+                    net::asio::post(io_, [this, batch, alive]() {
+                      if (auto live = alive.lock(); !live || !*live) return;
+                      for (auto& [topic, job] : *batch) {
+                        auto done = std::move(topic->in_flight_done);
+                        auto messages = std::move(topic->in_flight);
+                        topic->in_flight_done.clear();
+                        topic->in_flight.clear();
+                        if (!job.result.ok()) {
+                          // Nothing of the batch is readable: its offsets are given out again.
+                          topic->next_offset = topic->log->next_offset() + topic->queued.size();
+                          for (size_t i = 0; i < topic->queued.size(); ++i) {
+                            topic->queued[i].offset = topic->log->next_offset() + i;
+                          }
+                          for (size_t i = 0; i < messages.size(); ++i) {
+                            auto waiting = topic->pending_ids.extract(messages[i].id);
+                            done[i](job.result.status());
+                            if (!waiting.empty()) {
+                              for (auto& more : waiting.mapped()) more(job.result.status());
+                            }
+                          }
+                          continue;
+                        }
+                        std::vector<Published> answers;
+                        for (const Message& message : messages) {
+                          answers.push_back({message.offset, message.id, false});
+                          topic->ids[message.id] = message.offset;
+                          topic->id_times.emplace_back(message.time_ms, message.id);
+                        }
+                        topic->log->Commit(std::move(messages), *job.result);
+                        for (size_t i = 0; i < answers.size(); ++i) {
+                          done[i](answers[i]);
+                          auto waiting = topic->pending_ids.extract(answers[i].id);
+                          if (!waiting.empty()) {
+                            Published repeat = answers[i];
+                            repeat.duplicate = true;
+                            for (auto& more : waiting.mapped()) more(repeat);
+                          }
+                        }
+                      }
+                      appending_ = false;
+                      StartAppend();  // what queued meanwhile
+                    });
+                  });
+}
+
+std::vector<Broker::TopicInfo> Broker::Topics() const {
+  std::vector<TopicInfo> out;
+  for (const auto& [name, topic] : topics_) {
+    const TopicLog& log = *topic->log;
+    out.push_back(
+        {name, log.first_offset(), log.next_offset(), log.messages().size(), log.bytes()});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Message>> Broker::Read(const std::string& name, uint64_t from,
+                                                  size_t limit) const {
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    return absl::NotFoundError(fmt::format("no topic named \"{}\"", name));
+  }
+  const std::deque<Message>& messages = it->second->log->messages();
+  std::vector<Message> out;
+  if (messages.empty()) return out;
+  uint64_t first = messages.front().offset;
+  size_t start = from > first ? static_cast<size_t>(from - first) : 0;
+  for (size_t i = start; i < messages.size() && out.size() < limit; ++i) {
+    out.push_back(messages[i]);
+  }
+  return out;
+}
+
+}  // namespace gantry::broker

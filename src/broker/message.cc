@@ -1,0 +1,88 @@
+#include "broker/message.h"
+
+#include <cstring>
+
+namespace gantry::broker {
+
+namespace {
+
+// Little-endian fixed-width fields and length-prefixed strings.
+void PutU64(std::string& out, uint64_t value) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(value >> (8 * i)));
+}
+void PutU32(std::string& out, uint32_t value) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(value >> (8 * i)));
+}
+void PutString(std::string& out, std::string_view text) {
+  PutU32(out, static_cast<uint32_t>(text.size()));
+  out.append(text);
+}
+
+struct Reader {
+  std::string_view data;
+  bool ok = true;
+  uint64_t Fixed(size_t bytes) {
+    if (data.size() < bytes) {
+      ok = false;
+      return 0;
+    }
+    uint64_t value = 0;
+    for (size_t i = 0; i < bytes; ++i) {
+      value |= static_cast<uint64_t>(static_cast<unsigned char>(data[i])) << (8 * i);
+    }
+    data.remove_prefix(bytes);
+    return value;
+  }
+  std::string String() {
+    uint64_t size = Fixed(4);
+    if (!ok || data.size() < size) {
+      ok = false;
+      return {};
+    }
+    std::string text(data.substr(0, size));
+    data.remove_prefix(size);
+    return text;
+  }
+};
+
+constexpr uint8_t kVersion = 1;
+
+}  // namespace
+
+std::string EncodeMessage(const Message& message) {
+  std::string out;
+  out.reserve(40 + message.id.size() + message.key.size() + message.payload.size());
+  out.push_back(static_cast<char>(kVersion));
+  PutU64(out, message.offset);
+  PutU64(out, static_cast<uint64_t>(message.time_ms));
+  PutString(out, message.id);
+  PutString(out, message.key);
+  PutU32(out, static_cast<uint32_t>(message.headers.size()));
+  for (const auto& [name, value] : message.headers) {
+    PutString(out, name);
+    PutString(out, value);
+  }
+  PutString(out, message.payload);
+  return out;
+}
+
+absl::StatusOr<Message> DecodeMessage(std::string_view record) {
+  Reader in{record};
+  if (in.Fixed(1) != kVersion) return absl::DataLossError("a message of an unknown version");
+  Message message;
+  message.offset = in.Fixed(8);
+  message.time_ms = static_cast<int64_t>(in.Fixed(8));
+  message.id = in.String();
+  message.key = in.String();
+  uint64_t headers = in.Fixed(4);
+  for (uint64_t i = 0; in.ok && i < headers; ++i) {
+    std::string name = in.String();
+    std::string value = in.String();
+    message.headers.emplace_back(std::move(name), std::move(value));
+  }
+  message.payload = in.String();
+  if (!in.ok || !in.data.empty()) return absl::DataLossError("a malformed message record");
+  return message;
+}
+
+}  // namespace gantry::broker
