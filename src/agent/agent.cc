@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include "agent/autoscaling.h"
+#include "agent/delivery.h"
 #include "agent/progress.h"
 #include "agent/state_dir.h"
 #include "api/api.h"
@@ -135,9 +136,16 @@ class Agent {
                      [this](const std::string& service, const std::string& key) {
                        return KeyOwner(service, key);
                      },
-                     broker_.get()},
+                     broker_.get(),
+                     [this] {
+                       return delivery_ ? delivery_->List()
+                                        : std::vector<broker::SubscriptionInfo>{};
+                     }},
         Clock::Real());
     autoscaling_ = std::make_unique<Autoscaling>(io_, *spec_, *supervisor_, snapshots_);
+    delivery_ = std::make_unique<Delivery>(io_, *broker_, *store_, proxy_->mesh_address());
+    broker_->OnPublished([this](const std::string& topic) { delivery_->OnPublished(topic); });
+    delivery_->Configure(*spec_);
     registry_.OnChange([this] { ScheduleRegistryWork(); });
     events_.OnAdd([this] {
       if (api_) api_->EventsChanged();
@@ -366,6 +374,7 @@ class Agent {
   void RestartAutoscaling() {
     autoscaling_->Stop();
     autoscaling_ = std::make_unique<Autoscaling>(io_, *spec_, *supervisor_, snapshots_);
+    delivery_->Configure(*spec_);  // subscriptions added or removed by the new app file
     autoscaling_->Start();
   }
 
@@ -506,6 +515,7 @@ class Agent {
   std::unique_ptr<registry::HealthChecker> checker_;
   std::unique_ptr<orchestrator::Supervisor> supervisor_;
   std::unique_ptr<Autoscaling> autoscaling_;
+  std::unique_ptr<Delivery> delivery_;  // after broker_ and store_: it uses them
   boost::asio::steady_timer lease_timer_{io_};
   proxy::OutlierDetector outliers_{Clock::Real()};
   boost::asio::steady_timer outlier_timer_{io_};

@@ -45,6 +45,7 @@ struct ApiDeps {
   // GET /api/v1/services/{name}/owner?key=K: which replica the proxy's hashing sends K to.
   std::function<http::Response(const std::string& service, const std::string& key)> key_owner;
   broker::Broker* broker = nullptr;  // /api/v1/topics; null: not served
+  std::function<std::vector<broker::SubscriptionInfo>()> subscriptions;  // their progress
 };
 
 class Api {

@@ -22,13 +22,28 @@ void TopicsApi::Handle(const http::Request& request, std::string_view rest, http
     if (request.method != "GET" && request.method != "HEAD") {
       return respond(MethodNotAllowed(request, "GET"));
     }
+    std::vector<broker::SubscriptionInfo> subscriptions;
+    if (subscriptions_) subscriptions = subscriptions_();
     json::array topics;
     for (const auto& topic : broker_.Topics()) {
+      json::array subs;
+      for (const auto& sub : subscriptions) {
+        if (sub.topic != topic.name) continue;
+        uint64_t lag = topic.next_offset > sub.committed ? topic.next_offset - sub.committed : 0;
+        subs.push_back(json::object{{"service", sub.service},
+                                    {"committed", sub.committed},
+                                    {"lag", lag},
+                                    {"in_flight", sub.in_flight},
+                                    {"delivered", sub.delivered},
+                                    {"redelivered", sub.redelivered},
+                                    {"dead_lettered", sub.dead_lettered}});
+      }
       topics.push_back(json::object{{"topic", topic.name},
                                     {"first_offset", topic.first_offset},
                                     {"next_offset", topic.next_offset},
                                     {"messages", topic.messages},
-                                    {"bytes", topic.bytes}});
+                                    {"bytes", topic.bytes},
+                                    {"subscriptions", subs}});
     }
     return respond(Json(topics));
   }

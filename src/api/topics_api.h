@@ -2,13 +2,17 @@
 //   POST /api/v1/topics/{topic}  body: the message; X-Gantry-Key (ordering key),
 //        X-Gantry-Message-Id (dedup) and the trace context (traceparent, tracestate) are kept
 //        -> {"topic", "offset", "id"} once durable ("duplicate": true for a repeated id)
-//   GET  /api/v1/topics -> [{"topic", "first_offset", "next_offset", "messages", "bytes"}]
+//   GET  /api/v1/topics -> [{"topic", "first_offset", "next_offset", "messages", "bytes",
+//        "subscriptions": [{"service", "committed", "lag", "in_flight", "delivered",
+//        "redelivered", "dead_lettered"}]}]
 //   GET  /api/v1/topics/{topic}?from=N&limit=M -> {"topic", "next_offset", "messages": [{"offset",
 //        "id", "key", "time_ms", "headers", "payload" (base64)}]}
 // Control-plane thread only.
 #pragma once
 
+#include <functional>
 #include <string_view>
+#include <vector>
 
 #include "broker/broker.h"
 #include "http/message.h"
@@ -18,12 +22,15 @@ namespace gantry::api {
 
 class TopicsApi {
  public:
-  explicit TopicsApi(broker::Broker& broker) : broker_(broker) {}
+  TopicsApi(broker::Broker& broker,
+            std::function<std::vector<broker::SubscriptionInfo>()> subscriptions)
+      : broker_(broker), subscriptions_(std::move(subscriptions)) {}
   // `rest` is the path after /api/v1/topics.
   void Handle(const http::Request& request, std::string_view rest, http::Respond respond);
 
  private:
   broker::Broker& broker_;
+  std::function<std::vector<broker::SubscriptionInfo>()> subscriptions_;
 };
 
 }  // namespace gantry::api

@@ -202,6 +202,7 @@ void Broker::StartAppend() {
                           topic->id_times.emplace_back(message.time_ms, message.id);
                         }
                         topic->log->Commit(std::move(messages), *job.result);
+                        if (on_published_) on_published_(topic->name);
                         for (size_t i = 0; i < answers.size(); ++i) {
                           done[i](answers[i]);
                           auto waiting = topic->pending_ids.extract(answers[i].id);
@@ -216,6 +217,16 @@ void Broker::StartAppend() {
                       StartAppend();  // what queued meanwhile
                     });
                   });
+}
+
+uint64_t Broker::NextOffset(const std::string& topic) const {
+  auto it = topics_.find(topic);
+  return it == topics_.end() ? 0 : it->second->log->next_offset();
+}
+
+uint64_t Broker::FirstOffset(const std::string& topic) const {
+  auto it = topics_.find(topic);
+  return it == topics_.end() ? 0 : it->second->log->first_offset();
 }
 
 std::vector<Broker::TopicInfo> Broker::Topics() const {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,6 +34,17 @@ struct BrokerOptions {
   RetentionOptions retention;
   Duration dedup_window = std::chrono::minutes(2);
   size_t max_message_bytes = size_t{1} << 20;
+};
+
+// A subscription's progress, for the topics API (kept by the agent's delivery).
+struct SubscriptionInfo {
+  std::string topic;
+  std::string service;
+  uint64_t committed = 0;  // every message before it was acknowledged (or dead-lettered)
+  uint64_t in_flight = 0;
+  uint64_t delivered = 0;
+  uint64_t redelivered = 0;
+  uint64_t dead_lettered = 0;
 };
 
 class Broker {
@@ -72,6 +84,13 @@ class Broker {
   // 1 to 200 of [A-Za-z0-9._-].
   static absl::Status CheckTopicName(std::string_view name);
 
+  // Called (on the loop) after messages of `topic` became durable and readable.
+  void OnPublished(std::function<void(const std::string& topic)> hook) {
+    on_published_ = std::move(hook);
+  }
+  uint64_t NextOffset(const std::string& topic) const;   // 0 for an unknown topic
+  uint64_t FirstOffset(const std::string& topic) const;  // the oldest retained
+
  private:
   struct Topic;
   struct Runtime;
@@ -88,6 +107,7 @@ class Broker {
   std::map<std::string, std::unique_ptr<Topic>> topics_;
   bool appending_ = false;
   uint64_t made_up_ids_ = 0;
+  std::function<void(const std::string& topic)> on_published_;
 };
 
 }  // namespace gantry::broker

@@ -90,6 +90,7 @@ std::vector<AppChange> DiffApps(const AppSpec& before, const AppSpec& after) {
     std::vector<std::string> hot;
     if (!(old->policy == now.policy)) hot.push_back("policy");
     if (old->protocol != now.protocol) hot.push_back("protocol");
+    if (old->subscribe != now.subscribe) hot.push_back("subscribe");
     if (!(old->autoscale == now.autoscale)) hot.push_back("autoscale");
     if (!(old->update == now.update)) hot.push_back("update");
     if (!hot.empty()) {

@@ -196,6 +196,50 @@ void ParseUpdate(const Entry& block, UpdateSpec& update, Diagnostics& diag) {
   }
 }
 
+void ParseSubscribe(const Entry& e, ServiceSpec& service, Diagnostics& diag) {
+  if (!e.value.IsSequence()) {
+    diag.Add(e.value_at, fmt::format("{}: expected a list of {{ topic, path }}", e.path));
+    return;
+  }
+  static const std::regex kTopic("[A-Za-z0-9._-]{1,200}");
+  for (size_t i = 0; i < e.value.size(); ++i) {
+    std::string path = fmt::format("{}[{}]", e.path, i);
+    Location at = LocationOf(e.value[i].Mark());
+    MapReader r(e.value[i], at, path, diag);
+    if (!r.is_map()) continue;
+    SubscribeSpec& sub = service.subscribe.emplace_back();
+    sub.location = at;
+    if (const Entry* t = r.Take("topic")) {
+      if (auto topic = ReadString(*t, diag)) {
+        if (!std::regex_match(*topic, kTopic)) {
+          diag.Add(t->value_at, fmt::format("{}: a topic is 1 to 200 of A-Za-z0-9._-", t->path));
+        }
+        sub.topic = *topic;
+      }
+    } else {
+      diag.Add(at, fmt::format("{}: needs a topic", path));
+    }
+    if (const Entry* p = r.Take("path")) {
+      if (auto text = ReadString(*p, diag)) {
+        if (!text->starts_with("/"))
+          diag.Add(p->value_at, fmt::format("{}: must start with /", p->path));
+        sub.path = *text;
+      }
+    } else {
+      diag.Add(at, fmt::format("{}: needs a path (where messages are POSTed)", path));
+    }
+    if (const Entry* d = r.Take("dead_letter")) {
+      if (auto text = ReadString(*d, diag)) sub.dead_letter = *text;
+    }
+    if (sub.dead_letter.empty()) sub.dead_letter = sub.topic + ".dlq";
+    ReadBounded(r, "max_deliver", 1, 1000, sub.max_deliver, diag);
+    if (const Entry* o = r.Take("ordered")) {
+      if (auto ordered = ReadBool(*o, diag)) sub.ordered = *ordered;
+    }
+    r.Finish();
+  }
+}
+
 void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnostics& diag) {
   MapReader r(block.value, block.value_at, block.path, diag);
   if (!r.is_map()) return;
@@ -268,7 +312,7 @@ void ParseService(const Entry& block, ServiceSpec& s, References& refs, Diagnost
     s.replicas = std::clamp(replicas_given ? s.replicas : s.autoscale.min, s.autoscale.min,
                             std::max(s.autoscale.min, s.autoscale.max));
   }
-  r.NotSupportedYet("subscribe");
+  if (const Entry* e = r.Take("subscribe")) ParseSubscribe(*e, s, diag);
   r.Finish();
 }
 

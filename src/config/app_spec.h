@@ -137,6 +137,22 @@ struct AutoscaleSpec {
   friend bool operator==(const AutoscaleSpec&, const AutoscaleSpec&) = default;
 };
 
+// A subscription (`subscribe:`): the service gets every message of `topic` once as a group,
+// as a POST of `path` to one healthy replica; a 2xx acknowledges.
+struct SubscribeSpec {
+  std::string topic;
+  std::string path;
+  std::string dead_letter;  // default: "<topic>.dlq"
+  int max_deliver = 5;      // deliveries before the message goes to the dead-letter topic
+  bool ordered = false;     // one message at a time, in offset order (so in order per key)
+  Location location;
+
+  friend bool operator==(const SubscribeSpec& a, const SubscribeSpec& b) {
+    return a.topic == b.topic && a.path == b.path && a.dead_letter == b.dead_letter &&
+           a.max_deliver == b.max_deliver && a.ordered == b.ordered;
+  }
+};
+
 struct ServiceSpec {
   std::string name;
   std::vector<std::string> command;  // argv; argv[0] relative to the app file's folder or on PATH
@@ -153,6 +169,7 @@ struct ServiceSpec {
   UpdateSpec update;
   ResourcesSpec resources;
   AutoscaleSpec autoscale;
+  std::vector<SubscribeSpec> subscribe;
   Location location;
 };
 

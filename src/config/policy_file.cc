@@ -20,17 +20,6 @@ std::optional<double> ReadNumber(const Entry& e, Diagnostics& diag) {
   return value;
 }
 
-void ReadBounded(MapReader& r, const char* key, int low, int high, int& out, Diagnostics& diag) {
-  const Entry* e = r.Take(key);
-  if (!e) return;
-  if (auto n = ReadInt(*e, diag)) {
-    if (*n < low || *n > high) {
-      diag.Add(e->value_at, fmt::format("{}: must be from {} to {}", e->path, low, high));
-    }
-    out = *n;
-  }
-}
-
 void ReadPositiveDuration(MapReader& r, const char* key, Duration& out, Diagnostics& diag,
                           bool zero_allowed = false) {
   const Entry* e = r.Take(key);

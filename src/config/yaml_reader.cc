@@ -187,4 +187,15 @@ void ReportBadChoice(const Entry& e, std::string_view got, const std::vector<std
   diag.Add(e.value_at, std::move(message));
 }
 
+void ReadBounded(MapReader& r, const char* key, int low, int high, int& out, Diagnostics& diag) {
+  const Entry* e = r.Take(key);
+  if (!e) return;
+  if (auto n = ReadInt(*e, diag)) {
+    if (*n < low || *n > high) {
+      diag.Add(e->value_at, fmt::format("{}: must be from {} to {}", e->path, low, high));
+    }
+    out = *n;
+  }
+}
+
 }  // namespace gantry::config

@@ -65,6 +65,9 @@ std::optional<std::string> ReadString(const Entry& e, Diagnostics& diag);
 std::optional<int> ReadInt(const Entry& e, Diagnostics& diag);
 std::optional<bool> ReadBool(const Entry& e, Diagnostics& diag);
 std::optional<Duration> ReadDuration(const Entry& e, Diagnostics& diag);
+// An optional whole number `key` of the map, from `low` to `high` (else an error); `out` is
+// left as it was when the key is absent.
+void ReadBounded(MapReader& r, const char* key, int low, int high, int& out, Diagnostics& diag);
 
 struct ListItem {
   std::string value;

@@ -84,6 +84,14 @@ absl::StatusOr<Response> Fetch(const HostPort& server, const Request& request, D
   return std::move(*result);
 }
 
+void FetchAsync(net::asio::io_context& io, HostPort server, Request request, Duration timeout,
+                std::function<void(absl::StatusOr<Response>)> done) {
+  auto result = std::make_shared<absl::StatusOr<Response>>(absl::UnknownError("no answer"));
+  net::asio::co_spawn(
+      io, FetchOnce(std::move(server), std::move(request), timeout, result),
+      [result, done = std::move(done)](std::exception_ptr) { done(std::move(*result)); });
+}
+
 void ProbeHttp(net::asio::io_context& io, HostPort target, std::string path, Duration timeout,
                ProbeCallback done) {
   if (path.empty()) path = "/";

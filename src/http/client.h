@@ -19,6 +19,11 @@ namespace gantry::http {
 // One request on a new connection, blocking the calling thread (it runs its own io_context).
 absl::StatusOr<Response> Fetch(const HostPort& server, const Request& request, Duration timeout);
 
+// The same on `io`, without blocking: `done` is called there exactly once. A "Host" in
+// `request.headers` replaces the server's address (to reach a service through the mesh).
+void FetchAsync(boost::asio::io_context& io, HostPort server, Request request, Duration timeout,
+                std::function<void(absl::StatusOr<Response>)> done);
+
 struct ProbeResult {
   bool healthy = false;
   std::string output;  // "HTTP 200", "connect: Connection refused", "timed out after 1s"

@@ -157,8 +157,6 @@ TEST(AppFile, SelfDependency) {
 }
 
 TEST(AppFile, NotSupportedYetIsAnErrorNotIgnored) {
-  ExpectError("services:\n  a:\n    command: [a]\n    subscribe: []\n", 4, 5,
-              "services.a.subscribe: not supported yet");
   ExpectError("services:\n  a: { command: [a] }\ngateway:\n  jwt: { issuer: x }\n", 4, 3,
               "gateway.jwt: not supported yet");
   ExpectError(
@@ -267,6 +265,30 @@ TEST(AppFile, GatewayTlsTakesOneCertificateOrAList) {
   ASSERT_EQ(no_key.errors.size(), 1u);
   EXPECT_NE(no_key.errors[0].message.find("needs key"), std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+TEST(AppFile, Subscriptions) {
+  AppFileResult result = Parse(R"(services:
+  a:
+    command: [a]
+    subscribe:
+      - { topic: order.created, path: /events/order-created }
+      - { topic: steps, path: /steps, dead_letter: steps.bad, max_deliver: 2, ordered: true }
+)");
+  ASSERT_TRUE(result.errors.empty()) << result.errors[0].ToString();
+  const auto& subs = result.spec->services[0].subscribe;
+  ASSERT_EQ(subs.size(), 2u);
+  EXPECT_EQ(subs[0].topic, "order.created");
+  EXPECT_EQ(subs[0].dead_letter, "order.created.dlq");
+  EXPECT_EQ(subs[0].max_deliver, 5);
+  EXPECT_FALSE(subs[0].ordered);
+  EXPECT_EQ(subs[1].dead_letter, "steps.bad");
+  EXPECT_EQ(subs[1].max_deliver, 2);
+  EXPECT_TRUE(subs[1].ordered);
+  ExpectError("services:\n  a:\n    command: [a]\n    subscribe: [{ topic: t }]\n", 4, 17,
+              "needs a path");
+  ExpectError("services:\n  a:\n    command: [a]\n    subscribe: [{ topic: 'a b', path: /x }]\n",
+              4, 26, "a topic is 1 to 200");
 }
 
 TEST(AppFile, PolicyDefaults) {

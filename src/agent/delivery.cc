@@ -1,0 +1,214 @@
+#include "agent/delivery.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/log.h"
+#include "core/status.h"
+#include "http/client.h"
+#include "net/asio.h"
+
+namespace gantry::agent {
+
+namespace {
+constexpr size_t kWindow = 32;
+constexpr Duration kDeliveryTimeout = std::chrono::seconds(10);
+constexpr Duration kFirstRetry = std::chrono::seconds(1);
+constexpr Duration kMaxRetry = std::chrono::seconds(30);
+
+std::string OffsetKey(const std::string& topic, const std::string& service) {
+  return fmt::format("gantry/broker/offsets/{}/{}", topic, service);
+}
+}  // namespace
+
+struct Delivery::Subscription {
+  config::SubscribeSpec spec;
+  std::string service;
+  bool loaded = false;
+  bool removed = false;
+  uint64_t committed = 0;  // every offset before it is acknowledged
+  uint64_t next = 0;       // the next offset to send
+  std::set<uint64_t> in_flight;
+  std::set<uint64_t> done;  // acknowledged, past `committed`
+  bool saving = false;
+  uint64_t saved = 0;
+  uint64_t delivered = 0, redelivered = 0, dead_lettered = 0;
+};
+
+Delivery::Delivery(net::asio::io_context& io, broker::Broker& broker, store::Store& store,
+                   HostPort mesh)
+    : io_(io),
+      broker_(broker),
+      store_(store),
+      mesh_(std::move(mesh)),
+      alive_(std::make_shared<bool>(true)) {}
+
+Delivery::~Delivery() { *alive_ = false; }
+
+void Delivery::Configure(const config::AppSpec& spec) {
+  std::set<std::string> wanted;
+  for (const config::ServiceSpec& service : spec.services) {
+    for (const config::SubscribeSpec& sub : service.subscribe) {
+      std::string key = sub.topic + " " + service.name;
+      wanted.insert(key);
+      auto it = subscriptions_.find(key);
+      if (it != subscriptions_.end()) {
+        it->second->spec = sub;  // path, max_deliver... take effect with the next message
+        continue;
+      }
+      auto fresh = std::make_shared<Subscription>();
+      fresh->spec = sub;
+      fresh->service = service.name;
+      subscriptions_[key] = fresh;
+      Load(fresh);
+    }
+  }
+  for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+    if (wanted.contains(it->first)) {
+      ++it;
+    } else {
+      it->second->removed = true;
+      it = subscriptions_.erase(it);
+    }
+  }
+}
+
+void Delivery::Load(std::shared_ptr<Subscription> sub) {
+  std::weak_ptr<bool> alive = alive_;
+  store_.Range({OffsetKey(sub->spec.topic, sub->service), false},
+               [this, alive, sub](absl::StatusOr<store::RangeResult> result) {
+                 if (alive.expired() || sub->removed) return;
+                 if (!result.ok()) {
+                   GANTRY_LOG(kError, "delivery: cannot read the offset of {} for {}: {}",
+                              sub->spec.topic, sub->service, StatusMessage(result.status()));
+                   return;
+                 }
+                 uint64_t offset = broker_.FirstOffset(sub->spec.topic);
+                 if (!result->kvs.empty()) offset = std::stoull(result->kvs[0].value);
+                 sub->committed = sub->next = sub->saved = offset;
+                 sub->loaded = true;
+                 Pump(sub);
+               });
+}
+
+void Delivery::OnPublished(const std::string& topic) {
+  for (auto& [key, sub] : subscriptions_) {
+    if (sub->spec.topic == topic) Pump(sub);
+  }
+}
+
+void Delivery::Pump(const std::shared_ptr<Subscription>& sub) {
+  if (!sub->loaded || sub->removed) return;
+  size_t window = sub->spec.ordered ? 1 : kWindow;
+  while (sub->in_flight.size() < window && sub->next < broker_.NextOffset(sub->spec.topic)) {
+    auto messages = broker_.Read(sub->spec.topic, sub->next, 1);
+    if (!messages.ok() || messages->empty()) return;
+    broker::Message message = std::move(messages->front());
+    if (message.offset > sub->next) {  // retention dropped what was never delivered
+      GANTRY_LOG(kWarn, "delivery: {} for {}: offsets {} to {} were dropped by retention",
+                 sub->spec.topic, sub->service, sub->next, message.offset - 1);
+      if (sub->committed == sub->next && sub->in_flight.empty()) sub->committed = message.offset;
+    }
+    sub->next = message.offset + 1;
+    sub->in_flight.insert(message.offset);
+    Deliver(sub, std::move(message), 1);
+  }
+}
+
+void Delivery::Deliver(std::shared_ptr<Subscription> sub, broker::Message message, int attempt) {
+  http::Request request;
+  request.method = "POST";
+  request.target = sub->spec.path;
+  request.headers = {{"Host", sub->service},
+                     {"Content-Type", "application/octet-stream"},
+                     {"X-Gantry-Topic", sub->spec.topic},
+                     {"X-Gantry-Message-Id", message.id},
+                     {"X-Gantry-Offset", std::to_string(message.offset)},
+                     {"X-Gantry-Attempt", std::to_string(attempt)}};
+  if (!message.key.empty()) request.headers.emplace_back("X-Gantry-Key", message.key);
+  for (const auto& header : message.headers) request.headers.push_back(header);
+  request.body = message.payload;
+  std::weak_ptr<bool> alive = alive_;
+  http::FetchAsync(io_, mesh_, std::move(request), kDeliveryTimeout,
+                   [this, alive, sub, message = std::move(message),
+                    attempt](absl::StatusOr<http::Response> response) mutable {
+                     if (alive.expired() || sub->removed) return;
+                     if (response.ok() && response->status / 100 == 2) {
+                       ++sub->delivered;
+                       return Acked(sub, message.offset);
+                     }
+                     if (attempt >= sub->spec.max_deliver)
+                       return DeadLetter(sub, std::move(message));
+                     ++sub->redelivered;
+                     Duration wait = std::min(
+                         kFirstRetry * (int64_t{1} << std::min(attempt - 1, 10)), kMaxRetry);
+                     auto timer = std::make_shared<net::asio::steady_timer>(io_, wait);
+                     timer->async_wait([this, alive, sub, timer, message = std::move(message),
+                                        attempt](boost::system::error_code error) mutable {
+                       if (error || alive.expired() || sub->removed) return;
+                       Deliver(sub, std::move(message), attempt + 1);
+                     });
+                   });
+}
+
+void Delivery::DeadLetter(std::shared_ptr<Subscription> sub, broker::Message message) {
+  broker::Broker::Outgoing dead;
+  dead.id = message.id;
+  dead.key = message.key;
+  dead.headers = message.headers;
+  dead.headers.emplace_back("x-gantry-original-topic", sub->spec.topic);
+  dead.headers.emplace_back("x-gantry-original-offset", std::to_string(message.offset));
+  dead.headers.emplace_back("x-gantry-service", sub->service);
+  dead.payload = std::move(message.payload);
+  uint64_t offset = message.offset;
+  std::weak_ptr<bool> alive = alive_;
+  broker_.Publish(sub->spec.dead_letter, std::move(dead),
+                  [this, alive, sub, offset](absl::StatusOr<broker::Broker::Published> done) {
+                    if (alive.expired() || sub->removed) return;
+                    if (!done.ok()) {
+                      GANTRY_LOG(kError, "delivery: cannot dead-letter offset {} of {}: {}", offset,
+                                 sub->spec.topic, StatusMessage(done.status()));
+                    }
+                    ++sub->dead_lettered;
+                    Acked(sub, offset);
+                  });
+}
+
+void Delivery::Acked(const std::shared_ptr<Subscription>& sub, uint64_t offset) {
+  sub->in_flight.erase(offset);
+  sub->done.insert(offset);
+  while (!sub->done.empty() && *sub->done.begin() <= sub->committed) {
+    if (*sub->done.begin() == sub->committed) ++sub->committed;
+    sub->done.erase(sub->done.begin());
+  }
+  Save(sub);
+  Pump(sub);
+}
+
+// One write of the committed offset at a time; the newest one follows when it is done.
+void Delivery::Save(std::shared_ptr<Subscription> sub) {
+  if (sub->saving || sub->saved == sub->committed) return;
+  sub->saving = true;
+  uint64_t committed = sub->committed;
+  std::weak_ptr<bool> alive = alive_;
+  store_.Put(OffsetKey(sub->spec.topic, sub->service), std::to_string(committed), {},
+             [this, alive, sub, committed](absl::StatusOr<store::Revision> done) {
+               if (alive.expired()) return;
+               sub->saving = false;
+               if (!done.ok()) return;  // the next acknowledgement tries again
+               sub->saved = committed;
+               if (!sub->removed) Save(sub);
+             });
+}
+
+std::vector<broker::SubscriptionInfo> Delivery::List() const {
+  std::vector<broker::SubscriptionInfo> out;
+  for (const auto& [key, sub] : subscriptions_) {
+    out.push_back({sub->spec.topic, sub->service, sub->committed, sub->in_flight.size(),
+                   sub->delivered, sub->redelivered, sub->dead_lettered});
+  }
+  return out;
+}
+
+}  // namespace gantry::agent

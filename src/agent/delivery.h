@@ -1,0 +1,58 @@
+// Push delivery of topics to the services that subscribe to them (`subscribe:`): each
+// subscription is a consumer group that gets every message once, as a POST of its path through
+// the mesh (so to one healthy replica, balanced and under the service's policy); a 2xx
+// acknowledges. Failed deliveries are tried again after 1 s, 2 s, 4 s... (at most 30 s); after
+// `max_deliver` tries the message goes to the dead-letter topic. Up to 32 messages are in flight
+// per subscription, or one with `ordered: true` (offset order, so key order too). The committed
+// offset (everything before it acknowledged) is kept in the store
+// (gantry/broker/offsets/<topic>/<service>), so a restart redelivers from there: at least once.
+// A new subscription starts at the oldest retained message.
+// Control-plane thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker/broker.h"
+#include "config/app_spec.h"
+#include "core/address.h"
+#include "store/store.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace gantry::agent {
+
+class Delivery {
+ public:
+  Delivery(boost::asio::io_context& io, broker::Broker& broker, store::Store& store, HostPort mesh);
+  ~Delivery();
+
+  // Takes the subscriptions of `spec`: new ones start, removed ones stop (their offsets stay).
+  void Configure(const config::AppSpec& spec);
+  // New messages in `topic`: deliver them.
+  void OnPublished(const std::string& topic);
+  std::vector<broker::SubscriptionInfo> List() const;
+
+ private:
+  struct Subscription;
+  void Load(std::shared_ptr<Subscription> sub);
+  void Pump(const std::shared_ptr<Subscription>& sub);
+  void Deliver(std::shared_ptr<Subscription> sub, broker::Message message, int attempt);
+  void Acked(const std::shared_ptr<Subscription>& sub, uint64_t offset);
+  void DeadLetter(std::shared_ptr<Subscription> sub, broker::Message message);
+  void Save(std::shared_ptr<Subscription> sub);
+
+  boost::asio::io_context& io_;
+  broker::Broker& broker_;
+  store::Store& store_;
+  HostPort mesh_;
+  std::shared_ptr<bool> alive_;
+  std::map<std::string, std::shared_ptr<Subscription>> subscriptions_;  // "<topic> <service>"
+};
+
+}  // namespace gantry::agent

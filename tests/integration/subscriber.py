@@ -1,0 +1,36 @@
+"""A subscribing replica for the delivery tests: every POST is appended as a JSON line
+({instance, path, headers, body}) to $RECORD_FILE and answered 200, unless the body starts with
+"fail" (500, every time). GET /healthz answers 200. Listens on 127.0.0.1:$PORT."""
+import json
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+RECORD = os.environ["RECORD_FILE"]
+INSTANCE = os.environ.get("GANTRY_INSTANCE", "?")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def reply(self, status):
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self):
+        self.reply(200 if self.path == "/healthz" else 404)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        line = json.dumps({"instance": INSTANCE, "path": self.path,
+                           "headers": {k.lower(): v for k, v in self.headers.items()},
+                           "body": body.decode("utf-8", "replace")})
+        with open(RECORD, "a") as f:
+            f.write(line + "\n")
+        self.reply(500 if body.startswith(b"fail") else 200)
+
+    def log_message(self, *args):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
