@@ -287,8 +287,8 @@ TEST(AppFile, Subscriptions) {
   EXPECT_TRUE(subs[1].ordered);
   ExpectError("services:\n  a:\n    command: [a]\n    subscribe: [{ topic: t }]\n", 4, 17,
               "needs a path");
-  ExpectError("services:\n  a:\n    command: [a]\n    subscribe: [{ topic: 'a b', path: /x }]\n",
-              4, 26, "a topic is 1 to 200");
+  ExpectError("services:\n  a:\n    command: [a]\n    subscribe: [{ topic: 'a b', path: /x }]\n", 4,
+              26, "a topic is 1 to 200");
 }
 
 TEST(AppFile, PolicyDefaults) {
