@@ -46,6 +46,15 @@ struct PubFlags {
 };
 int Pub(const PubFlags& flags);
 
+struct DlqFlags {
+  std::string verb;  // ls | replay
+  AgentLocator locator;
+  std::string topic;  // the subscribed topic
+  std::string dlq;    // --dlq: its dead-letter topic when not "<topic>.dlq"
+  int64_t from = 0;   // --from: the first dead-letter offset
+};
+int Dlq(const DlqFlags& flags);
+
 struct KvFlags {
   std::string verb;  // get | put | del | ls | watch
   AgentLocator locator;

@@ -96,6 +96,23 @@ int Main(int argc, char** argv) {
   pub_cmd->add_option("--id", pub.id, "message id: a repeat within 2 minutes is dropped");
   pub_cmd->callback([&] { exit_code = Pub(pub); });
 
+  DlqFlags dlq;
+  CLI::App* dlq_cmd = app.add_subcommand("dlq", "dead letters: ls, replay");
+  dlq_cmd->require_subcommand(1);
+  for (const char* verb : {"ls", "replay"}) {
+    CLI::App* command = dlq_cmd->add_subcommand(
+        verb, std::string(verb) == "ls" ? "list a topic's dead letters"
+                                        : "publish a topic's dead letters to it again");
+    AddLocatorFlags(command, dlq.locator);
+    command->add_option("topic", dlq.topic, "the subscribed topic")->required();
+    command->add_option("--dlq", dlq.dlq, "its dead-letter topic (default: TOPIC.dlq)");
+    command->add_option("--from", dlq.from, "the first dead-letter offset");
+    command->callback([&dlq, &exit_code, verb] {
+      dlq.verb = verb;
+      exit_code = Dlq(dlq);
+    });
+  }
+
   KvFlags kv;
   CLI::App* kv_cmd = app.add_subcommand("kv", "the KV store: get, put, del, ls, watch");
   kv_cmd->require_subcommand(1);
@@ -184,7 +201,6 @@ int Main(int argc, char** argv) {
   AddNotYet(app, "top", "live request rates and latencies", exit_code);
   AddNotYet(app, "call", "one request through the mesh", exit_code);
   AddNotYet(app, "sub", "subscribe to a topic", exit_code);
-  AddNotYet(app, "dlq", "dead letters", exit_code);
   AddNotYet(app, "agent", "run one machine of a multi-machine deployment", exit_code);
 
   try {

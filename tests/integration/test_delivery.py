@@ -4,11 +4,12 @@ max_deliver; ordered subscriptions in offset order; and at-least-once across kil
 agent: every acknowledged publish is delivered after the restart."""
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
 
-from gantry_support import Agent, http_request, wait_for, write_app
+from gantry_support import GANTRY, Agent, http_request, wait_for, write_app
 
 SUBSCRIBER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "subscriber.py")
 
@@ -95,6 +96,23 @@ class Delivery(unittest.TestCase):
             self.record, "/events/orders") if r["body"] == "fail please")
         self.assertEqual(attempts, ["1", "2", "3"])
         self.assertGreaterEqual(self.subscription("orders", "consumer")["dead_lettered"], 1)
+
+    def test_dlq_ls_and_replay(self):
+        parked = self.publish("orders.dlq", "replay me")  # a dead letter, as a topic takes any
+        ls = subprocess.run([GANTRY, "dlq", "ls", "orders", "--api", self.agent.api],
+                            capture_output=True, text=True, timeout=30)
+        self.assertEqual(ls.returncode, 0, ls.stderr)
+        self.assertIn("replay me", ls.stdout)
+        replay = subprocess.run([GANTRY, "dlq", "replay", "orders", "--api", self.agent.api,
+                                 "--from", str(parked["offset"])],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(replay.returncode, 0, replay.stderr)
+        self.assertEqual(replay.stdout, "replayed 1 message from orders.dlq to orders\n")
+        wait_for(lambda: [r for r in records(self.record, "/events/orders")
+                          if r["body"] == "replay me"], 20, "the replayed message delivered")
+        empty = subprocess.run([GANTRY, "dlq", "ls", "none", "--api", self.agent.api],
+                               capture_output=True, text=True, timeout=30)
+        self.assertEqual(empty.stdout, "no dead letters: topic none.dlq does not exist\n")
 
     def test_ordered_subscriptions_keep_offset_order(self):
         for i in range(15):
