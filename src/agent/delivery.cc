@@ -30,7 +30,8 @@ struct Delivery::Subscription {
   uint64_t committed = 0;  // every offset before it is acknowledged
   uint64_t next = 0;       // the next offset to send
   std::set<uint64_t> in_flight;
-  std::set<uint64_t> done;  // acknowledged, past `committed`
+  std::set<uint64_t> done;            // acknowledged, past `committed`
+  std::map<uint64_t, uint64_t> gaps;  // [first, end) dropped by retention before delivery
   bool saving = false;
   uint64_t saved = 0;
   uint64_t delivered = 0, redelivered = 0, dead_lettered = 0;
@@ -108,7 +109,8 @@ void Delivery::Pump(const std::shared_ptr<Subscription>& sub) {
     if (message.offset > sub->next) {  // retention dropped what was never delivered
       GANTRY_LOG(kWarn, "delivery: {} for {}: offsets {} to {} were dropped by retention",
                  sub->spec.topic, sub->service, sub->next, message.offset - 1);
-      if (sub->committed == sub->next && sub->in_flight.empty()) sub->committed = message.offset;
+      sub->gaps[sub->next] = message.offset;  // as good as acknowledged
+      Advance(*sub);
     }
     sub->next = message.offset + 1;
     sub->in_flight.insert(message.offset);
@@ -154,34 +156,55 @@ void Delivery::Deliver(std::shared_ptr<Subscription> sub, broker::Message messag
 
 void Delivery::DeadLetter(std::shared_ptr<Subscription> sub, broker::Message message) {
   broker::Broker::Outgoing dead;
-  dead.id = message.id;
+  // Per subscription: two services giving up on one message make two dead letters.
+  dead.id = fmt::format("{}/{}", sub->service, message.id);
   dead.key = message.key;
   dead.headers = message.headers;
   dead.headers.emplace_back("x-gantry-original-topic", sub->spec.topic);
   dead.headers.emplace_back("x-gantry-original-offset", std::to_string(message.offset));
   dead.headers.emplace_back("x-gantry-service", sub->service);
-  dead.payload = std::move(message.payload);
-  uint64_t offset = message.offset;
+  dead.payload = message.payload;
   std::weak_ptr<bool> alive = alive_;
-  broker_.Publish(sub->spec.dead_letter, std::move(dead),
-                  [this, alive, sub, offset](absl::StatusOr<broker::Broker::Published> done) {
-                    if (alive.expired() || sub->removed) return;
-                    if (!done.ok()) {
-                      GANTRY_LOG(kError, "delivery: cannot dead-letter offset {} of {}: {}", offset,
-                                 sub->spec.topic, StatusMessage(done.status()));
-                    }
-                    ++sub->dead_lettered;
-                    Acked(sub, offset);
-                  });
+  broker_.Publish(
+      sub->spec.dead_letter, std::move(dead),
+      [this, alive, sub,
+       message = std::move(message)](absl::StatusOr<broker::Broker::Published> done) mutable {
+        if (alive.expired() || sub->removed) return;
+        if (done.ok()) {
+          ++sub->dead_lettered;
+          return Acked(sub, message.offset);
+        }
+        // Stored nowhere yet: it stays in flight and is dead-lettered again later.
+        GANTRY_LOG(kError, "delivery: cannot dead-letter offset {} of {}: {}; trying again",
+                   message.offset, sub->spec.topic, StatusMessage(done.status()));
+        auto timer = std::make_shared<net::asio::steady_timer>(io_, kMaxRetry);
+        timer->async_wait([this, alive, sub, timer,
+                           message = std::move(message)](boost::system::error_code error) mutable {
+          if (error || alive.expired() || sub->removed) return;
+          DeadLetter(sub, std::move(message));
+        });
+      });
+}
+
+// Moves the committed offset over everything acknowledged (or lost to retention) after it.
+void Delivery::Advance(Subscription& sub) {
+  for (;;) {
+    if (!sub.done.empty() && *sub.done.begin() <= sub.committed) {
+      if (*sub.done.begin() == sub.committed) ++sub.committed;
+      sub.done.erase(sub.done.begin());
+    } else if (!sub.gaps.empty() && sub.gaps.begin()->first <= sub.committed) {
+      sub.committed = std::max(sub.committed, sub.gaps.begin()->second);
+      sub.gaps.erase(sub.gaps.begin());
+    } else {
+      return;
+    }
+  }
 }
 
 void Delivery::Acked(const std::shared_ptr<Subscription>& sub, uint64_t offset) {
   sub->in_flight.erase(offset);
   sub->done.insert(offset);
-  while (!sub->done.empty() && *sub->done.begin() <= sub->committed) {
-    if (*sub->done.begin() == sub->committed) ++sub->committed;
-    sub->done.erase(sub->done.begin());
-  }
+  Advance(*sub);
   Save(sub);
   Pump(sub);
 }

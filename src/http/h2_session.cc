@@ -107,8 +107,10 @@ struct Session::Impl {
         nghttp2_session_terminate_session(session, NGHTTP2_ENHANCE_YOUR_CALM);
         return 0;
       }
+      // A server refuses the request; a client cannot take the response. REFUSED_STREAM from
+      // a client would read as "the peer never acted on it" (safe to retry): it must not.
       nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
-                                NGHTTP2_REFUSED_STREAM);
+                                self.server ? NGHTTP2_REFUSED_STREAM : NGHTTP2_INTERNAL_ERROR);
       return 0;
     }
     self.arena.append(reinterpret_cast<const char*>(name), namelen);

@@ -615,7 +615,8 @@ void ClientConn::H2Read() {
 void ClientConn::EndH2() {
   keep_alive_ = false;
   if (h2_) {
-    h2_->FlushNow();  // the GOAWAY
+    h2_->FlushNow();  // the GOAWAY; a failed write closes the connection (and takes h2_)
+    if (!h2_) return;
     h2_->Detach();
     worker_.loop().DeleteLater(std::move(h2_));
   }

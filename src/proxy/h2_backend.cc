@@ -143,6 +143,7 @@ void H2Backend::OnIo(uint32_t events) {
     if (net::SocketError(fd_) != 0) return Close();
     connected_ = true;
   }
+  if (events & (EPOLLRDHUP | EPOLLHUP)) peer_closed_ = true;
   if (events & EPOLLOUT) FlushNow();
   if (!closed_ && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) ReadSocket();
 }
@@ -158,7 +159,8 @@ void H2Backend::ReadSocket() {
         return Close();
       }
       Flush();
-      if (static_cast<size_t>(n) < sizeof buffer) return;
+      // Drained, unless a FIN came too: then read on to see the EOF (no edge will come).
+      if (static_cast<size_t>(n) < sizeof buffer && !peer_closed_) return;
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
@@ -173,12 +175,14 @@ void H2Backend::Flush() {
 // Never inside nghttp2's callbacks (they only defer): nghttp2 must not be asked for output then.
 void H2Backend::FlushNow() {
   if (closed_) return;
-  if (out_sent_ == out_.size()) {
-    out_.clear();
-    out_sent_ = 0;
-    session_->TakeOutput(out_);  // calls OnDataSent: the calls' clients defer their flushes
-  }
-  while (connected_ && out_sent_ < out_.size()) {
+  for (;;) {
+    if (out_sent_ == out_.size()) {
+      out_.clear();
+      out_sent_ = 0;
+      // May call back (OnDataSent): the calls' clients only defer their flushes.
+      if (!session_->TakeOutput(out_)) break;
+    }
+    if (!connected_) return;  // written once connected
     ssize_t n = net::Send(fd_, out_.data() + out_sent_, out_.size() - out_sent_);
     if (n > 0) {
       out_sent_ += static_cast<size_t>(n);

@@ -86,6 +86,7 @@ class H2Backend final : public net::IoHandler,
   bool connected_ = false;
   bool draining_ = false;
   bool closed_ = false;
+  bool peer_closed_ = false;  // the replica sent FIN (EPOLLRDHUP): read on to the EOF
 };
 
 }  // namespace gantry::proxy

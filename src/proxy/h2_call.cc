@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -395,6 +396,9 @@ void H2Call::ClientGone() {
 void H2Call::End() {
   if (phase_ == Phase::kDone) return;
   phase_ = Phase::kDone;
+  // Request bytes still held for the replica (queued upstream, kept for a retry) will not be
+  // sent: give the client its window back, or a client still sending would stall forever.
+  frontend_.Consume(stream_, SIZE_MAX);
   worker_.loop().timers().Cancel(deadline_timer_);
   worker_.loop().timers().Cancel(backoff_timer_);
   body_.clear();

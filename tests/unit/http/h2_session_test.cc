@@ -153,6 +153,23 @@ TEST_F(H2SessionTest, OversizedHeaderBlocksAreRefusedThenTheConnectionEnds) {
   EXPECT_FALSE(server_->Alive());  // GOAWAY after the third
 }
 
+TEST_F(H2SessionTest, AClientRefusingAnOversizedResponseDoesNotSayRefusedStream) {
+  // REFUSED_STREAM would tell the proxy that the replica never acted on the request (so safe
+  // to retry); a response too big to take says nothing of the kind.
+  Limits small;
+  small.max_header_list = 4096;
+  client_ = Session::Client(client_events_, small);
+  client_events_.self = client_.get();
+  int32_t stream = Request("/x", true);
+  ASSERT_TRUE(Pump().ok());
+  std::string big(5000, 'b');
+  std::vector<Field> head = {{":status", "200"}, {"x-big", big}};
+  ASSERT_TRUE(server_->SubmitResponse(stream, head, true));
+  (void)Pump();
+  EXPECT_TRUE(client_events_.streams[stream].closed);
+  EXPECT_EQ(client_events_.streams[stream].error, kInternalError);
+}
+
 TEST_F(H2SessionTest, ABadPrefaceFails) {
   auto server = Session::Server(server_events_, Limits{});
   EXPECT_FALSE(server->Receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n").ok());
