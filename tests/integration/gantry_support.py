@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -179,6 +180,16 @@ def copy_example(name):
     os.symlink(HELLO, os.path.join(folder, "bin", "hello"))
     os.symlink(INVENTORY, os.path.join(folder, "bin", "inventory"))
     return os.path.join(folder, "gantry.yaml")
+
+
+# An app with one plain HTTP replica (flaky_upstream.py): for tests of the agent's own APIs.
+_FLAKY_UPSTREAM = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flaky_upstream.py")
+PLAIN_APP = f"""
+services:
+  plain:
+    command: [{sys.executable}, {_FLAKY_UPSTREAM}]
+    health: {{ http: /healthz, interval: 200ms }}
+"""
 
 
 def write_app(text):

@@ -4,29 +4,20 @@ and a safety run: concurrent lockers, some pausing past their TTL (as a SIGSTOPp
 would), checked by a protected resource that refuses lower tokens and by a checker that no
 holder took the lock while another one's lease was certainly still valid."""
 import json
-import os
 import random
 import subprocess
-import sys
 import threading
 import time
 import unittest
 
-from gantry_support import GANTRY, Agent, http_request, wait_for, write_app
+from gantry_support import GANTRY, PLAIN_APP, Agent, http_request, wait_for, write_app
 
-PLAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flaky_upstream.py")
-APP = f"""
-services:
-  plain:
-    command: [{sys.executable}, {PLAIN}]
-    health: {{ http: /healthz, interval: 200ms }}
-"""
 
 
 class Locks(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.agent = Agent(write_app(APP), workers=1)
+        cls.agent = Agent(write_app(PLAIN_APP), workers=1)
         cls.addClassCleanup(cls.agent.close)
         cls.agent.wait_ready(timeout=60)
 

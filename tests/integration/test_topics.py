@@ -3,28 +3,19 @@ the key, id and trace context kept, dedup of a repeated id, reads from an offset
 refused, and every acknowledged publish still there after kill -9 of the agent."""
 import base64
 import json
-import os
 import subprocess
-import sys
 import tempfile
 import threading
 import unittest
 
-from gantry_support import GANTRY, Agent, http_request, write_app
+from gantry_support import GANTRY, PLAIN_APP, Agent, http_request, write_app
 
-PLAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flaky_upstream.py")
-APP = f"""
-services:
-  plain:
-    command: [{sys.executable}, {PLAIN}]
-    health: {{ http: /healthz, interval: 200ms }}
-"""
 
 
 class Topics(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.app = write_app(APP)
+        cls.app = write_app(PLAIN_APP)
         cls.state = tempfile.mkdtemp(prefix="gantry-topics-")
         cls.agent = Agent(cls.app, workers=1, state_dir=cls.state)
         cls.addClassCleanup(lambda: cls.agent.close())
