@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "broker/offset_tracker.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "http/client.h"
@@ -27,11 +28,9 @@ struct Delivery::Subscription {
   std::string service;
   bool loaded = false;
   bool removed = false;
-  uint64_t committed = 0;  // every offset before it is acknowledged
-  uint64_t next = 0;       // the next offset to send
+  broker::OffsetTracker acked;  // every offset before acked.committed() is acknowledged
+  uint64_t next = 0;            // the next offset to send
   std::set<uint64_t> in_flight;
-  std::set<uint64_t> done;            // acknowledged, past `committed`
-  std::map<uint64_t, uint64_t> gaps;  // [first, end) dropped by retention before delivery
   bool saving = false;
   uint64_t saved = 0;
   uint64_t delivered = 0, redelivered = 0, dead_lettered = 0;
@@ -87,7 +86,8 @@ void Delivery::Load(std::shared_ptr<Subscription> sub) {
                  }
                  uint64_t offset = broker_.FirstOffset(sub->spec.topic);
                  if (!result->kvs.empty()) offset = std::stoull(result->kvs[0].value);
-                 sub->committed = sub->next = sub->saved = offset;
+                 sub->acked = broker::OffsetTracker(offset);
+                 sub->next = sub->saved = offset;
                  sub->loaded = true;
                  Pump(sub);
                });
@@ -109,8 +109,7 @@ void Delivery::Pump(const std::shared_ptr<Subscription>& sub) {
     if (message.offset > sub->next) {  // retention dropped what was never delivered
       GANTRY_LOG(kWarn, "delivery: {} for {}: offsets {} to {} were dropped by retention",
                  sub->spec.topic, sub->service, sub->next, message.offset - 1);
-      sub->gaps[sub->next] = message.offset;  // as good as acknowledged
-      Advance(*sub);
+      sub->acked.Skip(sub->next, message.offset);  // as good as acknowledged
     }
     sub->next = message.offset + 1;
     sub->in_flight.insert(message.offset);
@@ -186,34 +185,18 @@ void Delivery::DeadLetter(std::shared_ptr<Subscription> sub, broker::Message mes
       });
 }
 
-// Moves the committed offset over everything acknowledged (or lost to retention) after it.
-void Delivery::Advance(Subscription& sub) {
-  for (;;) {
-    if (!sub.done.empty() && *sub.done.begin() <= sub.committed) {
-      if (*sub.done.begin() == sub.committed) ++sub.committed;
-      sub.done.erase(sub.done.begin());
-    } else if (!sub.gaps.empty() && sub.gaps.begin()->first <= sub.committed) {
-      sub.committed = std::max(sub.committed, sub.gaps.begin()->second);
-      sub.gaps.erase(sub.gaps.begin());
-    } else {
-      return;
-    }
-  }
-}
-
 void Delivery::Acked(const std::shared_ptr<Subscription>& sub, uint64_t offset) {
   sub->in_flight.erase(offset);
-  sub->done.insert(offset);
-  Advance(*sub);
+  sub->acked.Ack(offset);
   Save(sub);
   Pump(sub);
 }
 
 // One write of the committed offset at a time; the newest one follows when it is done.
 void Delivery::Save(std::shared_ptr<Subscription> sub) {
-  if (sub->saving || sub->saved == sub->committed) return;
+  if (sub->saving || sub->saved == sub->acked.committed()) return;
   sub->saving = true;
-  uint64_t committed = sub->committed;
+  uint64_t committed = sub->acked.committed();
   std::weak_ptr<bool> alive = alive_;
   store_.Put(OffsetKey(sub->spec.topic, sub->service), std::to_string(committed), {},
              [this, alive, sub, committed](absl::StatusOr<store::Revision> done) {
@@ -228,7 +211,7 @@ void Delivery::Save(std::shared_ptr<Subscription> sub) {
 std::vector<broker::SubscriptionInfo> Delivery::List() const {
   std::vector<broker::SubscriptionInfo> out;
   for (const auto& [key, sub] : subscriptions_) {
-    out.push_back({sub->spec.topic, sub->service, sub->committed, sub->in_flight.size(),
+    out.push_back({sub->spec.topic, sub->service, sub->acked.committed(), sub->in_flight.size(),
                    sub->delivered, sub->redelivered, sub->dead_lettered});
   }
   return out;

@@ -44,7 +44,6 @@ class Delivery {
   void Pump(const std::shared_ptr<Subscription>& sub);
   void Deliver(std::shared_ptr<Subscription> sub, broker::Message message, int attempt);
   void Acked(const std::shared_ptr<Subscription>& sub, uint64_t offset);
-  static void Advance(Subscription& sub);
   void DeadLetter(std::shared_ptr<Subscription> sub, broker::Message message);
   void Save(std::shared_ptr<Subscription> sub);
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "broker/message.h"
+#include "broker/offset_tracker.h"
 #include "broker/topic_log.h"
 #include "net/asio.h"
 
@@ -37,6 +38,24 @@ TEST(Message, RoundTripsAndRefusesGarbage) {
   std::string record = EncodeMessage(m);
   EXPECT_FALSE(DecodeMessage(record.substr(0, record.size() - 1)).ok());
   EXPECT_FALSE(DecodeMessage("x").ok());
+}
+
+TEST(OffsetTracker, CommitsOverOutOfOrderAcksAndRetentionGaps) {
+  OffsetTracker t(5);
+  t.Ack(7);
+  t.Ack(6);
+  EXPECT_EQ(t.committed(), 5u);  // 5 is still out
+  t.Ack(5);
+  EXPECT_EQ(t.committed(), 8u);
+  // 8 and 9 in flight while retention drops 10..19; 20 is delivered and acknowledged first.
+  t.Skip(10, 20);
+  t.Ack(20);
+  EXPECT_EQ(t.committed(), 8u);
+  t.Ack(9);
+  t.Ack(8);
+  EXPECT_EQ(t.committed(), 21u);  // over the gap and 20
+  t.Ack(3);                       // old news
+  EXPECT_EQ(t.committed(), 21u);
 }
 
 TEST(TopicLog, SurvivesReopenAndDropsOldSegments) {
