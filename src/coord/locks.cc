@@ -170,12 +170,15 @@ void LockService::Finish(const std::shared_ptr<Acquisition>& acquisition) {
 }
 
 // Ends a failed acquisition, leaving nothing behind: its lease (and with it its key) goes.
+// Answered once the lease (and with it the queued key) is gone, so that whoever hears of the
+// failure finds the lock's queue without it.
 void LockService::GiveUp(std::shared_ptr<Acquisition> acquisition, absl::Status why) {
   Finish(acquisition);
-  if (acquisition->lease) {
-    store_.RevokeLease(acquisition->lease, [](absl::StatusOr<store::Revision>) {});
-  }
-  acquisition->done(std::move(why));
+  if (!acquisition->lease) return acquisition->done(std::move(why));
+  store_.RevokeLease(acquisition->lease,
+                     [acquisition, why = std::move(why)](absl::StatusOr<store::Revision>) mutable {
+                       acquisition->done(std::move(why));
+                     });
 }
 
 void LockService::Release(const std::string& name, store::Revision token,
