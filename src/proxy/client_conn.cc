@@ -48,22 +48,6 @@ ssize_t ClientConn::WriteSome(const void* data, size_t size) {
   return tls_ ? tls_->Write(data, size) : net::Send(fd_, data, size);
 }
 
-void ClientConn::ContinueHandshake() {
-  switch (tls_->Handshake()) {
-    case net::TlsConnection::Step::kWantIo:
-      return;
-    case net::TlsConnection::Step::kFailed:
-      return Close();  // not TLS, no common version or cipher...: nothing to answer
-    case net::TlsConnection::Step::kDone:
-      break;
-  }
-  // ALPN h2 or not, the client's first bytes say which protocol it speaks (the h2 preface).
-  state_ = State::kReading;
-  ArmTimer(ClientTimeouts::kIdleMs);
-  readable_ = true;  // application data may have come with the handshake's last flight
-  ReadAndProcess();
-}
-
 void ClientConn::ArmTimer(int64_t ms) {
   worker_.loop().timers().Arm(timer_, worker_.loop().now_ms() + ms);
 }
@@ -201,17 +185,6 @@ bool IsWebSocket(const http::h1::RequestHead& head) {
   return websocket;
 }
 
-// The caller's remaining time (X-Gantry-Timeout-Ms), or -1 when it set none.
-int64_t CallerTimeoutMs(const http::h1::RequestHead& head) {
-  std::string_view text = head.Find("x-gantry-timeout-ms");
-  if (text.empty() || text.size() > 12) return -1;
-  int64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return -1;
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
 }  // namespace
 
 // Why a routed request is answered by gantry itself rather than sent on, if it is.
@@ -287,7 +260,7 @@ void ClientConn::OnHead(const http::h1::RequestHead& head) {
   info.method = head.method;
   info.client_keep_alive = keep_alive_;
   info.client_minor = head.minor_version;
-  info.caller_timeout_ms = CallerTimeoutMs(head);
+  info.caller_timeout_ms = ParseCallerTimeoutMs(head.Find("x-gantry-timeout-ms"));
   info.route = routed.route;
   if (cluster->ring || cluster->maglev)
     info.key_hash = RequestKeyHash(cluster->policy.lb, head, peer_ip_);
@@ -536,97 +509,6 @@ void ClientConn::Linger() {
 }
 
 void ClientConn::Abort() { Close(); }
-
-void ClientConn::StartTunnel() {
-  state_ = State::kTunnel;
-  if (in_ && in_->size() > 0) {  // frames the client sent right after its request
-    std::string_view early(in_->read_ptr(), in_->size());
-    in_->Consume(early.size());
-    if (!exchange_->TunnelToUpstream(early)) tunnel_paused_ = true;
-  }
-  if (fd_ >= 0 && (readable_ || peer_closed_)) TunnelRead();
-}
-
-void ClientConn::ResumeTunnel() {
-  tunnel_paused_ = false;
-  if (readable_ || peer_closed_) TunnelRead();
-}
-
-void ClientConn::TunnelRead() {
-  while (fd_ >= 0 && state_ == State::kTunnel && !tunnel_paused_ && exchange_) {
-    if (!in_) in_ = worker_.buffers().Acquire();
-    size_t want = in_->space();
-    ssize_t n = ReadSome(in_->write_ptr(), want);
-    if (n > 0) {
-      std::string_view data(in_->write_ptr(), static_cast<size_t>(n));
-      if (Drained(n, want) && !peer_closed_) readable_ = false;
-      if (!exchange_->TunnelToUpstream(data)) tunnel_paused_ = true;
-      if (!readable_) break;
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      readable_ = false;
-      if (!peer_closed_) break;
-      n = 0;  // a FIN came with the last bytes
-    }
-    return exchange_->TunnelClosedByClient();  // closed or failed: the tunnel ends
-  }
-  ReleaseBufferIfEmpty();
-}
-
-// h2c with prior knowledge (RFC 9113 3.3): the preface instead of a request line.
-bool ClientConn::AtH2Preface() {
-  size_t n = std::min(in_->size(), kH2Preface.size());
-  return std::string_view(in_->read_ptr(), n) == kH2Preface.substr(0, n);
-}
-
-void ClientConn::StartH2() {
-  first_request_ = false;
-  head_scanned_ = 0;
-  state_ = State::kH2;
-  h2_ = std::make_unique<H2Frontend>(worker_, *this);
-  ArmTimer(ClientTimeouts::kIdleMs);
-  std::string_view data(in_->read_ptr(), in_->size());
-  bool ok = h2_->Receive(data);
-  if (in_) in_->Consume(data.size());
-  if (!ok) return EndH2();
-  H2Read();
-}
-
-void ClientConn::H2Read() {
-  char buffer[16 * 1024];
-  while (fd_ >= 0 && state_ == State::kH2 && readable_) {
-    ssize_t n = ReadSome(buffer, sizeof buffer);
-    if (n > 0) {
-      if (Drained(n, sizeof buffer) && !peer_closed_) readable_ = false;
-      if (!output_pending()) ArmTimer(ClientTimeouts::kIdleMs);
-      if (!h2_->Receive(std::string_view(buffer, static_cast<size_t>(n)))) return EndH2();
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      readable_ = false;
-      if (!peer_closed_) break;
-    }
-    return Close();  // the client closed (a FIN may come with its last bytes) or failed
-  }
-  if (fd_ >= 0) ReleaseBufferIfEmpty();
-}
-
-void ClientConn::EndH2() {
-  keep_alive_ = false;
-  if (h2_) {
-    h2_->FlushNow();  // the GOAWAY; a failed write closes the connection (and takes h2_)
-    if (!h2_) return;
-    h2_->Detach();
-    worker_.loop().DeleteLater(std::move(h2_));
-  }
-  if (fd_ < 0) return;
-  if (output_pending()) {
-    state_ = State::kDraining;  // Flush() lingers once the client has taken it
-    return;
-  }
-  Linger();
-}
 
 void ClientConn::OnTimer(net::Timer&) {
   if (fd_ < 0) return;

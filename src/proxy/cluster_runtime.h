@@ -4,6 +4,7 @@
 // service's policy (or the route) stays the same. Thread-safe as their parts are.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 
 #include "config/app_spec.h"
@@ -29,6 +30,13 @@ struct ClusterRuntime {
   CircuitBreaker breaker;
   TrafficStats stats;
 };
+
+// A request's whole time: the service's policy.timeout, shortened by the caller's own deadline
+// (-1: none). 0 or less: the caller's deadline has passed already.
+inline int64_t RequestTimeoutMs(const config::PolicySpec& policy, int64_t caller_timeout_ms) {
+  int64_t timeout_ms = policy.timeout.count();
+  return caller_timeout_ms >= 0 ? std::min(timeout_ms, caller_timeout_ms) : timeout_ms;
+}
 
 struct RouteRuntime {
   RouteRuntime(const config::RouteSpec& spec, size_t workers) : spec(spec), stats(workers) {

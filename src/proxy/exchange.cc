@@ -71,8 +71,7 @@ void Exchange::Start() {
   }
   started_ = true;
   runtime_.retry_budget.RequestStarted();
-  int64_t timeout_ms = cluster_.policy.timeout.count();
-  if (info_.caller_timeout_ms >= 0) timeout_ms = std::min(timeout_ms, info_.caller_timeout_ms);
+  int64_t timeout_ms = RequestTimeoutMs(cluster_.policy, info_.caller_timeout_ms);
   if (timeout_ms <= 0) {
     return AnswerError(504, "deadline_exceeded", "the caller's deadline has already passed");
   }

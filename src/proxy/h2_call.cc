@@ -69,8 +69,7 @@ void H2Call::AnswerRefusal(H2Frontend& frontend, int32_t stream, bool grpc, int 
     frontend.SubmitResponse(stream, fields, true);
     return;
   }
-  std::string body = fmt::format("{{\"error\": \"{}\", \"code\": \"{}\"}}\n",
-                                 http::JsonEscape(message), http::JsonEscape(code));
+  std::string body = http::JsonError(status, code, message).body;
   std::string status_text = std::to_string(status);
   std::string length = std::to_string(body.size());
   std::vector<Field> fields = {
@@ -112,8 +111,7 @@ void H2Call::Start(bool end_stream, int64_t caller_timeout_ms) {
   }
   started_ = true;
   runtime_.retry_budget.RequestStarted();
-  int64_t timeout_ms = cluster_.policy.timeout.count();
-  if (caller_timeout_ms >= 0) timeout_ms = std::min(timeout_ms, caller_timeout_ms);
+  int64_t timeout_ms = RequestTimeoutMs(cluster_.policy, caller_timeout_ms);
   if (timeout_ms <= 0) {
     return AnswerError(504, "deadline_exceeded", "the caller's deadline has already passed");
   }

@@ -1,6 +1,5 @@
 #include "proxy/h2_frontend.h"
 
-#include <charconv>
 #include <vector>
 
 #include <fmt/format.h>
@@ -9,6 +8,7 @@
 #include "proxy/client_conn.h"
 #include "proxy/h2_call.h"
 #include "proxy/request_route.h"
+#include "proxy/rewrite.h"
 
 namespace gantry::proxy {
 
@@ -116,12 +116,6 @@ void H2Frontend::OnDataSent(int32_t stream, size_t bytes) {
 
 namespace {
 
-int64_t ParseMillis(std::string_view text) {
-  int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && end == text.data() + text.size() && value >= 0 ? value : -1;
-}
-
 // The request's facts the proxy acts on, from its header block.
 struct RequestFields {
   std::string_view method, scheme, authority, path, content_type, request_id, forwarded_for;
@@ -146,7 +140,7 @@ struct RequestFields {
       else if (f.name == "grpc-timeout")
         Tighten(http::grpc::ParseTimeoutMs(f.value));
       else if (f.name == "x-gantry-timeout-ms")
-        Tighten(ParseMillis(f.value));
+        Tighten(ParseCallerTimeoutMs(f.value));
     }
   }
   void Tighten(int64_t ms) {

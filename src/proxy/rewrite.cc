@@ -213,6 +213,16 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
+int64_t ParseCallerTimeoutMs(std::string_view text) {
+  if (text.empty() || text.size() > 12) return -1;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
 void AppendErrorResponse(int status, std::string_view code, std::string_view message, bool close,
                          bool head_request, std::string& out, std::string_view extra_fields) {
   std::string body = fmt::format("{{\"error\": \"{}\", \"code\": \"{}\"}}\n",

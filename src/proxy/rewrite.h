@@ -3,6 +3,7 @@
 // added. Pure functions writing into a caller's string. Data-plane helpers, internal to proxy/.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,10 @@ namespace gantry::proxy {
 bool IsHopByHop(std::string_view name);
 // Whether `name` is one of the tokens of the Connection field (so hop-by-hop too).
 bool NamedByConnection(const http::h1::HeadCommon& head, std::string_view name);
+
+// The value of a caller's X-Gantry-Timeout-Ms (its remaining time, 1 to 12 decimal digits), or
+// -1 when it is absent or malformed.
+int64_t ParseCallerTimeoutMs(std::string_view value);
 
 struct UpstreamHeadInput {
   const http::h1::RequestHead* head = nullptr;
