@@ -9,21 +9,15 @@
 #include <cstring>
 
 #include <fmt/format.h>
-#include <boost/crc.hpp>
 
+#include "core/crc32.h"
 #include "core/log.h"
 
 namespace gantry::store {
 namespace {
 
-constexpr size_t kHeaderBytes = 8;
+constexpr size_t kHeaderBytes = kFrameHeaderBytes;
 constexpr uint32_t kMaxRecordBytes = 64u << 20;  // far above any record; guards a garbage length
-
-uint32_t Crc32(std::string_view data) {
-  boost::crc_32_type crc;
-  crc.process_bytes(data.data(), data.size());
-  return crc.checksum();
-}
 
 void PutU32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));

@@ -50,7 +50,9 @@ class Wal {
   bool broken_ = false;  // a failed append left bytes that could not be cut back
 };
 
-// Framing, shared with the snapshot file and exposed for tests.
+// Framing, shared with the snapshot file and the broker's segment reads: each record is a
+// 4-byte length and a 4-byte CRC-32 (little-endian), then the record.
+inline constexpr size_t kFrameHeaderBytes = 8;
 std::string FrameRecord(std::string_view payload);
 std::string FrameHeader(std::string_view payload);  // the 8 bytes FrameRecord puts first
 // Calls `replay` for each intact record at the start of `data`; `*intact` is where the intact
