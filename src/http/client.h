@@ -24,6 +24,15 @@ absl::StatusOr<Response> Fetch(const HostPort& server, const Request& request, D
 void FetchAsync(boost::asio::io_context& io, HostPort server, Request request, Duration timeout,
                 std::function<void(absl::StatusOr<Response>)> done);
 
+// A request whose response body is handed over as it arrives (Server-Sent Events, a followed
+// log), blocking the calling thread: `on_data` gets each piece; returning false stops reading.
+// A 2xx answer returns its status and headers once the body ended or `on_data` stopped; any
+// other answer returns whole, body included. `connect_timeout` bounds the connection and the
+// response head, not the body.
+absl::StatusOr<Response> FetchStreaming(const HostPort& server, const Request& request,
+                                        Duration connect_timeout,
+                                        const std::function<bool(std::string_view)>& on_data);
+
 struct ProbeResult {
   bool healthy = false;
   std::string output;  // "HTTP 200", "connect: Connection refused", "timed out after 1s"

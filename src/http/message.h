@@ -1,6 +1,8 @@
 // HTTP messages as plain values, for code that must not see Beast (API handlers, the CLI).
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,13 +23,37 @@ struct Request {
   std::string_view Query() const;                        // after '?', or ""
 };
 
+// The body of an answer that goes on after its head is sent (Server-Sent Events, a followed
+// log): the server sends it chunked as the producer writes. Used on the server's thread.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Queues `data`; false once the client is gone or reads too slowly (more than a few MiB
+  // waiting): the stream is closed then and the producer should stop.
+  virtual bool Write(std::string_view data) = 0;
+  virtual void End() = 0;  // the body is complete; the connection closes after it
+  virtual bool open() const = 0;
+  // `callback` runs once when the stream closes (client gone, too slow, or End).
+  virtual void OnClose(std::function<void()> callback) = 0;
+  // `callback` runs once when everything written so far was handed to the client's socket
+  // (at once if nothing waits): a producer with much to send writes a part, then waits here.
+  // It does not run for a closed stream.
+  virtual void OnWritable(std::function<void()> callback) = 0;
+};
+
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // When set (by a server handler), `body` is ignored: the server sends the head, then calls
+  // this once with the stream to write the body into.
+  std::function<void(std::shared_ptr<BodyStream>)> stream;
 
   std::string_view Header(std::string_view name) const;
 };
+
+// "Not Found" for 404 and so on; "Unknown" for codes gantry does not use.
+std::string_view ReasonPhrase(int status);
 
 // {"error": message, "code": code} with a JSON content type.
 Response JsonError(int status, std::string_view code, std::string_view message);

@@ -176,43 +176,6 @@ void AppendDownstreamHead(const DownstreamHeadInput& in, std::string& out) {
   out.append("\r\n"sv);
 }
 
-std::string_view ReasonPhrase(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 413:
-      return "Content Too Large";
-    case 414:
-      return "URI Too Long";
-    case 417:
-      return "Expectation Failed";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      return "Unknown";
-  }
-}
-
 int64_t ParseCallerTimeoutMs(std::string_view text) {
   if (text.empty() || text.size() > 12) return -1;
   int64_t value = 0;
@@ -230,7 +193,7 @@ void AppendErrorResponse(int status, std::string_view code, std::string_view mes
   fmt::format_to(std::back_inserter(out),
                  "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}{}"
                  "\r\n",
-                 status, ReasonPhrase(status), body.size(), extra_fields,
+                 status, http::ReasonPhrase(status), body.size(), extra_fields,
                  close ? "Connection: close\r\n" : "");
   if (!head_request) out.append(body);
 }

@@ -50,7 +50,4 @@ void AppendDownstreamHead(const DownstreamHeadInput& in, std::string& out);
 void AppendErrorResponse(int status, std::string_view code, std::string_view message, bool close,
                          bool head_request, std::string& out, std::string_view extra_fields = {});
 
-// "Not Found" for 404 and so on; "Unknown" for codes gantry does not use.
-std::string_view ReasonPhrase(int status);
-
 }  // namespace gantry::proxy
