@@ -88,15 +88,16 @@ absl::StatusOr<Broker::Topic*> Broker::GetOrCreate(const std::string& name) {
   if (auto it = topics_.find(name); it != topics_.end()) return it->second.get();
   auto topic = std::make_unique<Topic>();
   topic->name = name;
-  GANTRY_ASSIGN_OR_RETURN(topic->log, TopicLog::Open(dir_ / name, options_.retention));
-  topic->next_offset = topic->log->next_offset();
   int64_t now = WallMs();
-  for (const Message& message : topic->log->messages()) {  // the dedup window survives restarts
-    if (message.time_ms >= now - options_.dedup_window.count()) {
-      topic->ids[message.id] = message.offset;
-      topic->id_times.emplace_back(message.time_ms, message.id);
+  Topic& fresh = *topic;
+  auto remember = [this, &fresh, now](const Message& message) {  // the dedup window survives
+    if (message.id_from_publisher && message.time_ms >= now - options_.dedup_window.count()) {
+      fresh.ids[message.id] = message.offset;
+      fresh.id_times.emplace_back(message.time_ms, message.id);
     }
-  }
+  };
+  GANTRY_ASSIGN_OR_RETURN(topic->log, TopicLog::Open(dir_ / name, options_.retention, remember));
+  topic->next_offset = topic->log->next_offset();
   Topic* raw = topic.get();
   topics_[name] = std::move(topic);
   return raw;
@@ -132,10 +133,10 @@ void Broker::Publish(const std::string& name, Outgoing outgoing, store::Done<Pub
       return;
     }
     topic.pending_ids[outgoing.id];
-  } else {
-    outgoing.id = fmt::format("{}-{}-{}", name, now, ++made_up_ids_);
   }
   Message message;
+  message.id_from_publisher = !outgoing.id.empty();
+  if (!message.id_from_publisher) outgoing.id = fmt::format("{}-{}-{}", name, now, ++made_up_ids_);
   message.offset = topic.next_offset++;
   message.time_ms = now;
   message.id = std::move(outgoing.id);
@@ -152,7 +153,7 @@ void Broker::StartAppend() {
   struct Work {
     TopicLog* log;
     std::vector<std::string> records;
-    absl::StatusOr<uint64_t> result = uint64_t{0};
+    absl::StatusOr<TopicLog::Appended> result = TopicLog::Appended{};
   };
   auto batch = std::make_shared<std::vector<std::pair<Topic*, Work>>>();
   for (auto& [name, topic] : topics_) {
@@ -187,7 +188,9 @@ void Broker::StartAppend() {
                             topic->queued[i].offset = topic->log->next_offset() + i;
                           }
                           for (size_t i = 0; i < messages.size(); ++i) {
-                            auto waiting = topic->pending_ids.extract(messages[i].id);
+                            auto waiting = messages[i].id_from_publisher
+                                               ? topic->pending_ids.extract(messages[i].id)
+                                               : decltype(topic->pending_ids)::node_type();
                             done[i](job.result.status());
                             if (!waiting.empty()) {
                               for (auto& more : waiting.mapped()) more(job.result.status());
@@ -198,13 +201,15 @@ void Broker::StartAppend() {
                         std::vector<Published> answers;
                         for (const Message& message : messages) {
                           answers.push_back({message.offset, message.id, false});
+                          if (!message.id_from_publisher) continue;
                           topic->ids[message.id] = message.offset;
                           topic->id_times.emplace_back(message.time_ms, message.id);
                         }
                         topic->log->Commit(std::move(messages), *job.result);
-                        if (on_published_) on_published_(topic->name);
+                        for (const auto& hook : on_published_) hook(topic->name);
                         for (size_t i = 0; i < answers.size(); ++i) {
                           done[i](answers[i]);
+                          if (topic->pending_ids.empty()) continue;
                           auto waiting = topic->pending_ids.extract(answers[i].id);
                           if (!waiting.empty()) {
                             Published repeat = answers[i];
@@ -233,8 +238,8 @@ std::vector<Broker::TopicInfo> Broker::Topics() const {
   std::vector<TopicInfo> out;
   for (const auto& [name, topic] : topics_) {
     const TopicLog& log = *topic->log;
-    out.push_back(
-        {name, log.first_offset(), log.next_offset(), log.messages().size(), log.bytes()});
+    out.push_back({name, log.first_offset(), log.next_offset(),
+                   log.next_offset() - log.first_offset(), log.bytes()});
   }
   return out;
 }
@@ -245,15 +250,7 @@ absl::StatusOr<std::vector<Message>> Broker::Read(const std::string& name, uint6
   if (it == topics_.end()) {
     return absl::NotFoundError(fmt::format("no topic named \"{}\"", name));
   }
-  const std::deque<Message>& messages = it->second->log->messages();
-  std::vector<Message> out;
-  if (messages.empty()) return out;
-  uint64_t first = messages.front().offset;
-  size_t start = from > first ? static_cast<size_t>(from - first) : 0;
-  for (size_t i = start; i < messages.size() && out.size() < limit; ++i) {
-    out.push_back(messages[i]);
-  }
-  return out;
+  return it->second->log->Read(from, limit);
 }
 
 }  // namespace gantry::broker

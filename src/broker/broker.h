@@ -74,7 +74,7 @@ class Broker {
     uint64_t first_offset = 0;  // the oldest retained
     uint64_t next_offset = 0;
     uint64_t messages = 0;
-    uint64_t bytes = 0;
+    uint64_t bytes = 0;  // of its segment files
   };
   std::vector<TopicInfo> Topics() const;
   // Up to `limit` retained messages from offset `from` on; NotFound for an unknown topic.
@@ -84,9 +84,9 @@ class Broker {
   // 1 to 200 of [A-Za-z0-9._-].
   static absl::Status CheckTopicName(std::string_view name);
 
-  // Called (on the loop) after messages of `topic` became durable and readable.
+  // Adds a hook called (on the loop) after messages of `topic` became durable and readable.
   void OnPublished(std::function<void(const std::string& topic)> hook) {
-    on_published_ = std::move(hook);
+    on_published_.push_back(std::move(hook));
   }
   uint64_t NextOffset(const std::string& topic) const;   // 0 for an unknown topic
   uint64_t FirstOffset(const std::string& topic) const;  // the oldest retained
@@ -107,7 +107,7 @@ class Broker {
   std::map<std::string, std::unique_ptr<Topic>> topics_;
   bool appending_ = false;
   uint64_t made_up_ids_ = 0;
-  std::function<void(const std::string& topic)> on_published_;
+  std::vector<std::function<void(const std::string& topic)>> on_published_;
 };
 
 }  // namespace gantry::broker

@@ -45,7 +45,10 @@ struct Reader {
   }
 };
 
-constexpr uint8_t kVersion = 1;
+// Version 2 added a flags byte (bit 0: the id came from the publisher); version 1 records
+// read as publisher ids.
+constexpr uint8_t kVersion = 2;
+constexpr uint8_t kIdFromPublisher = 1;
 
 }  // namespace
 
@@ -53,6 +56,7 @@ std::string EncodeMessage(const Message& message) {
   std::string out;
   out.reserve(40 + message.id.size() + message.key.size() + message.payload.size());
   out.push_back(static_cast<char>(kVersion));
+  out.push_back(static_cast<char>(message.id_from_publisher ? kIdFromPublisher : 0));
   PutU64(out, message.offset);
   PutU64(out, static_cast<uint64_t>(message.time_ms));
   PutString(out, message.id);
@@ -68,8 +72,12 @@ std::string EncodeMessage(const Message& message) {
 
 absl::StatusOr<Message> DecodeMessage(std::string_view record) {
   Reader in{record};
-  if (in.Fixed(1) != kVersion) return absl::DataLossError("a message of an unknown version");
+  uint64_t version = in.Fixed(1);
+  if (version != 1 && version != kVersion) {
+    return absl::DataLossError("a message of an unknown version");
+  }
   Message message;
+  if (version >= 2) message.id_from_publisher = (in.Fixed(1) & kIdFromPublisher) != 0;
   message.offset = in.Fixed(8);
   message.time_ms = static_cast<int64_t>(in.Fixed(8));
   message.id = in.String();

@@ -15,7 +15,10 @@ struct Message {
   uint64_t offset = 0;  // its place in the topic, from 0
   int64_t time_ms = 0;  // wall clock when it was accepted
   std::string id;       // the publisher's (X-Gantry-Message-Id), or one made up
-  std::string key;      // ordering key; "" for none
+  // Whether `id` came from the publisher: only those can repeat, so only those are kept for
+  // dedup (a made-up one per message would cost memory at every publish for nothing).
+  bool id_from_publisher = true;
+  std::string key;                                           // ordering key; "" for none
   std::vector<std::pair<std::string, std::string>> headers;  // trace context and the like
   std::string payload;
 

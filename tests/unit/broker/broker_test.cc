@@ -58,6 +58,12 @@ TEST(OffsetTracker, CommitsOverOutOfOrderAcksAndRetentionGaps) {
   EXPECT_EQ(t.committed(), 21u);
 }
 
+std::vector<Message> ReadAll(const TopicLog& log, uint64_t from, size_t limit = 1000) {
+  auto read = log.Read(from, limit);
+  EXPECT_TRUE(read.ok()) << read.status();
+  return read.ok() ? *read : std::vector<Message>{};
+}
+
 TEST(TopicLog, SurvivesReopenAndDropsOldSegments) {
   auto dir = FreshDir("log");
   RetentionOptions options;
@@ -68,20 +74,67 @@ TEST(TopicLog, SurvivesReopenAndDropsOldSegments) {
     ASSERT_TRUE(log.ok()) << log.status();
     for (uint64_t i = 0; i < 40; ++i) {
       Message m = Sample(i);
-      auto retained = (*log)->Append({EncodeMessage(m)}, m.time_ms);
-      ASSERT_TRUE(retained.ok()) << retained.status();
-      (*log)->Commit({m}, *retained);
+      auto appended = (*log)->Append({EncodeMessage(m)}, m.time_ms);
+      ASSERT_TRUE(appended.ok()) << appended.status();
+      (*log)->Commit({m}, *appended);
     }
     EXPECT_EQ((*log)->next_offset(), 40u);
     EXPECT_GT((*log)->first_offset(), 0u);  // the oldest segments went
-    EXPECT_LT((*log)->messages().size(), 40u);
+    EXPECT_LT(ReadAll(**log, 0).size(), 40u);
   }
-  auto reopened = TopicLog::Open(dir, options);
+  std::vector<uint64_t> visited;
+  auto reopened =
+      TopicLog::Open(dir, options, [&](const Message& m) { visited.push_back(m.offset); });
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ((*reopened)->next_offset(), 40u);
-  EXPECT_EQ((*reopened)->messages().back(), Sample(39));
   uint64_t first = (*reopened)->first_offset();
-  EXPECT_EQ((*reopened)->messages().front(), Sample(first));
+  std::vector<Message> all = ReadAll(**reopened, 0);
+  ASSERT_EQ(all.size(), 40 - first);
+  EXPECT_EQ(all.front(), Sample(first));
+  EXPECT_EQ(all.back(), Sample(39));
+  EXPECT_EQ(visited.size(), all.size());
+  std::filesystem::remove_all(dir);
+}
+
+// Only a small tail stays in memory: older messages come from the segment files, across
+// segment boundaries and in runs of any length, before and after a reopen.
+TEST(TopicLog, ReadsOlderMessagesFromItsFiles) {
+  auto dir = FreshDir("disk");
+  RetentionOptions options;
+  options.segment_bytes = 2000;
+  options.tail_cache_bytes = 50;  // about ten payloads
+  auto check = [](const TopicLog& log) {
+    for (uint64_t from : {0, 1, 17, 150, 195, 199}) {
+      for (size_t limit : {1, 3, 64, 500}) {
+        std::vector<Message> got = ReadAll(log, from, limit);
+        ASSERT_EQ(got.size(), std::min<size_t>(limit, 200 - from)) << from << " " << limit;
+        for (size_t i = 0; i < got.size(); ++i) {
+          ASSERT_EQ(got[i], Sample(from + i, "payload" + std::to_string(from + i)));
+        }
+      }
+    }
+    EXPECT_TRUE(ReadAll(log, 200).empty());
+  };
+  {
+    auto log = TopicLog::Open(dir, options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (uint64_t i = 0; i < 200; i += 4) {  // batches of four, as group commit makes them
+      std::vector<Message> batch;
+      std::vector<std::string> records;
+      for (uint64_t j = i; j < i + 4; ++j) {
+        batch.push_back(Sample(j, "payload" + std::to_string(j)));
+        records.push_back(EncodeMessage(batch.back()));
+      }
+      auto appended = (*log)->Append(records, batch.back().time_ms);
+      ASSERT_TRUE(appended.ok()) << appended.status();
+      (*log)->Commit(batch, *appended);
+    }
+    EXPECT_EQ((*log)->first_offset(), 0u);
+    check(**log);
+  }
+  auto reopened = TopicLog::Open(dir, options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  check(**reopened);
   std::filesystem::remove_all(dir);
 }
 
