@@ -7,7 +7,7 @@
 #include "broker/offset_tracker.h"
 #include "core/log.h"
 #include "core/status.h"
-#include "http/client.h"
+#include "http/pooled_client.h"
 #include "net/asio.h"
 
 namespace gantry::agent {
@@ -41,7 +41,7 @@ Delivery::Delivery(net::asio::io_context& io, broker::Broker& broker, store::Sto
     : io_(io),
       broker_(broker),
       store_(store),
-      mesh_(std::move(mesh)),
+      mesh_(std::make_unique<http::PooledClient>(io, std::move(mesh))),
       alive_(std::make_shared<bool>(true)) {}
 
 Delivery::~Delivery() { *alive_ = false; }
@@ -103,17 +103,23 @@ void Delivery::Pump(const std::shared_ptr<Subscription>& sub) {
   if (!sub->loaded || sub->removed) return;
   size_t window = sub->spec.ordered ? 1 : kWindow;
   while (sub->in_flight.size() < window && sub->next < broker_.NextOffset(sub->spec.topic)) {
-    auto messages = broker_.Read(sub->spec.topic, sub->next, 1);
-    if (!messages.ok() || messages->empty()) return;
-    broker::Message message = std::move(messages->front());
-    if (message.offset > sub->next) {  // retention dropped what was never delivered
-      GANTRY_LOG(kWarn, "delivery: {} for {}: offsets {} to {} were dropped by retention",
-                 sub->spec.topic, sub->service, sub->next, message.offset - 1);
-      sub->acked.Skip(sub->next, message.offset);  // as good as acknowledged
+    auto messages = broker_.Read(sub->spec.topic, sub->next, window - sub->in_flight.size());
+    if (!messages.ok()) {
+      GANTRY_LOG(kError, "delivery: cannot read {} at offset {}: {}", sub->spec.topic, sub->next,
+                 StatusMessage(messages.status()));
+      return;
     }
-    sub->next = message.offset + 1;
-    sub->in_flight.insert(message.offset);
-    Deliver(sub, std::move(message), 1);
+    if (messages->empty()) return;
+    for (broker::Message& message : *messages) {
+      if (message.offset > sub->next) {  // retention dropped what was never delivered
+        GANTRY_LOG(kWarn, "delivery: {} for {}: offsets {} to {} were dropped by retention",
+                   sub->spec.topic, sub->service, sub->next, message.offset - 1);
+        sub->acked.Skip(sub->next, message.offset);  // as good as acknowledged
+      }
+      sub->next = message.offset + 1;
+      sub->in_flight.insert(message.offset);
+      Deliver(sub, std::move(message), 1);
+    }
   }
 }
 
@@ -131,26 +137,25 @@ void Delivery::Deliver(std::shared_ptr<Subscription> sub, broker::Message messag
   for (const auto& header : message.headers) request.headers.push_back(header);
   request.body = message.payload;
   std::weak_ptr<bool> alive = alive_;
-  http::FetchAsync(io_, mesh_, std::move(request), kDeliveryTimeout,
-                   [this, alive, sub, message = std::move(message),
-                    attempt](absl::StatusOr<http::Response> response) mutable {
-                     if (alive.expired() || sub->removed) return;
-                     if (response.ok() && response->status / 100 == 2) {
-                       ++sub->delivered;
-                       return Acked(sub, message.offset);
-                     }
-                     if (attempt >= sub->spec.max_deliver)
-                       return DeadLetter(sub, std::move(message));
-                     ++sub->redelivered;
-                     Duration wait = std::min(
-                         kFirstRetry * (int64_t{1} << std::min(attempt - 1, 10)), kMaxRetry);
-                     auto timer = std::make_shared<net::asio::steady_timer>(io_, wait);
-                     timer->async_wait([this, alive, sub, timer, message = std::move(message),
-                                        attempt](boost::system::error_code error) mutable {
-                       if (error || alive.expired() || sub->removed) return;
-                       Deliver(sub, std::move(message), attempt + 1);
-                     });
-                   });
+  mesh_->Fetch(std::move(request), kDeliveryTimeout,
+               [this, alive, sub, message = std::move(message),
+                attempt](absl::StatusOr<http::Response> response) mutable {
+                 if (alive.expired() || sub->removed) return;
+                 if (response.ok() && response->status / 100 == 2) {
+                   ++sub->delivered;
+                   return Acked(sub, message.offset);
+                 }
+                 if (attempt >= sub->spec.max_deliver) return DeadLetter(sub, std::move(message));
+                 ++sub->redelivered;
+                 Duration wait =
+                     std::min(kFirstRetry * (int64_t{1} << std::min(attempt - 1, 10)), kMaxRetry);
+                 auto timer = std::make_shared<net::asio::steady_timer>(io_, wait);
+                 timer->async_wait([this, alive, sub, timer, message = std::move(message),
+                                    attempt](boost::system::error_code error) mutable {
+                   if (error || alive.expired() || sub->removed) return;
+                   Deliver(sub, std::move(message), attempt + 1);
+                 });
+               });
 }
 
 void Delivery::DeadLetter(std::shared_ptr<Subscription> sub, broker::Message message) {

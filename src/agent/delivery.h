@@ -19,6 +19,7 @@
 #include "broker/broker.h"
 #include "config/app_spec.h"
 #include "core/address.h"
+#include "http/pooled_client.h"
 #include "store/store.h"
 
 namespace boost::asio {
@@ -50,7 +51,7 @@ class Delivery {
   boost::asio::io_context& io_;
   broker::Broker& broker_;
   store::Store& store_;
-  HostPort mesh_;
+  std::unique_ptr<http::PooledClient> mesh_;  // kept-alive connections to the mesh
   std::shared_ptr<bool> alive_;
   std::map<std::string, std::shared_ptr<Subscription>> subscriptions_;  // "<topic> <service>"
 };
