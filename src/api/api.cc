@@ -37,7 +37,7 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
       locks_(lock_service_),
       election_service_(io, deps.store, "gantry/elections/"),
       elections_(election_service_),
-      topics_(deps.broker ? std::make_unique<TopicsApi>(*deps.broker, deps.subscriptions)
+      topics_(deps.broker ? std::make_unique<TopicsApi>(io, *deps.broker, deps.subscriptions)
                           : nullptr),
       instances_(deps.registry, deps.registry_store, deps.checker, deps.store),
       logs_(info_.logs_dir, deps.supervisor),

@@ -1,9 +1,12 @@
 #include "api/topics_api.h"
 
+#include <charconv>
+
+#include <fmt/format.h>
+
 #include <boost/json.hpp>
 
 #include "api/json_http.h"
-#include "core/base64.h"
 #include "core/status.h"
 
 namespace gantry::api {
@@ -15,7 +18,37 @@ constexpr int64_t kDefaultReadLimit = 100;
 constexpr int64_t kMaxReadLimit = 10'000;
 // Request fields kept with a message: the trace context travels with it to subscribers.
 constexpr std::string_view kCarriedHeaders[] = {"traceparent", "tracestate"};
+// {"topic", "offset", "id"[, "duplicate"]}, formatted directly: it is the answer of the hot path.
+http::Response PublishAnswer(std::string_view topic, const broker::Broker::Published& published) {
+  http::Response response;
+  response.headers.emplace_back("Content-Type", "application/json");
+  response.body = fmt::format(
+      R"({{"topic":"{}","offset":{},"id":"{}"{}}})", http::JsonEscape(topic), published.offset,
+      http::JsonEscape(published.id), published.duplicate ? R"(,"duplicate":true)" : "");
+  response.body += '\n';
+  return response;
+}
+
 }  // namespace
+
+void TopicsApi::Follow(const http::Request& request, const std::string& topic,
+                       http::Respond respond) {
+  if (request.method != "GET") return respond(MethodNotAllowed(request, "GET"));
+  IntParam from = ParseIntParam(request.Query(), "from");
+  if (from.error) return respond(std::move(*from.error));
+  std::optional<uint64_t> start;
+  if (from.value) start = static_cast<uint64_t>(std::max<int64_t>(0, *from.value));
+  // An EventSource reconnecting says the last id it saw.
+  if (std::string_view last = request.Header("Last-Event-ID"); !last.empty() && !start) {
+    uint64_t seen = 0;
+    auto [end, error] = std::from_chars(last.data(), last.data() + last.size(), seen);
+    if (error != std::errc() || end != last.data() + last.size()) {
+      return respond(http::JsonError(400, "invalid_argument", "Last-Event-ID is not an offset"));
+    }
+    start = seen + 1;
+  }
+  respond(streams_.Follow(topic, start));
+}
 
 void TopicsApi::Handle(const http::Request& request, std::string_view rest, http::Respond respond) {
   if (rest.empty() || rest == "/") {
@@ -47,8 +80,15 @@ void TopicsApi::Handle(const http::Request& request, std::string_view rest, http
     }
     return respond(Json(topics));
   }
+  constexpr std::string_view kEvents = "/events";
+  if (rest.size() > kEvents.size() + 1 && rest.ends_with(kEvents) &&
+      rest.find('/', 1) == rest.size() - kEvents.size()) {
+    return Follow(request, std::string(rest.substr(1, rest.size() - kEvents.size() - 1)),
+                  std::move(respond));
+  }
   if (rest[0] != '/' || rest.find('/', 1) != std::string_view::npos) {
-    return respond(http::JsonError(404, "not_found", "use /api/v1/topics/{topic}"));
+    return respond(http::JsonError(404, "not_found",
+                                   "use /api/v1/topics/{topic} or /api/v1/topics/{topic}/events"));
   }
   std::string topic(rest.substr(1));
   if (request.method == "POST") {
@@ -64,11 +104,7 @@ void TopicsApi::Handle(const http::Request& request, std::string_view rest, http
     return broker_.Publish(topic, std::move(message),
                            [respond, topic](absl::StatusOr<broker::Broker::Published> published) {
                              if (!published.ok()) return respond(ErrorFor(published.status()));
-                             json::object answer{{"topic", topic},
-                                                 {"offset", published->offset},
-                                                 {"id", published->id}};
-                             if (published->duplicate) answer["duplicate"] = true;
-                             respond(Json(answer));
+                             respond(PublishAnswer(topic, *published));
                            });
   }
   if (request.method == "GET" || request.method == "HEAD") {
@@ -84,14 +120,7 @@ void TopicsApi::Handle(const http::Request& request, std::string_view rest, http
     json::array out;
     uint64_t next = static_cast<uint64_t>(std::max<int64_t>(0, from.value.value_or(0)));
     for (const broker::Message& m : *messages) {
-      json::object headers;
-      for (const auto& [name, value] : m.headers) headers[name] = value;
-      out.push_back(json::object{{"offset", m.offset},
-                                 {"id", m.id},
-                                 {"key", m.key},
-                                 {"time_ms", m.time_ms},
-                                 {"headers", headers},
-                                 {"payload", Base64Encode(m.payload)}});
+      out.push_back(MessageToJson(m));
       next = m.offset + 1;
     }
     return respond(Json(json::object{{"topic", topic}, {"next_offset", next}, {"messages", out}}));

@@ -46,6 +46,15 @@ struct PubFlags {
 };
 int Pub(const PubFlags& flags);
 
+struct SubFlags {
+  AgentLocator locator;
+  std::string topic;
+  std::optional<int64_t> from;  // --from: the first offset; absent: the next message published
+  int64_t count = 0;            // --count: stop after this many; 0: run until interrupted
+  bool json = false;            // --json: the whole message as JSON, one per line
+};
+int Sub(const SubFlags& flags);
+
 struct DlqFlags {
   std::string verb;  // ls | replay
   AgentLocator locator;

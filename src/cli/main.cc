@@ -96,6 +96,18 @@ int Main(int argc, char** argv) {
   pub_cmd->add_option("--id", pub.id, "message id: a repeat within 2 minutes is dropped");
   pub_cmd->callback([&] { exit_code = Pub(pub); });
 
+  SubFlags sub;
+  CLI::App* sub_cmd =
+      app.add_subcommand("sub", "follow a topic live, printing each message as it is published");
+  AddLocatorFlags(sub_cmd, sub.locator);
+  sub_cmd->add_option("topic", sub.topic, "the topic")->required();
+  sub_cmd->add_option("--from", sub.from, "start at this offset (default: the next message)")
+      ->check(CLI::NonNegativeNumber);
+  sub_cmd->add_option("--count", sub.count, "exit after this many messages")
+      ->check(CLI::NonNegativeNumber);
+  sub_cmd->add_flag("--json", sub.json, "print each message as JSON (offset, id, key, payload...)");
+  sub_cmd->callback([&] { exit_code = Sub(sub); });
+
   DlqFlags dlq;
   CLI::App* dlq_cmd = app.add_subcommand("dlq", "dead letters: ls, replay");
   dlq_cmd->require_subcommand(1);
@@ -200,7 +212,6 @@ int Main(int argc, char** argv) {
 
   AddNotYet(app, "top", "live request rates and latencies", exit_code);
   AddNotYet(app, "call", "one request through the mesh", exit_code);
-  AddNotYet(app, "sub", "subscribe to a topic", exit_code);
   AddNotYet(app, "agent", "run one machine of a multi-machine deployment", exit_code);
 
   try {
