@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 
 #include "core/address.h"
 #include "core/base64.h"
+#include "http_client.h"
 #include "net/asio.h"
 
 namespace gantry::bench {
@@ -41,12 +41,6 @@ constexpr int kRangeKeys = 100;
 std::string Key(int64_t i) { return "bench/k" + std::to_string(i % kKeys); }
 std::string RangeKey(int i) { return "bench/r/" + std::to_string(1000 + i); }
 
-std::string Http(const std::string& method, const std::string& target, const std::string& body) {
-  std::string out = method + " " + target + " HTTP/1.1\r\nHost: bench\r\n";
-  out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
-  return out + body;
-}
-
 std::string EtcdJson(std::initializer_list<std::pair<const char*, std::string>> fields) {
   std::string out = "{";
   for (const auto& [name, value] : fields) {
@@ -71,47 +65,6 @@ std::string RangeRequest(const Options& o) {
   return Http("POST", "/v3/kv/range", EtcdJson({{"key", "bench/r/"}, {"range_end", "bench/r0"}}));
 }
 
-// Ensures `buffer` holds at least `n` bytes.
-asio::awaitable<void> Fill(tcp::socket& socket, std::string& buffer, size_t n) {
-  if (buffer.size() < n) {
-    co_await asio::async_read(socket, asio::dynamic_buffer(buffer),
-                              asio::transfer_exactly(n - buffer.size()), asio::use_awaitable);
-  }
-}
-
-// Reads one response (Content-Length or chunked body, as Go's server sends large ones);
-// returns its status.
-asio::awaitable<int> ReadResponse(tcp::socket& socket, std::string& buffer, std::string* body) {
-  size_t header_end = co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer),
-                                                      "\r\n\r\n", asio::use_awaitable);
-  int status = std::atoi(buffer.c_str() + 9);
-  std::string head = buffer.substr(0, header_end);
-  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  buffer.erase(0, header_end);
-  std::string content;
-  if (head.find("transfer-encoding: chunked") != std::string::npos) {
-    for (;;) {
-      size_t line_end = co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer),
-                                                        "\r\n", asio::use_awaitable);
-      size_t size = std::strtoul(buffer.c_str(), nullptr, 16);
-      buffer.erase(0, line_end);
-      co_await Fill(socket, buffer, size + 2);
-      content.append(buffer, 0, size);
-      buffer.erase(0, size + 2);
-      if (size == 0) break;
-    }
-  } else {
-    size_t length = 0;
-    if (auto pos = head.find("content-length:"); pos != std::string::npos)
-      length = std::strtoul(head.c_str() + pos + 15, nullptr, 10);
-    co_await Fill(socket, buffer, length);
-    content = buffer.substr(0, length);
-    buffer.erase(0, length);
-  }
-  if (body) *body = std::move(content);
-  co_return status;
-}
-
 // The last "revision": N (or "N") in a JSON body; 0 when there is none.
 int64_t LastRevision(const std::string& body) {
   auto pos = body.rfind("\"revision\":");
@@ -119,14 +72,6 @@ int64_t LastRevision(const std::string& body) {
   pos += 11;
   if (pos < body.size() && body[pos] == '"') ++pos;
   return std::strtoll(body.c_str() + pos, nullptr, 10);
-}
-
-asio::awaitable<tcp::socket> Connect(const Options& o) {
-  tcp::socket socket(co_await asio::this_coro::executor);
-  co_await socket.async_connect({asio::ip::make_address(o.addr.host), o.addr.port},
-                                asio::use_awaitable);
-  socket.set_option(tcp::no_delay(true));
-  co_return socket;
 }
 
 struct Results {
@@ -138,7 +83,7 @@ struct Results {
 // One keep-alive connection sending `make(i)` until the time or op budget runs out.
 template <typename Make>
 asio::awaitable<void> Client(const Options& o, Make make, Clock::time_point end, Results& r) {
-  tcp::socket socket = co_await Connect(o);
+  tcp::socket socket = co_await Connect(o.addr);
   std::string buffer;
   while (Clock::now() < end && r.issued < o.max_ops) {
     std::string request = make(r.issued++);
@@ -169,7 +114,7 @@ std::string JsonField(const std::string& body, const std::string& name) {
 // gateway with one session lease per client, granted once (how etcd clients use it):
 // /v3/lock/lock then /v3/lock/unlock.
 asio::awaitable<void> LockClient(const Options& o, int c, Clock::time_point end, Results& r) {
-  tcp::socket socket = co_await Connect(o);
+  tcp::socket socket = co_await Connect(o.addr);
   std::string buffer, body;
   std::string name = "bench-lock-" + std::to_string(c);
   std::string lease;
@@ -206,8 +151,8 @@ asio::awaitable<void> LockClient(const Options& o, int c, Clock::time_point end,
 // Sequential puts of one key with fresh values; per put, the time from sending it to receiving
 // its watch event. gantry: long-polled ?watch=REV; etcd: the gateway's streamed /v3/watch.
 asio::awaitable<void> WatchLatency(const Options& o, Clock::time_point end, Results& r) {
-  tcp::socket writer = co_await Connect(o);
-  tcp::socket watcher = co_await Connect(o);
+  tcp::socket writer = co_await Connect(o.addr);
+  tcp::socket watcher = co_await Connect(o.addr);
   std::string wbuf, rbuf, body;
   const std::string key = "bench/w";
   // Learn the current revision with a first put.
@@ -247,7 +192,7 @@ asio::awaitable<void> WatchLatency(const Options& o, Clock::time_point end, Resu
 }
 
 asio::awaitable<void> Preload(const Options& o) {
-  tcp::socket socket = co_await Connect(o);
+  tcp::socket socket = co_await Connect(o.addr);
   std::string buffer;
   for (int i = 0; i < kKeys + kRangeKeys; ++i) {
     std::string key = i < kKeys ? Key(i) : RangeKey(i - kKeys);
@@ -297,15 +242,12 @@ int Run(const Options& o) {
   }
   auto& lat = results.latencies_us;
   std::sort(lat.begin(), lat.end());
-  auto pct = [&lat](double p) {
-    return lat.empty() ? 0.0 : lat[static_cast<size_t>(p * static_cast<double>(lat.size() - 1))];
-  };
   std::printf(
       "{\"system\":\"%s\",\"test\":\"%s\",\"clients\":%d,\"ops\":%zu,\"errors\":%lld,"
       "\"ops_per_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f}\n",
       o.system.c_str(), o.test.c_str(), o.clients, lat.size(),
-      static_cast<long long>(results.errors), static_cast<double>(lat.size()) / elapsed, pct(0.5),
-      pct(0.99));
+      static_cast<long long>(results.errors), static_cast<double>(lat.size()) / elapsed, Percentile(lat, 0.5),
+      Percentile(lat, 0.99));
   return results.errors ? 1 : 0;
 }
 
