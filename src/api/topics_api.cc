@@ -8,6 +8,7 @@
 
 #include "api/json_http.h"
 #include "core/status.h"
+#include "core/strings.h"
 
 namespace gantry::api {
 
@@ -18,14 +19,19 @@ constexpr int64_t kDefaultReadLimit = 100;
 constexpr int64_t kMaxReadLimit = 10'000;
 // Request fields kept with a message: the trace context travels with it to subscribers.
 constexpr std::string_view kCarriedHeaders[] = {"traceparent", "tracestate"};
-// {"topic", "offset", "id"[, "duplicate"]}, formatted directly: it is the answer of the hot path.
+// {"topic", "offset", "id"[, "duplicate"]}, built by appends: it is the answer of the hot path.
 http::Response PublishAnswer(std::string_view topic, const broker::Broker::Published& published) {
   http::Response response;
   response.headers.emplace_back("Content-Type", "application/json");
-  response.body = fmt::format(
-      R"({{"topic":"{}","offset":{},"id":"{}"{}}})", http::JsonEscape(topic), published.offset,
-      http::JsonEscape(published.id), published.duplicate ? R"(,"duplicate":true)" : "");
-  response.body += '\n';
+  std::string& body = response.body;
+  body.reserve(48 + topic.size() + published.id.size());
+  body += R"({"topic":")";
+  http::AppendJsonEscaped(body, topic);
+  body += R"(","offset":)";
+  AppendNumber(body, published.offset);
+  body += R"(,"id":")";
+  http::AppendJsonEscaped(body, published.id);
+  body += published.duplicate ? "\",\"duplicate\":true}\n" : "\"}\n";
   return response;
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/status.h"
+#include "core/strings.h"
 #include "net/asio.h"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -136,7 +137,14 @@ void Broker::Publish(const std::string& name, Outgoing outgoing, store::Done<Pub
   }
   Message message;
   message.id_from_publisher = !outgoing.id.empty();
-  if (!message.id_from_publisher) outgoing.id = fmt::format("{}-{}-{}", name, now, ++made_up_ids_);
+  if (!message.id_from_publisher) {  // "<topic>-<ms>-<n>", by appends: once per publish
+    outgoing.id.reserve(name.size() + 32);
+    outgoing.id += name;
+    outgoing.id += '-';
+    AppendNumber(outgoing.id, static_cast<uint64_t>(now));
+    outgoing.id += '-';
+    AppendNumber(outgoing.id, ++made_up_ids_);
+  }
   message.offset = topic.next_offset++;
   message.time_ms = now;
   message.id = std::move(outgoing.id);

@@ -3,8 +3,15 @@
 #include <cstdint>
 
 #include <algorithm>
+#include <charconv>
 
 namespace gantry {
+
+void AppendNumber(std::string& out, uint64_t value) {
+  char digits[20];
+  auto [end, error] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, end);
+}
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);

@@ -1,6 +1,7 @@
-// Small string helpers shared by config and the CLI.
+// Small string helpers shared by config, the CLI and the API's hot answers.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,9 @@ size_t EditDistance(std::string_view a, std::string_view b);
 // Whether `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF),
 // as JSON text must be.
 bool IsValidUtf8(std::string_view text);
+
+// Appends `value` in decimal (no format string: for answers built on every request).
+void AppendNumber(std::string& out, uint64_t value);
 
 // The candidate closest to `word` when it is close enough to be a likely typo.
 std::optional<std::string> ClosestMatch(std::string_view word,

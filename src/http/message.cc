@@ -103,10 +103,14 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
-std::string JsonEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
+void AppendJsonEscaped(std::string& out, std::string_view text) {
+  auto plain = [](char c) {
+    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  };
+  size_t run = 0;  // the common case, nothing to escape, is one append
+  while (run < text.size() && plain(text[run])) ++run;
+  out.append(text.substr(0, run));
+  for (char c : text.substr(run)) {
     switch (c) {
       case '"':
         out += "\\\"";
@@ -131,6 +135,12 @@ std::string JsonEscape(std::string_view text) {
         }
     }
   }
+}
+
+std::string JsonEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  AppendJsonEscaped(out, text);
   return out;
 }
 

@@ -59,5 +59,6 @@ std::string_view ReasonPhrase(int status);
 Response JsonError(int status, std::string_view code, std::string_view message);
 // Escapes a string for a JSON string literal (without the quotes).
 std::string JsonEscape(std::string_view text);
+void AppendJsonEscaped(std::string& out, std::string_view text);
 
 }  // namespace gantry::http

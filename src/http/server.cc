@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <time.h>
+
 #include <array>
 #include <chrono>
 
@@ -8,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "core/strings.h"
 #include "http/h1_chunked.h"
 #include "http/h1_head.h"
 #include "http/server_stream.h"
@@ -30,6 +33,15 @@ constexpr size_t kMaxBodyBytes = size_t{8} * 1024 * 1024;
 constexpr size_t kReadChunk = 16 * 1024;
 // The request line may take the whole head: long keys are the KV API's to refuse, with a reason.
 const h1::Limits kLimits{.max_request_line = 16 * 1024, .max_head = 16 * 1024, .max_headers = 100};
+
+// Deadlines are a minute away: the kernel's coarse clock (a few ms of resolution, no counter read)
+// is good enough for them, and they are set several times per request.
+Clock::time_point CoarseNow() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);  // the same epoch as steady_clock
+  return Clock::time_point(std::chrono::seconds(now.tv_sec) +
+                           std::chrono::nanoseconds(now.tv_nsec));
+}
 
 // Suspends the connection until the handler responds. If it never does (the agent is shutting
 // down), the connection's coroutine is destroyed with the loop. The answer is posted so that a
@@ -72,7 +84,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   net::Awaitable<void> Refuse(int status, std::string_view why);
   net::Awaitable<void> StreamBody(Response& answer);
   net::Awaitable<void> Watch();
-  void Expire() { deadline_ = Clock::now() + kTimeout; }
+  void Expire() { deadline_ = CoarseNow() + kTimeout; }
   void NoDeadline() { deadline_ = Clock::time_point::max(); }
 
   net::tcp::socket socket_;
@@ -265,8 +277,14 @@ net::Awaitable<void> Connection::Serve() {
 
 std::string SerializeHead(const Response& response, std::optional<size_t> content_length,
                           ConnectionField connection) {
-  std::string out =
-      fmt::format("HTTP/1.1 {} {}\r\n", response.status, ReasonPhrase(response.status));
+  // Plain appends (no format strings): this runs for every answer, the hot publish path's too.
+  std::string out;
+  out.reserve(128 + response.body.size());
+  out += "HTTP/1.1 ";
+  AppendNumber(out, static_cast<uint64_t>(response.status));
+  out += ' ';
+  out += ReasonPhrase(response.status);
+  out += "\r\n";
   for (const auto& [name, value] : response.headers) {
     if (h1::EqualsIgnoreCase(name, "content-length") ||
         h1::EqualsIgnoreCase(name, "transfer-encoding") ||
@@ -281,7 +299,9 @@ std::string SerializeHead(const Response& response, std::optional<size_t> conten
   bool bodiless = response.status < 200 || response.status == 204 || response.status == 304;
   if (!bodiless) {
     if (content_length) {
-      out += fmt::format("Content-Length: {}\r\n", *content_length);
+      out += "Content-Length: ";
+      AppendNumber(out, *content_length);
+      out += "\r\n";
     } else {
       out += "Transfer-Encoding: chunked\r\n";
     }

@@ -49,5 +49,13 @@ TEST(IsValidUtf8, AcceptsTextRejectsBadBytes) {
   }
 }
 
+TEST(AppendNumber, WritesDecimalDigits) {
+  std::string out = "n=";
+  AppendNumber(out, 0);
+  out += ',';
+  AppendNumber(out, 18446744073709551615u);
+  EXPECT_EQ(out, "n=0,18446744073709551615");
+}
+
 }  // namespace
 }  // namespace gantry
