@@ -246,8 +246,8 @@ int Run(const Options& o) {
       "{\"system\":\"%s\",\"test\":\"%s\",\"clients\":%d,\"ops\":%zu,\"errors\":%lld,"
       "\"ops_per_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f}\n",
       o.system.c_str(), o.test.c_str(), o.clients, lat.size(),
-      static_cast<long long>(results.errors), static_cast<double>(lat.size()) / elapsed, Percentile(lat, 0.5),
-      Percentile(lat, 0.99));
+      static_cast<long long>(results.errors), static_cast<double>(lat.size()) / elapsed,
+      Percentile(lat, 0.5), Percentile(lat, 0.99));
   return results.errors ? 1 : 0;
 }
 
