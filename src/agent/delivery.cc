@@ -1,6 +1,7 @@
 #include "agent/delivery.h"
 
 #include <algorithm>
+#include <deque>
 
 #include <fmt/format.h>
 
@@ -31,6 +32,11 @@ struct Delivery::Subscription {
   broker::OffsetTracker acked;  // every offset before acked.committed() is acknowledged
   uint64_t next = 0;            // the next offset to send
   std::set<uint64_t> in_flight;
+  // Ordered subscriptions: keys with a message in flight, and the messages read behind them
+  // (sent one after another as each is acknowledged).
+  std::set<std::string> busy_keys;
+  std::map<std::string, std::deque<broker::Message>> waiting;
+  size_t waiting_count = 0;
   bool saving = false;
   uint64_t saved = 0;
   uint64_t delivered = 0, redelivered = 0, dead_lettered = 0;
@@ -101,9 +107,9 @@ void Delivery::OnPublished(const std::string& topic) {
 
 void Delivery::Pump(const std::shared_ptr<Subscription>& sub) {
   if (!sub->loaded || sub->removed) return;
-  size_t window = sub->spec.ordered ? 1 : kWindow;
-  while (sub->in_flight.size() < window && sub->next < broker_.NextOffset(sub->spec.topic)) {
-    auto messages = broker_.Read(sub->spec.topic, sub->next, window - sub->in_flight.size());
+  auto taken = [&sub] { return sub->in_flight.size() + sub->waiting_count; };
+  while (taken() < kWindow && sub->next < broker_.NextOffset(sub->spec.topic)) {
+    auto messages = broker_.Read(sub->spec.topic, sub->next, kWindow - taken());
     if (!messages.ok()) {
       GANTRY_LOG(kError, "delivery: cannot read {} at offset {}: {}", sub->spec.topic, sub->next,
                  StatusMessage(messages.status()));
@@ -117,6 +123,11 @@ void Delivery::Pump(const std::shared_ptr<Subscription>& sub) {
         sub->acked.Skip(sub->next, message.offset);  // as good as acknowledged
       }
       sub->next = message.offset + 1;
+      if (sub->spec.ordered && !sub->busy_keys.insert(message.key).second) {
+        sub->waiting[message.key].push_back(std::move(message));  // behind its key's one
+        ++sub->waiting_count;
+        continue;
+      }
       sub->in_flight.insert(message.offset);
       Deliver(sub, std::move(message), 1);
     }
@@ -143,7 +154,7 @@ void Delivery::Deliver(std::shared_ptr<Subscription> sub, broker::Message messag
                  if (alive.expired() || sub->removed) return;
                  if (response.ok() && response->status / 100 == 2) {
                    ++sub->delivered;
-                   return Acked(sub, message.offset);
+                   return Acked(sub, message);
                  }
                  if (attempt >= sub->spec.max_deliver) return DeadLetter(sub, std::move(message));
                  ++sub->redelivered;
@@ -176,7 +187,7 @@ void Delivery::DeadLetter(std::shared_ptr<Subscription> sub, broker::Message mes
         if (alive.expired() || sub->removed) return;
         if (done.ok()) {
           ++sub->dead_lettered;
-          return Acked(sub, message.offset);
+          return Acked(sub, message);
         }
         // Stored nowhere yet: it stays in flight and is dead-lettered again later.
         GANTRY_LOG(kError, "delivery: cannot dead-letter offset {} of {}: {}; trying again",
@@ -190,9 +201,22 @@ void Delivery::DeadLetter(std::shared_ptr<Subscription> sub, broker::Message mes
       });
 }
 
-void Delivery::Acked(const std::shared_ptr<Subscription>& sub, uint64_t offset) {
-  sub->in_flight.erase(offset);
-  sub->acked.Ack(offset);
+void Delivery::Acked(const std::shared_ptr<Subscription>& sub, const broker::Message& message) {
+  sub->in_flight.erase(message.offset);
+  sub->acked.Ack(message.offset);
+  if (sub->busy_keys.contains(message.key)) {  // (also drains after `ordered` was turned off)
+    auto behind = sub->waiting.find(message.key);
+    if (behind == sub->waiting.end()) {
+      sub->busy_keys.erase(message.key);
+    } else {  // the key's next message goes now; the key stays busy
+      broker::Message next = std::move(behind->second.front());
+      behind->second.pop_front();
+      if (behind->second.empty()) sub->waiting.erase(behind);
+      --sub->waiting_count;
+      sub->in_flight.insert(next.offset);
+      Deliver(sub, std::move(next), 1);
+    }
+  }
   Save(sub);
   Pump(sub);
 }

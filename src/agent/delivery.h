@@ -3,7 +3,9 @@
 // the mesh (so to one healthy replica, balanced and under the service's policy); a 2xx
 // acknowledges. Failed deliveries are tried again after 1 s, 2 s, 4 s... (at most 30 s); after
 // `max_deliver` tries the message goes to the dead-letter topic. Up to 32 messages are in flight
-// per subscription, or one with `ordered: true` (offset order, so key order too). The committed
+// per subscription; with `ordered: true`, at most one per key (messages without a key share
+// one), each key's in offset order, the next sent once the one before is acknowledged or
+// dead-lettered, while other keys go on. The committed
 // offset (everything before it acknowledged) is kept in the store
 // (gantry/broker/offsets/<topic>/<service>), so a restart redelivers from there: at least once.
 // A new subscription starts at the oldest retained message.
@@ -44,7 +46,7 @@ class Delivery {
   void Load(std::shared_ptr<Subscription> sub);
   void Pump(const std::shared_ptr<Subscription>& sub);
   void Deliver(std::shared_ptr<Subscription> sub, broker::Message message, int attempt);
-  void Acked(const std::shared_ptr<Subscription>& sub, uint64_t offset);
+  void Acked(const std::shared_ptr<Subscription>& sub, const broker::Message& message);
   void DeadLetter(std::shared_ptr<Subscription> sub, broker::Message message);
   void Save(std::shared_ptr<Subscription> sub);
 

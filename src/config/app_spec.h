@@ -144,7 +144,7 @@ struct SubscribeSpec {
   std::string path;
   std::string dead_letter;  // default: "<topic>.dlq"
   int max_deliver = 5;      // deliveries before the message goes to the dead-letter topic
-  bool ordered = false;     // one message at a time, in offset order (so in order per key)
+  bool ordered = false;     // per key: one at a time, in offset order (other keys go on)
   Location location;
 
   friend bool operator==(const SubscribeSpec& a, const SubscribeSpec& b) {

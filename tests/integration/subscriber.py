@@ -1,6 +1,6 @@
 """A subscribing replica for the delivery tests: every POST is appended as a JSON line
 ({instance, path, headers, body}) to $RECORD_FILE and answered 200, unless the body starts with
-"fail" (500, every time). GET /healthz answers 200. Listens on 127.0.0.1:$PORT."""
+"fail" (500, every time) or "once-fail" (500 on its first attempt only). GET /healthz answers 200. Listens on 127.0.0.1:$PORT."""
 import json
 import os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +27,9 @@ class Handler(BaseHTTPRequestHandler):
                            "body": body.decode("utf-8", "replace")})
         with open(RECORD, "a") as f:
             f.write(line + "\n")
-        self.reply(500 if body.startswith(b"fail") else 200)
+        first_try = self.headers.get("X-Gantry-Attempt") == "1"
+        failing = body.startswith(b"fail") or (body.startswith(b"once-fail") and first_try)
+        self.reply(500 if failing else 200)
 
     def log_message(self, *args):
         pass

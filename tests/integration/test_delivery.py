@@ -121,6 +121,20 @@ class Delivery(unittest.TestCase):
             records(self.record, "/events/steps")), 20, "15 steps")
         self.assertEqual([r["body"] for r in got], [f"step {i}" for i in range(15)])
 
+    def test_ordered_subscriptions_keep_order_per_key_while_other_keys_go_on(self):
+        # a0 fails once (tried again after 1 s): a1 and a2 wait for it, b0..b2 do not.
+        self.publish("steps", "once-fail a0", headers={"X-Gantry-Key": "a"})
+        for name in ("b0", "a1", "b1", "a2", "b2"):
+            self.publish("steps", name, headers={"X-Gantry-Key": name[0]})
+        got = wait_for(lambda: (lambda r: r if len(r) >= 7 else None)(
+            [r for r in records(self.record, "/events/steps")
+             if r["headers"].get("x-gantry-key") in ("a", "b")]), 30, "7 deliveries")
+        bodies = [r["body"] for r in got]
+        self.assertEqual([b for b in bodies if "a" in b],
+                         ["once-fail a0", "once-fail a0", "a1", "a2"])
+        self.assertEqual([b for b in bodies if "b" in b], ["b0", "b1", "b2"])
+        self.assertLess(bodies.index("b2"), bodies.index("a1"))  # b did not wait for a's retry
+
     def test_zz_acknowledged_publishes_are_delivered_after_kill_9(self):
         # Nobody takes "backlog" yet (late has no replica): publishes wait in the log.
         for i in range(10):
