@@ -1,16 +1,23 @@
 """Distributed locks through the API: fencing tokens that strictly increase per lock, FIFO
 waiters, waits that run out (408), release by token, a holder whose lease ends handing over,
-and a safety run: concurrent lockers, some pausing past their TTL (as a SIGSTOPped process
-would), checked by a protected resource that refuses lower tokens and by a checker that no
-holder took the lock while another one's lease was certainly still valid."""
+and a safety run of real `gantry lock` processes, some SIGSTOPped past their TTL, checked by a
+protected resource that refuses lower tokens and by a checker that no holder took the lock
+while another one's lease was certainly still valid."""
+import http.server
 import json
+import os
 import random
+import signal
 import subprocess
+import sys
 import threading
 import time
 import unittest
+import urllib.parse
 
 from gantry_support import GANTRY, PLAIN_APP, Agent, http_request, wait_for, write_app
+
+LOCK_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lock_worker.py")
 
 
 
@@ -167,68 +174,117 @@ class Locks(unittest.TestCase):
         self.assertEqual(status, 400, body)
         self.assertEqual(http_request(self.agent.api, "DELETE", "/api/v1/locks/x")[0], 400)
 
-    def test_safety_under_pauses(self):
+    def test_safety_with_real_processes_paused_past_their_ttl(self):
+        """Four slots run `gantry lock` + lock_worker.py over and over on one lock (TTL 1 s)
+        while a pauser SIGSTOPs a random holder's process group (the CLI keeping the lease alive
+        and the worker) for 1.8 s. The protected resource refuses a token lower than the
+        highest it accepted (fencing). Checked: no holder began while another unpaused holder
+        was between its writes; a paused holder was overtaken only after its lease could have
+        ended; every accepted write came in token order; a paused holder learned of its lost
+        lock (exit 3) and its late write was refused."""
         ttl = 1.0
-        resource = {"highest": 0, "accepted": [], "refused": 0}
-        resource_lock = threading.Lock()
-        holds = []  # (token, asked_at, acquired_at, released_at)
-        errors = []
+        attempts = []  # (time, token, group, mark, accepted)
+        state = {"highest": 0}
+        guard = threading.Lock()
 
-        def write(token):  # the protected resource: fencing by token
-            with resource_lock:
-                if token < resource["highest"]:
-                    resource["refused"] += 1
-                    return False
-                resource["highest"] = token
-                resource["accepted"].append(token)
-                return True
+        class Resource(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                token, group = int(query["token"][0]), int(query["group"][0])
+                with guard:
+                    accepted = token >= state["highest"]
+                    if accepted:
+                        state["highest"] = token
+                    attempts.append((time.monotonic(), token, group, query["mark"][0], accepted))
+                self.send_response(200 if accepted else 409)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
-        def locker(seed):
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Resource)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.shutdown)
+        url = f"http://127.0.0.1:{server.server_address[1]}/write"
+        running = {}  # group -> Popen, the holders and waiters alive now
+        results = []  # (group, exit code)
+        pauses = {}  # group -> when it was stopped
+        stop_at = time.monotonic() + 25
+
+        def slot(seed):
             rng = random.Random(seed)
-            deadline = time.monotonic() + 20
-            for _ in range(6):
-                if time.monotonic() > deadline:
-                    break
-                asked = time.monotonic()
-                status, held = self.acquire("safety", ttl=f"{int(ttl * 1000)}ms", wait="15s")
-                acquired = time.monotonic()
-                if status != 200:
-                    errors.append((status, held))
-                    continue
-                if rng.random() < 0.25:
-                    time.sleep(ttl * 1.8)  # paused past the TTL: the lease ends meanwhile
-                    write(held["token"])
-                    holds.append((held["token"], asked, acquired, time.monotonic(), True))
-                    continue  # its release finds nothing, like a process that woke too late
-                time.sleep(rng.uniform(0.005, 0.03))
-                write(held["token"])
-                released_at = time.monotonic()
-                self.release("safety", held["token"])
-                holds.append((held["token"], asked, acquired, released_at, False))
+            while time.monotonic() < stop_at:
+                proc = subprocess.Popen(
+                    [GANTRY, "lock", "safety", "--api", self.agent.api, "--ttl", "1s", "--wait",
+                     "20s", "--", sys.executable, LOCK_WORKER, url, str(rng.uniform(0.05, 0.2))],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                with guard:
+                    running[proc.pid] = proc
+                proc.wait(timeout=60)
+                with guard:
+                    del running[proc.pid]
+                    results.append((proc.pid, proc.returncode))
 
-        threads = [threading.Thread(target=locker, args=(seed,)) for seed in range(6)]
+        def pauser():
+            rng = random.Random(99)
+            while time.monotonic() < stop_at - 3:
+                time.sleep(rng.uniform(0.5, 1.5))
+                with guard:
+                    # A group that is between its writes holds the lock now.
+                    begun = {a[2] for a in attempts if a[3] == "begin"}
+                    ended = {a[2] for a in attempts if a[3] == "end"}
+                    holders = [g for g in running if g in begun - ended and g not in pauses]
+                if not holders:
+                    continue
+                group = rng.choice(holders)
+                pauses[group] = time.monotonic()
+                os.killpg(group, signal.SIGSTOP)
+                time.sleep(ttl * 1.8)
+                os.killpg(group, signal.SIGCONT)
+
+        threads = [threading.Thread(target=slot, args=(n,)) for n in range(4)]
+        threads.append(threading.Thread(target=pauser))
         for t in threads:
             t.start()
         for t in threads:
             t.join(timeout=120)
-        self.assertEqual(errors, [])
-        tokens = [h[0] for h in holds]
+        self.assertFalse(any(t.is_alive() for t in threads))
+
+        holds = {}  # group -> {token, begin, end, refused}
+        for at, token, group, mark, accepted in attempts:
+            hold = holds.setdefault(group, {"token": token, "begin": None, "end": None,
+                                            "refused": 0})
+            hold[mark] = at
+            hold["refused"] += 0 if accepted else 1
+        self.assertGreater(len(holds), 20)
+        self.assertGreater(len(pauses), 0, "nobody was paused")
+        tokens = sorted(h["token"] for h in holds.values())
         self.assertEqual(len(tokens), len(set(tokens)), "a token given twice")
-        holds.sort(key=lambda h: h[0])
-        for earlier, later in zip(holds, holds[1:]):
-            self.assertLess(earlier[2], later[2] + 0.05, "tokens out of acquisition order")
-        # No holder got the lock while an earlier one certainly still held it: before that one
-        # released it, or, for one paused past its TTL, before its lease could have ended (it was
-        # granted after the holder asked).
-        for i, a in enumerate(holds):
-            token, asked, _, released, paused = a
-            certainly_held_until = asked + ttl if paused else released
-            for b in holds[i + 1:]:
-                self.assertGreaterEqual(b[2], certainly_held_until - 0.05,
-                                        f"{b[0]} acquired while {token} held the lock")
-        accepted = resource["accepted"]
-        self.assertEqual(accepted, sorted(accepted))
-        self.assertGreater(len(holds), 12)
+        accepted = [a[1] for a in attempts if a[4]]
+        self.assertEqual(accepted, sorted(accepted), "the resource took a lower token late")
+        by_token = sorted(holds.items(), key=lambda item: item[1]["token"])
+        for i, (group, a) in enumerate(by_token):
+            if a["begin"] is None:
+                continue
+            # Until when `a` certainly held the lock: its end, or for a paused holder the
+            # earliest its lease could end: the TTL after its last keepalive, which came at most
+            # a third of the TTL before the pause plus the CLI's poll step and the request's
+            # time (well under a sixth of the TTL here). A lock that let a waiter in as soon as
+            # its holder stalled fails this.
+            held_until = a["end"] or a["begin"]
+            if group in pauses:
+                held_until = min(held_until, pauses[group] + ttl / 2)
+            for _, b in by_token[i + 1:]:
+                if b["begin"] is not None:
+                    self.assertGreaterEqual(b["begin"], held_until - 0.05,
+                                            f"token {b['token']} began while {a['token']} held")
+        codes = dict(results)
+        overtaken = [g for g in pauses if codes.get(g) == 3]
+        self.assertTrue(overtaken, f"no paused holder lost its lock: {pauses} {codes}")
+        self.assertTrue(any(holds[g]["refused"] for g in overtaken if g in holds) or
+                        all(holds[g]["end"] is None for g in overtaken if g in holds),
+                        "a paused holder that lost its lock wrote again unrefused")
 
 
 if __name__ == "__main__":
