@@ -44,18 +44,26 @@ Clock::time_point CoarseNow() {
 }
 
 // Suspends the connection until the handler responds. If it never does (the agent is shutting
-// down), the connection's coroutine is destroyed with the loop. The answer is posted so that a
-// handler answering at once does not resume the connection inside its own call.
+// down), the connection's coroutine is destroyed with the loop. An answer given during the
+// handler's own call is posted, so that the connection does not resume inside it; a later one
+// (after a write became durable, a parked query woke) resumes the connection at once, saving a
+// trip through the loop's queue on every such request.
 net::Awaitable<Response> AskHandler(Server::State& state, Request request) {
   co_return co_await net::asio::async_initiate<decltype(net::asio::use_awaitable), void(Response)>(
       [&state, &request](auto completion) {
-        auto shared = std::make_shared<decltype(completion)>(std::move(completion));
-        state.handler(std::move(request), [shared](Response response) {
-          auto executor = net::asio::get_associated_executor(*shared);
-          net::asio::post(executor, [shared, response = std::move(response)]() mutable {
-            (*shared)(std::move(response));
+        struct Pending {
+          decltype(completion) resume;
+          bool in_handler = true;
+        };
+        auto pending = std::make_shared<Pending>(Pending{std::move(completion)});
+        state.handler(std::move(request), [pending](Response response) {
+          if (!pending->in_handler) return pending->resume(std::move(response));
+          auto executor = net::asio::get_associated_executor(pending->resume);
+          net::asio::post(executor, [pending, response = std::move(response)]() mutable {
+            pending->resume(std::move(response));
           });
         });
+        pending->in_handler = false;
       },
       net::asio::use_awaitable);
 }
