@@ -1,6 +1,7 @@
 #include "http_client.h"
 
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 
 #include <boost/asio/read.hpp>
@@ -62,6 +63,15 @@ asio::awaitable<tcp::socket> Connect(const HostPort& addr) {
                                 asio::use_awaitable);
   socket.set_option(tcp::no_delay(true));
   co_return socket;
+}
+
+int FirstFailure::Report(const char* program) const {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+  }
+  return 1;
 }
 
 double Percentile(const std::vector<double>& sorted, double p) {

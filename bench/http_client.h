@@ -3,6 +3,7 @@
 // generator reports.
 #pragma once
 
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,19 @@ net::asio::awaitable<int> ReadResponse(net::tcp::socket& socket, std::string& bu
 
 // Connects with TCP_NODELAY.
 net::asio::awaitable<net::tcp::socket> Connect(const HostPort& addr);
+
+// The first exception of the coroutines spawned with catcher() as their completion.
+struct FirstFailure {
+  std::exception_ptr error;
+  auto catcher() {
+    return [this](const std::exception_ptr& e) {
+      if (e && !error) error = e;
+    };
+  }
+  explicit operator bool() const { return error != nullptr; }
+  // Prints "<program>: <what>" to stderr; returns the exit status for it (1).
+  int Report(const char* program) const;
+};
 
 // The p-quantile (0..1) of `sorted`; 0 when empty.
 double Percentile(const std::vector<double>& sorted, double p);

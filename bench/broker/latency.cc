@@ -149,10 +149,8 @@ int RunLatency(const Options& o) {
   Run run;
   run.total = static_cast<int64_t>(o.rate * o.seconds);
   run.interval_ns = static_cast<int64_t>(1e9 / o.rate);
-  std::exception_ptr failure;
-  auto on_done = [&](const std::exception_ptr& e) {
-    if (e && !failure) failure = e;
-  };
+  FirstFailure failure;
+  auto on_done = failure.catcher();
   auto step = [&](asio::awaitable<void> work) {
     asio::co_spawn(io, std::move(work), on_done);
     io.run();
@@ -173,14 +171,7 @@ int RunLatency(const Options& o) {
   io.restart();
   std::string stats;
   if (o.system == "gantry" && !failure) step(AwaitSink(o, run, deadline_ns, stats));
-  if (failure) {
-    try {
-      std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "broker_bench: %s\n", e.what());
-      return 1;
-    }
-  }
+  if (failure) return failure.Report("broker_bench");
   if (o.system != "gantry") {
     std::sort(run.latencies_us.begin(), run.latencies_us.end());
     auto& l = run.latencies_us;

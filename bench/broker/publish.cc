@@ -37,10 +37,8 @@ asio::awaitable<void> Client(const Options& o, Clock::time_point end, Results& r
 int RunPublish(const Options& o) {
   asio::io_context io(1);
   Results results;
-  std::exception_ptr failure;
-  auto on_done = [&](const std::exception_ptr& e) {
-    if (e && !failure) failure = e;
-  };
+  FirstFailure failure;
+  auto on_done = failure.catcher();
   asio::co_spawn(io, Prepare(o), on_done);
   io.run();
   io.restart();
@@ -51,14 +49,7 @@ int RunPublish(const Options& o) {
     asio::co_spawn(io, Client(o, end, results), on_done);
   io.run();
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  if (failure) {
-    try {
-      std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "broker_bench: %s\n", e.what());
-      return 1;
-    }
-  }
+  if (failure) return failure.Report("broker_bench");
   auto& lat = results.latencies_us;
   std::sort(lat.begin(), lat.end());
   std::printf(

@@ -205,10 +205,8 @@ asio::awaitable<void> Preload(const Options& o) {
 int Run(const Options& o) {
   asio::io_context io(1);
   Results results;
-  std::exception_ptr failure;
-  auto on_done = [&](const std::exception_ptr& e) {
-    if (e && !failure) failure = e;
-  };
+  FirstFailure failure;
+  auto on_done = failure.catcher();
   if (o.test == "get" || o.test == "range") {
     asio::co_spawn(io, Preload(o), on_done);
     io.run();
@@ -232,14 +230,7 @@ int Run(const Options& o) {
   }
   io.run();
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  if (failure) {
-    try {
-      std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "store_bench: %s\n", e.what());
-      return 1;
-    }
-  }
+  if (failure) return failure.Report("store_bench");
   auto& lat = results.latencies_us;
   std::sort(lat.begin(), lat.end());
   std::printf(

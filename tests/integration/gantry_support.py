@@ -45,6 +45,13 @@ def http_request(address, method, path, headers=None, body=None, timeout=10):
         conn.close()
 
 
+def publish(api, topic, body, headers=None):
+    """POST /api/v1/topics/{topic}: (status, the JSON answer)."""
+    status, _, answer = http_request(api, "POST", f"/api/v1/topics/{topic}",
+                                     headers=headers or {}, body=body)
+    return status, json.loads(answer)
+
+
 def raw_exchange(address, data, timeout=5):
     """Sends raw bytes and reads until the server closes: for malformed-request cases."""
     host, port = address.rsplit(":", 1)
@@ -92,6 +99,17 @@ def group_members(pgid):
 
 class Agent:
     """`gantry up` in the background with its own state folder and free ports."""
+
+    @classmethod
+    def for_class(cls, test_class, app_file, prefix, workers=1):
+        """Starts one for a TestCase's setUpClass, in a fresh state folder (test_class.state),
+        closed when the class is done; waits until it is ready."""
+        test_class.state = tempfile.mkdtemp(prefix=prefix)
+        agent = cls(app_file, workers=workers, state_dir=test_class.state)
+        test_class.addClassCleanup(lambda: test_class.agent.close())
+        test_class.agent = agent
+        agent.wait_ready(timeout=60)
+        return agent
 
     def __init__(self, app_file, workers=2, state_dir=None, extra_args=()):
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="gantry-it-")

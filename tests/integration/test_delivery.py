@@ -9,7 +9,7 @@ import sys
 import tempfile
 import unittest
 
-from gantry_support import GANTRY, Agent, http_request, wait_for, write_app
+from gantry_support import GANTRY, Agent, http_request, publish, wait_for, write_app
 
 SUBSCRIBER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "subscriber.py")
 
@@ -55,10 +55,9 @@ class Delivery(unittest.TestCase):
         cls.agent.wait_ready(timeout=60)
 
     def publish(self, topic, body, headers=None):
-        status, _, answer = http_request(self.agent.api, "POST", f"/api/v1/topics/{topic}",
-                                         headers=headers or {}, body=body)
+        status, answer = publish(self.agent.api, topic, body, headers)
         self.assertEqual(status, 200, answer)
-        return json.loads(answer)
+        return answer
 
     def subscription(self, topic, service):
         topics = json.loads(http_request(self.agent.api, "GET", "/api/v1/topics")[2])

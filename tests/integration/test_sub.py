@@ -6,10 +6,9 @@ import base64
 import http.client
 import json
 import subprocess
-import tempfile
 import unittest
 
-from gantry_support import GANTRY, PLAIN_APP, Agent, http_request, write_app
+from gantry_support import GANTRY, PLAIN_APP, Agent, http_request, publish, write_app
 
 
 class EventStream:
@@ -48,17 +47,12 @@ class EventStream:
 class Sub(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.app = write_app(PLAIN_APP)
-        cls.state = tempfile.mkdtemp(prefix="gantry-sub-")
-        cls.agent = Agent(cls.app, workers=1, state_dir=cls.state)
-        cls.addClassCleanup(lambda: cls.agent.close())
-        cls.agent.wait_ready(timeout=60)
+        Agent.for_class(cls, write_app(PLAIN_APP), "gantry-sub-")
 
     def publish(self, topic, body, headers=None):
-        status, _, answer = http_request(self.agent.api, "POST", f"/api/v1/topics/{topic}",
-                                         headers=headers or {}, body=body)
+        status, answer = publish(self.agent.api, topic, body, headers)
         self.assertEqual(status, 200, answer)
-        return json.loads(answer)["offset"]
+        return answer["offset"]
 
     def test_gantry_sub_prints_payloads_from_an_offset(self):
         for text in ("one", "two"):

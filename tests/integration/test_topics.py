@@ -4,11 +4,10 @@ refused, and every acknowledged publish still there after kill -9 of the agent."
 import base64
 import json
 import subprocess
-import tempfile
 import threading
 import unittest
 
-from gantry_support import GANTRY, PLAIN_APP, Agent, http_request, write_app
+from gantry_support import GANTRY, PLAIN_APP, Agent, http_request, publish, write_app
 
 
 
@@ -16,15 +15,10 @@ class Topics(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.app = write_app(PLAIN_APP)
-        cls.state = tempfile.mkdtemp(prefix="gantry-topics-")
-        cls.agent = Agent(cls.app, workers=1, state_dir=cls.state)
-        cls.addClassCleanup(lambda: cls.agent.close())
-        cls.agent.wait_ready(timeout=60)
+        Agent.for_class(cls, cls.app, "gantry-topics-")
 
     def publish(self, topic, body, headers=None):
-        status, _, answer = http_request(self.agent.api, "POST", f"/api/v1/topics/{topic}",
-                                         headers=headers or {}, body=body)
-        return status, json.loads(answer)
+        return publish(self.agent.api, topic, body, headers)
 
     def read(self, topic, start=0, limit=100):
         status, _, body = http_request(self.agent.api, "GET",
