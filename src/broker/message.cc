@@ -1,17 +1,24 @@
 #include "broker/message.h"
 
+#include <bit>
 #include <cstring>
 
 namespace gantry::broker {
 
 namespace {
 
-// Little-endian fixed-width fields and length-prefixed strings.
+// Little-endian fixed-width fields and length-prefixed strings, written into space reserved
+// up front (one allocation per record; this runs for every publish).
+static_assert(std::endian::native == std::endian::little, "fields are stored as in memory");
 void PutU64(std::string& out, uint64_t value) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(value >> (8 * i)));
+  char bytes[8];
+  std::memcpy(bytes, &value, 8);
+  out.append(bytes, 8);
 }
 void PutU32(std::string& out, uint32_t value) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(value >> (8 * i)));
+  char bytes[4];
+  std::memcpy(bytes, &value, 4);
+  out.append(bytes, 4);
 }
 void PutString(std::string& out, std::string_view text) {
   PutU32(out, static_cast<uint32_t>(text.size()));
@@ -53,8 +60,11 @@ constexpr uint8_t kIdFromPublisher = 1;
 }  // namespace
 
 std::string EncodeMessage(const Message& message) {
+  size_t size =
+      2 + 8 + 8 + 4 + message.id.size() + 4 + message.key.size() + 4 + 4 + message.payload.size();
+  for (const auto& [name, value] : message.headers) size += 8 + name.size() + value.size();
   std::string out;
-  out.reserve(40 + message.id.size() + message.key.size() + message.payload.size());
+  out.reserve(size);
   out.push_back(static_cast<char>(kVersion));
   out.push_back(static_cast<char>(message.id_from_publisher ? kIdFromPublisher : 0));
   PutU64(out, message.offset);

@@ -3,14 +3,31 @@
 #include <cstdint>
 
 #include <algorithm>
-#include <charconv>
 
 namespace gantry {
 
 void AppendNumber(std::string& out, uint64_t value) {
+  // Two digits a step from a table, written backwards: a fraction of std::to_chars' cost here.
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
   char digits[20];
-  auto [end, error] = std::to_chars(digits, digits + sizeof digits, value);
-  out.append(digits, end);
+  char* end = digits + sizeof digits;
+  char* p = end;
+  while (value >= 100) {
+    const char* pair = kPairs + (value % 100) * 2;
+    value /= 100;
+    *--p = pair[1];
+    *--p = pair[0];
+  }
+  if (value >= 10) {
+    *--p = kPairs[value * 2 + 1];
+    *--p = kPairs[value * 2];
+  } else {
+    *--p = static_cast<char>('0' + value);
+  }
+  out.append(p, end);
 }
 
 size_t EditDistance(std::string_view a, std::string_view b) {

@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <array>
+
 #include <fmt/format.h>
 
 namespace gantry::http {
@@ -104,11 +106,13 @@ std::string_view ReasonPhrase(int status) {
 }
 
 void AppendJsonEscaped(std::string& out, std::string_view text) {
-  auto plain = [](char c) {
-    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
-  };
+  static constexpr auto kPlain = [] {
+    std::array<bool, 256> plain{};
+    for (int c = 0x20; c < 256; ++c) plain[c] = c != '"' && c != '\\';
+    return plain;
+  }();
   size_t run = 0;  // the common case, nothing to escape, is one append
-  while (run < text.size() && plain(text[run])) ++run;
+  while (run < text.size() && kPlain[static_cast<unsigned char>(text[run])]) ++run;
   out.append(text.substr(0, run));
   for (char c : text.substr(run)) {
     switch (c) {

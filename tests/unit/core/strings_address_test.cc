@@ -54,7 +54,11 @@ TEST(AppendNumber, WritesDecimalDigits) {
   AppendNumber(out, 0);
   out += ',';
   AppendNumber(out, 18446744073709551615u);
-  EXPECT_EQ(out, "n=0,18446744073709551615");
+  for (uint64_t value : {7u, 10u, 99u, 100u, 101u, 1234567u}) {
+    out += ',';
+    AppendNumber(out, value);
+  }
+  EXPECT_EQ(out, "n=0,18446744073709551615,7,10,99,100,101,1234567");
 }
 
 }  // namespace
