@@ -13,6 +13,7 @@
 
 #include "agent/autoscaling.h"
 #include "agent/delivery.h"
+#include "agent/metrics.h"
 #include "agent/progress.h"
 #include "agent/state_dir.h"
 #include "api/api.h"
@@ -140,7 +141,8 @@ class Agent {
                      [this] {
                        return delivery_ ? delivery_->List()
                                         : std::vector<broker::SubscriptionInfo>{};
-                     }},
+                     },
+                     [this] { return Metrics(); }},
         Clock::Real());
     autoscaling_ = std::make_unique<Autoscaling>(io_, *spec_, *supervisor_, snapshots_);
     delivery_ = std::make_unique<Delivery>(io_, *broker_, *store_, proxy_->mesh_address());
@@ -448,6 +450,15 @@ class Agent {
   }
 
   // Returns the published snapshot's version.
+  std::string Metrics() {
+    auto snapshot = snapshots_.Load();
+    MetricsSources sources{spec_->name,       snapshot.get(),     &outliers_,
+                           supervisor_.get(), broker_.get(),      {},
+                           store_.get(),      start_time_seconds_};
+    if (delivery_) sources.subscriptions = delivery_->List();
+    return MetricsText(sources);
+  }
+
   uint64_t PublishSnapshot() {
     auto snapshot =
         proxy::BuildSnapshot(*spec_, registry_, snapshots_.Load().get(),
@@ -518,6 +529,8 @@ class Agent {
   std::unique_ptr<Delivery> delivery_;  // after broker_ and store_: it uses them
   boost::asio::steady_timer lease_timer_{io_};
   proxy::OutlierDetector outliers_{Clock::Real()};
+  double start_time_seconds_ =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   boost::asio::steady_timer outlier_timer_{io_};
   store::LeaseId agent_lease_ = 0;
   int exit_code_ = 0;

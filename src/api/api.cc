@@ -4,10 +4,12 @@
 #include <boost/json.hpp>
 
 #include "api/json_http.h"
+#include "api/prometheus_sd.h"
 #include "core/size.h"
 #include "core/status.h"
 #include "net/asio.h"
 #include "registry/instance_json.h"
+#include "telemetry/prometheus.h"
 #include "version.h"
 
 namespace gantry::api {
@@ -43,6 +45,7 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
       logs_(info_.logs_dir, deps.supervisor),
       registry_waiters_(io),
       proxy_stats_(std::move(deps.proxy_stats)),
+      metrics_(std::move(deps.metrics)),
       key_owner_(std::move(deps.key_owner)),
       stop_agent_(std::move(deps.stop_agent)),
       apply_(std::move(deps.apply)) {}
@@ -72,6 +75,21 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   }
   if (under(kInstances)) {
     return instances_.Handle(request, path.substr(kInstances.size()), respond);
+  }
+  if (path == "/metrics" && metrics_) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return respond(MethodNotAllowed(request, "GET"));
+    }
+    http::Response response;
+    response.headers.emplace_back("Content-Type", std::string(telemetry::kContentType));
+    response.body = metrics_();
+    return respond(std::move(response));
+  }
+  if (path == "/api/v1/sd/prometheus") {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return respond(MethodNotAllowed(request, "GET"));
+    }
+    return respond(PrometheusTargets(registry_));
   }
   if (path == "/api/v1/proxy/stats" && proxy_stats_) {
     if (request.method != "GET" && request.method != "HEAD") {

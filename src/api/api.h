@@ -46,6 +46,7 @@ struct ApiDeps {
   std::function<http::Response(const std::string& service, const std::string& key)> key_owner;
   broker::Broker* broker = nullptr;  // /api/v1/topics; null: not served
   std::function<std::vector<broker::SubscriptionInfo>()> subscriptions;  // their progress
+  std::function<std::string()> metrics;  // GET /metrics: Prometheus' text format
 };
 
 class Api {
@@ -85,6 +86,7 @@ class Api {
   LogsApi logs_;
   ParkedRequests registry_waiters_;
   std::function<std::string()> proxy_stats_;
+  std::function<std::string()> metrics_;
   std::function<http::Response(const std::string& service, const std::string& key)> key_owner_;
   std::function<void()> stop_agent_;
   std::function<void(const std::string&, bool, const http::Respond&)> apply_;

@@ -219,6 +219,7 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
       why = fmt::format("killed by the kernel: out of memory (limit {})",
                         FormatSize(limits_[replica.service->name].memory));
       Record("oom", replica, why);
+      ++replica.view.oom_kills;
     }
     options_.cgroups->Remove(replica.view.id);  // a restart starts with fresh counters
   }

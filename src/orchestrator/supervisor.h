@@ -42,6 +42,7 @@ struct ReplicaView {
   HostPort address;
   ReplicaState state = ReplicaState::kStarting;
   int restarts = 0;
+  int oom_kills = 0;  // exits the kernel's OOM killer caused (cgroup limits), this agent's run
   Clock::TimePoint started_at{};
   std::string last_exit;  // "exited with code 1", or "" if it never exited
 };

@@ -9,19 +9,11 @@
 #include <cstdint>
 #include <memory>
 
+#include "telemetry/counters.h"
+
 namespace gantry::proxy {
 
-// A counter with one writer thread and any number of readers.
-class RelaxedCounter {
- public:
-  void Add(uint64_t n = 1) {
-    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-  uint64_t Get() const { return value_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<uint64_t> value_{0};
-};
+using telemetry::RelaxedCounter;
 
 // Upper bounds of the latency buckets, in microseconds (the last bucket is unbounded).
 inline constexpr std::array<uint64_t, 19> kLatencyBoundsUs = {

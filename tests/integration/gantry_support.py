@@ -45,6 +45,13 @@ def http_request(address, method, path, headers=None, body=None, timeout=10):
         conn.close()
 
 
+def free_port():
+    """A port on 127.0.0.1 that was free a moment ago (for a server the test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def publish(api, topic, body, headers=None):
     """POST /api/v1/topics/{topic}: (status, the JSON answer)."""
     status, _, answer = http_request(api, "POST", f"/api/v1/topics/{topic}",

@@ -13,6 +13,11 @@ size_t OutlierDetector::EjectedCount(const std::string& service) const {
   return count;
 }
 
+uint64_t OutlierDetector::EjectionsTotal(const std::string& service) const {
+  auto it = ejections_total_.find(service);
+  return it == ejections_total_.end() ? 0 : it->second;
+}
+
 bool OutlierDetector::Report(const std::string& service, const std::string& instance,
                              const config::OutlierSpec& spec, size_t endpoints) {
   if (!spec.enabled) return false;
@@ -31,6 +36,7 @@ bool OutlierDetector::Report(const std::string& service, const std::string& inst
   Duration length = spec.base_ejection * (int64_t{1} << std::min(state.ejections - 1, 20));
   length = std::min(length, kMaxEjection);
   state.ejected = true;
+  ++ejections_total_[service];
   state.until = now + length;
   state.last_change = now;
   state.base = spec.base_ejection;

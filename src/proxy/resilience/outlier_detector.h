@@ -30,6 +30,8 @@ class OutlierDetector {
 
   bool IsEjected(const std::string& service, const std::string& instance) const;
   size_t EjectedCount(const std::string& service) const;
+  // Ejections of `service`'s endpoints since the agent started (for /metrics).
+  uint64_t EjectionsTotal(const std::string& service) const;
 
   // Ends the ejections whose time is up. True when any ended (rebuild the snapshot).
   bool Expire();
@@ -40,6 +42,7 @@ class OutlierDetector {
   void Forget(const std::string& service, const std::string& instance);
 
  private:
+  std::map<std::string, uint64_t> ejections_total_;
   struct State {
     int ejections = 0;  // how many times, after forgiveness
     bool ejected = false;
