@@ -157,7 +157,7 @@ TEST(OutlierDetector, NeverEjectsMoreThanTheShareAllowed) {
   EXPECT_TRUE(detector.Report("api", "b", spec, 4));
   EXPECT_FALSE(detector.Report("api", "c", spec, 4));  // 3 of 4 would pass 50%
   EXPECT_EQ(detector.EjectedCount("api"), 2u);
-  EXPECT_EQ(detector.EjectionsTotal("api"), 2u);  // the refused third is not counted
+  EXPECT_EQ(detector.EjectionsTotal("api"), 2u);      // the refused third is not counted
   EXPECT_TRUE(detector.Report("web", "w", spec, 1));  // other services count apart; one at least
   EXPECT_EQ(detector.EjectionsTotal("web"), 1u);
   auto tiny = Outlier(10);
