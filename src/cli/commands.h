@@ -46,6 +46,13 @@ struct PubFlags {
 };
 int Pub(const PubFlags& flags);
 
+struct TopFlags {
+  AgentLocator locator;
+  std::string interval = "1s";  // between refreshes
+  int64_t iterations = 0;       // -n: refreshes to show before exiting; 0: until interrupted
+};
+int Top(const TopFlags& flags);
+
 struct SubFlags {
   AgentLocator locator;
   std::string topic;

@@ -96,6 +96,15 @@ int Main(int argc, char** argv) {
   pub_cmd->add_option("--id", pub.id, "message id: a repeat within 2 minutes is dropped");
   pub_cmd->callback([&] { exit_code = Pub(pub); });
 
+  TopFlags top;
+  CLI::App* top_cmd = app.add_subcommand(
+      "top", "live view per service: requests/s, errors, p50/p99, replicas, CPU, memory");
+  AddLocatorFlags(top_cmd, top.locator);
+  top_cmd->add_option("--interval", top.interval, "time between refreshes (default 1s)");
+  top_cmd->add_option("-n,--iterations", top.iterations, "exit after this many refreshes")
+      ->check(CLI::NonNegativeNumber);
+  top_cmd->callback([&] { exit_code = Top(top); });
+
   SubFlags sub;
   CLI::App* sub_cmd =
       app.add_subcommand("sub", "follow a topic live, printing each message as it is published");
@@ -210,7 +219,6 @@ int Main(int argc, char** argv) {
 
   app.add_subcommand("version", "version and build info")->callback([&] { exit_code = Version(); });
 
-  AddNotYet(app, "top", "live request rates and latencies", exit_code);
   AddNotYet(app, "call", "one request through the mesh", exit_code);
   AddNotYet(app, "agent", "run one machine of a multi-machine deployment", exit_code);
 

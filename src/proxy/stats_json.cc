@@ -21,12 +21,25 @@ void AppendTotals(const TrafficTotals& t, std::string& out) {
                  t.by_class[5], t.by_class[0], t.retries, t.timeouts, t.overflows, t.rate_limited,
                  t.upstream_failures, mean_ms, static_cast<double>(t.QuantileUs(0.5)) / 1000.0,
                  static_cast<double>(t.QuantileUs(0.99)) / 1000.0);
+  // The buckets themselves (bounds: "latency_bounds_us" at the top), for quantiles over an
+  // interval: `gantry top` takes the difference of two reads.
+  out.append(R"(,"latency_buckets":[)");
+  for (size_t i = 0; i < kLatencyBuckets; ++i) {
+    if (i > 0) out.push_back(',');
+    fmt::format_to(std::back_inserter(out), "{}", t.latency[i]);
+  }
+  out.push_back(']');
 }
 
 }  // namespace
 
 std::string StatsJson(const Snapshot& snapshot) {
-  std::string out = R"({"services":{)";
+  std::string out = R"({"latency_bounds_us":[)";
+  for (size_t i = 0; i < kLatencyBoundsUs.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    fmt::format_to(std::back_inserter(out), "{}", kLatencyBoundsUs[i]);
+  }
+  out.append(R"(],"services":{)");
   bool first = true;
   for (const Cluster& cluster : snapshot.clusters) {
     if (!first) out.push_back(',');

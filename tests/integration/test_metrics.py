@@ -1,18 +1,19 @@
 """Metrics: GET /metrics in Prometheus' text format after real traffic (counts exact, histogram
-consistent, replicas up with memory, a topic), accepted by promtool; Prometheus HTTP service
-discovery at /api/v1/sd/prometheus; and Debian's Prometheus server scraping the agent and
-discovering the replicas through it."""
+consistent, replicas up with memory, a topic), accepted by promtool; `gantry top` under load;
+Prometheus HTTP service discovery at /api/v1/sd/prometheus; and Debian's Prometheus server
+scraping the agent and discovering the replicas through it."""
 import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import unittest
 import urllib.parse
 import urllib.request
 
-from gantry_support import HELLO, Agent, free_port, http_request, publish, wait_for, write_app
+from gantry_support import GANTRY, HELLO, Agent, free_port, http_request, publish, wait_for, write_app
 
 APP = f"""
 services:
@@ -100,6 +101,35 @@ class Metrics(unittest.TestCase):
         check = subprocess.run(["promtool", "check", "metrics"], input=text,
                                capture_output=True, text=True, timeout=30)
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+    def test_gantry_top_shows_rates_latency_and_replicas(self):
+        stop = threading.Event()
+
+        def load():
+            while not stop.is_set():
+                http_request(self.agent.gateway, "GET", "/")
+
+        loader = threading.Thread(target=load)
+        loader.start()
+        try:
+            result = subprocess.run([GANTRY, "top", "--api", self.agent.api, "-n", "2",
+                                     "--interval", "500ms"], capture_output=True, text=True,
+                                    timeout=30)
+        finally:
+            stop.set()
+            loader.join(timeout=30)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        frames = result.stdout.strip().split("\n\n")
+        self.assertEqual(len(frames), 2, result.stdout)
+        header, *rows = frames[-1].splitlines()
+        self.assertEqual(header.split(), ["SERVICE", "REPLICAS", "REQ/S", "ERR%", "P50", "P99",
+                                          "CPU%", "MEMORY"])
+        web = next(r.split() for r in rows if r.startswith("web "))
+        self.assertEqual(web[1], "2")
+        self.assertGreater(float(web[2]), 10)  # requests per second under the load
+        self.assertEqual(web[3], "0.0")
+        self.assertTrue(web[4].endswith("ms") and web[5].endswith("ms"), web)
+        self.assertNotEqual(web[7], "0", web)
 
     def test_http_service_discovery_lists_the_healthy_replicas(self):
         status, headers, body = http_request(self.agent.api, "GET", "/api/v1/sd/prometheus")

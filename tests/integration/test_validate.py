@@ -43,9 +43,9 @@ class Validate(unittest.TestCase):
         self.assertIn("/nonexistent.yaml: cannot read the app file", result.stderr)
 
     def test_unbuilt_verbs_say_not_supported_yet(self):
-        result = subprocess.run([GANTRY, "top"], capture_output=True, text=True, timeout=30)
+        result = subprocess.run([GANTRY, "agent"], capture_output=True, text=True, timeout=30)
         self.assertEqual(result.returncode, 2)
-        self.assertIn("gantry top: not supported yet", result.stderr)
+        self.assertIn("gantry agent: not supported yet", result.stderr)
         result = subprocess.run([GANTRY, "call", "web/"], capture_output=True, text=True, timeout=30)
         self.assertEqual(result.returncode, 2)
         self.assertIn("gantry call: not supported yet", result.stderr)
