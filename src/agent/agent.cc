@@ -87,6 +87,7 @@ class Agent {
     proxy_options.workers = options_.workers;
     proxy_options.max_connections = options_.max_connections;
     proxy_options.access_log = options_.access_log;
+    proxy_options.tracing = options_.tracing;
     proxy_options.post_to_control = [this](std::function<void()> task) {
       net::asio::post(io_, std::move(task));
     };
@@ -142,7 +143,7 @@ class Agent {
                        return delivery_ ? delivery_->List()
                                         : std::vector<broker::SubscriptionInfo>{};
                      },
-                     [this] { return Metrics(); }},
+                     [this] { return Metrics(); }, options_.tracing ? &traces_ : nullptr},
         Clock::Real());
     autoscaling_ = std::make_unique<Autoscaling>(io_, *spec_, *supervisor_, snapshots_);
     delivery_ = std::make_unique<Delivery>(io_, *broker_, *store_, proxy_->mesh_address());
@@ -160,6 +161,7 @@ class Agent {
     progress_.Line(fmt::format("gantry: starting app \"{}\" from {} (api http://{})", spec_->name,
                                spec_->file.string(), api_server_->address().ToString()));
     proxy_->Start();
+    if (options_.tracing) CollectSpans();
     api_server_->Start();
     WaitForSignals();
     Boot();
@@ -459,6 +461,22 @@ class Agent {
     return MetricsText(sources);
   }
 
+  // Every quarter second: the workers' spans into the trace store, and the quiet traces decided.
+  void CollectSpans() {
+    span_timer_.expires_after(std::chrono::milliseconds(250));
+    span_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || !proxy_) return;
+      std::vector<telemetry::SpanRecord> spans;
+      traces_.CountDropped(proxy_->DrainSpans(spans));
+      int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now().time_since_epoch())
+                           .count();
+      traces_.Add(std::move(spans), now_us);
+      traces_.Settle(now_us);
+      CollectSpans();
+    });
+  }
+
   uint64_t PublishSnapshot() {
     auto snapshot =
         proxy::BuildSnapshot(*spec_, registry_, snapshots_.Load().get(),
@@ -500,6 +518,7 @@ class Agent {
   void Finish() {
     lease_timer_.cancel();
     outlier_timer_.cancel();
+    span_timer_.cancel();
     proxy_->Stop();
     api_server_->Stop();
     signals_.cancel();
@@ -529,6 +548,8 @@ class Agent {
   std::unique_ptr<Delivery> delivery_;  // after broker_ and store_: it uses them
   boost::asio::steady_timer lease_timer_{io_};
   proxy::OutlierDetector outliers_{Clock::Real()};
+  telemetry::TraceStore traces_{telemetry::TraceStoreOptions{options_.trace_sample_rate}};
+  boost::asio::steady_timer span_timer_{io_};
   double start_time_seconds_ =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   boost::asio::steady_timer outlier_timer_{io_};

@@ -20,6 +20,8 @@ struct AgentOptions {
   size_t max_connections = 100000;  // client connections the proxy holds at most
   std::string access_log;           // a file for the proxy's JSON access log; "": none
   bool detached = false;  // `up -d`: replicas outlive a killed agent; the next one adopts them
+  bool tracing = true;    // a span per proxied hop, traceparent carried on
+  double trace_sample_rate = 0.1;  // of the traces without an error or a slow span
 };
 
 // Runs until SIGINT/SIGTERM, then stops every replica. Returns the process exit code.

@@ -5,6 +5,7 @@
 
 #include "api/json_http.h"
 #include "api/prometheus_sd.h"
+#include "api/traces_api.h"
 #include "core/size.h"
 #include "core/status.h"
 #include "net/asio.h"
@@ -46,6 +47,7 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
       registry_waiters_(io),
       proxy_stats_(std::move(deps.proxy_stats)),
       metrics_(std::move(deps.metrics)),
+      traces_(deps.traces),
       key_owner_(std::move(deps.key_owner)),
       stop_agent_(std::move(deps.stop_agent)),
       apply_(std::move(deps.apply)) {}
@@ -84,6 +86,14 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
     response.headers.emplace_back("Content-Type", std::string(telemetry::kContentType));
     response.body = metrics_();
     return respond(std::move(response));
+  }
+  constexpr std::string_view kTraces = "/api/v1/traces";
+  if (under(kTraces)) {
+    if (!traces_) {
+      return respond(http::JsonError(404, "tracing_off",
+                                     "tracing is off (the agent runs with --no-tracing)"));
+    }
+    return HandleTraces(*traces_, request, path.substr(kTraces.size()), respond);
   }
   if (path == "/api/v1/sd/prometheus") {
     if (request.method != "GET" && request.method != "HEAD") {
@@ -151,7 +161,7 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   bool registry_read =
       !seg.empty() && (seg[0] == "agent" || seg[0] == "services" || seg[0] == "replicas");
   if (!registry_read) {
-    static const std::vector<std::string> kNotBuilt = {"instances", "traces", "sd"};
+    static const std::vector<std::string> kNotBuilt = {"instances"};
     if (!seg.empty() && std::find(kNotBuilt.begin(), kNotBuilt.end(), seg[0]) != kNotBuilt.end()) {
       return respond(
           http::JsonError(501, "not_supported", fmt::format("{} is not supported yet", path)));

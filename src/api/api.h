@@ -18,6 +18,7 @@
 #include "orchestrator/event_log.h"
 #include "orchestrator/supervisor.h"
 #include "registry/registry.h"
+#include "telemetry/trace_store.h"
 
 namespace gantry::api {
 
@@ -46,7 +47,8 @@ struct ApiDeps {
   std::function<http::Response(const std::string& service, const std::string& key)> key_owner;
   broker::Broker* broker = nullptr;  // /api/v1/topics; null: not served
   std::function<std::vector<broker::SubscriptionInfo>()> subscriptions;  // their progress
-  std::function<std::string()> metrics;  // GET /metrics: Prometheus' text format
+  std::function<std::string()> metrics;           // GET /metrics: Prometheus' text format
+  const telemetry::TraceStore* traces = nullptr;  // /api/v1/traces; null: not served
 };
 
 class Api {
@@ -87,6 +89,7 @@ class Api {
   ParkedRequests registry_waiters_;
   std::function<std::string()> proxy_stats_;
   std::function<std::string()> metrics_;
+  const telemetry::TraceStore* traces_;
   std::function<http::Response(const std::string& service, const std::string& key)> key_owner_;
   std::function<void()> stop_agent_;
   std::function<void(const std::string&, bool, const http::Respond&)> apply_;

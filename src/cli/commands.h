@@ -22,6 +22,8 @@ struct UpFlags {
   std::filesystem::path state_dir;
   size_t max_connections = 100000;  // client connections the proxy holds at most
   std::string access_log;           // the proxy's JSON access log; "": none
+  bool no_tracing = false;          // --no-tracing: no spans, traceparent passed on untouched
+  double trace_sample_rate = 0.1;   // of traces without errors or slow spans
 };
 
 struct LockFlags {

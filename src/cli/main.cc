@@ -62,6 +62,12 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 10000000));
   up_cmd->add_option("--access-log", up.access_log,
                      "write one JSON line per proxied request to this file (default: off)");
+  up_cmd->add_flag("--no-tracing", up.no_tracing,
+                   "record no spans (traceparent headers pass through unchanged)");
+  up_cmd
+      ->add_option("--trace-sample-rate", up.trace_sample_rate,
+                   "share of traces kept when they have no error and no slow span (default 0.1)")
+      ->check(CLI::Range(0.0, 1.0));
   up_cmd->callback([&] { exit_code = Up(up); });
 
   std::filesystem::path validate_file = "gantry.yaml";

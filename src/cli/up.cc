@@ -114,6 +114,8 @@ int Up(const UpFlags& flags) {
                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.max_connections = flags.max_connections;
   options.access_log = flags.access_log;
+  options.tracing = !flags.no_tracing;
+  options.trace_sample_rate = flags.trace_sample_rate;
   options.detached = flags.detach;
   if (flags.detach) return RunDetached(*spec, options);
   return agent::RunAgent(*spec, options);

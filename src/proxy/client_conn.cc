@@ -281,6 +281,12 @@ void ClientConn::OnHead(const http::h1::RequestHead& head) {
     worker_.NewRequestId(request_id);
     input.request_id = std::string_view(request_id, sizeof request_id);
   }
+  char traceparent[telemetry::kTraceParentSize];
+  if (worker_.spans()) {
+    info.trace = StartHop(worker_, head.Find("traceparent"), head.method_text, head.target);
+    telemetry::FormatTraceParent(info.trace.context, traceparent);
+    input.traceparent = std::string_view(traceparent, sizeof traceparent);
+  }
   AppendUpstreamHead(input, request);
   if (IsWebSocket(head)) {  // the hop-by-hop fields a handshake needs on this hop too
     info.upgrade = std::string(head.upgrade);

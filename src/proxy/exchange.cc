@@ -349,6 +349,12 @@ void Exchange::End() {
   auto worker = static_cast<size_t>(worker_.index());
   runtime_.stats.RecordRequest(worker, status_, latency);
   if (info_.route) info_.route->runtime->stats.RecordRequest(worker, status_, latency);
+  if (info_.trace.on) {
+    RecordHop(worker_, info_.trace,
+              {client_.kind() == ListenerKind::kMesh, cluster_.service,
+               endpoint_ ? std::string_view(endpoint_->instance_id) : std::string_view(), status_,
+               client_.request_start_us(), now_us, retries_ + (endpoint_ ? 1 : 0)});
+  }
   if (AccessLog* log = worker_.access_log()) {
     AccessLogEntry entry;
     entry.listener = client_.kind() == ListenerKind::kGateway ? "gateway" : "mesh";

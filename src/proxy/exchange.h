@@ -16,6 +16,7 @@
 #include "http/h1_head.h"
 #include "net/event_loop.h"
 #include "net/timer_wheel.h"
+#include "proxy/hop_trace.h"
 #include "proxy/resilience/retry_policy.h"
 #include "proxy/snapshot.h"
 #include "proxy/upstream_conn.h"
@@ -38,6 +39,7 @@ struct ExchangeRequest {
   std::string upgrade;     // the Upgrade a WebSocket request asks for; "" for none
   std::string log_target;  // the target as received, when access logging is on
   std::string log_request_id;
+  HopTrace trace;  // when the worker records spans
 };
 
 inline constexpr int64_t kConnectTimeoutMs = 2'000;

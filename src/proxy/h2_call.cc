@@ -414,6 +414,12 @@ void H2Call::End() {
   auto worker = static_cast<size_t>(worker_.index());
   runtime_.stats.RecordRequest(worker, status_, latency);
   if (route_) route_->runtime->stats.RecordRequest(worker, status_, latency);
+  if (trace_.on) {
+    RecordHop(worker_, trace_,
+              {frontend_.kind() == ListenerKind::kMesh, cluster_.service,
+               last_endpoint_ ? std::string_view(last_endpoint_->instance_id) : std::string_view(),
+               status_, start_us_, worker_.loop().now_us(), retries_ + (last_endpoint_ ? 1 : 0)});
+  }
   if (AccessLog* log = worker_.access_log()) {
     const Endpoint* last = last_endpoint_;
     AccessLogEntry entry;

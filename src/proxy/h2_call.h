@@ -23,6 +23,7 @@
 #include "http/h2_session.h"
 #include "net/event_loop.h"
 #include "net/timer_wheel.h"
+#include "proxy/hop_trace.h"
 #include "proxy/resilience/retry_policy.h"
 #include "proxy/snapshot.h"
 #include "proxy/worker.h"
@@ -45,6 +46,7 @@ class H2Call final : public net::LoopOwned, public net::TimerHandler {
   // Filled before Start: the request head to send upstream, and the caller's own deadline.
   std::vector<std::pair<std::string, std::string>>& fields() { return fields_; }
   // For the route's stats and the access log.
+  HopTrace& trace() { return trace_; }
   void SetLogInfo(const Route* route, std::string target, std::string request_id) {
     route_ = route;
     log_target_ = std::move(target);
@@ -113,6 +115,7 @@ class H2Call final : public net::LoopOwned, public net::TimerHandler {
   const Route* route_ = nullptr;                 // the gateway route (null on the mesh)
   std::string log_target_;                       // when access logging is on
   std::string log_request_id_;
+  HopTrace trace_;
   // The try under way: a stream on a multiplexed HTTP/2 connection (protocol: grpc), or an
   // HTTP/1.1 exchange on a pooled connection (protocol: http).
   H2Backend* backend_ = nullptr;

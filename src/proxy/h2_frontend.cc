@@ -208,7 +208,8 @@ void H2Frontend::StartCall(int32_t stream, std::span<const Field> fields, bool e
   out.emplace_back(":path", routed.target);
   for (const Field& f : fields) {
     if (f.name.starts_with(':') || f.name == "host" || f.name == "grpc-timeout" ||
-        f.name == "x-gantry-timeout-ms" || f.name == "x-forwarded-for") {
+        f.name == "x-gantry-timeout-ms" || f.name == "x-forwarded-for" ||
+        (f.name == "traceparent" && worker_.spans())) {
       continue;  // gantry sets these itself
     }
     if (connection_.kind() == ListenerKind::kGateway && f.name == "x-forwarded-proto") continue;
@@ -227,6 +228,13 @@ void H2Frontend::StartCall(int32_t stream, std::span<const Field> fields, bool e
     worker_.NewRequestId(id);
     request_id.assign(id, sizeof id);
     out.emplace_back("x-request-id", request_id);
+  }
+  if (worker_.spans()) {  // this hop's span: the upstream's parent
+    HopTrace& trace = call->trace();
+    trace = StartHop(worker_, FindField(fields, "traceparent"), request.method, request.path);
+    char traceparent[telemetry::kTraceParentSize];
+    telemetry::FormatTraceParent(trace.context, traceparent);
+    out.emplace_back("traceparent", std::string_view(traceparent, sizeof traceparent));
   }
   if (worker_.access_log()) {
     call->SetLogInfo(routed.route, std::string(request.path), std::move(request_id));

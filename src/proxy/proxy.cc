@@ -39,6 +39,7 @@ absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Create(const ProxyOptions& options
     auto worker = std::make_unique<Worker>(i, snapshots, limits, hooks);
     GANTRY_RETURN_IF_ERROR(worker->Listen(ListenerKind::kGateway, proxy->gateway_, reuse_port));
     if (options.gateway_tls) worker->SetGatewayTls(options.gateway_tls);
+    if (options.tracing) worker->EnableTracing();
     GANTRY_RETURN_IF_ERROR(worker->Listen(ListenerKind::kMesh, proxy->mesh_, reuse_port));
     if (!options.access_log.empty()) {
       GANTRY_ASSIGN_OR_RETURN(auto log, AccessLog::Open(options.access_log));
@@ -88,6 +89,14 @@ void Proxy::Acknowledged(int worker, uint64_t version) {
     waiting_.erase(waiting_.begin());
     done();
   }
+}
+
+uint64_t Proxy::DrainSpans(std::vector<telemetry::SpanRecord>& out) {
+  uint64_t dropped = 0;
+  for (const auto& worker : workers_) {
+    if (telemetry::SpanBuffer* spans = worker->spans()) dropped += spans->Drain(out);
+  }
+  return dropped;
 }
 
 }  // namespace gantry::proxy

@@ -13,6 +13,7 @@
 #include "core/address.h"
 #include "net/tls.h"
 #include "proxy/snapshot.h"
+#include "telemetry/trace.h"
 
 namespace gantry::proxy {
 
@@ -25,6 +26,7 @@ struct ProxyOptions {
   size_t max_connections = 100000;  // client connections, split evenly over the workers
   std::string access_log;           // a file for JSON lines, one per request; "": none
   std::shared_ptr<const net::TlsServerContext> gateway_tls;  // null: plain HTTP
+  bool tracing = true;  // a span per proxied hop and traceparent carried on (DrainSpans)
   // Runs a task on the control-plane thread (from any thread).
   std::function<void(std::function<void()>)> post_to_control;
   // Control-plane thread: a worker saw `instance` of `service` reach an outlier threshold.
@@ -49,6 +51,9 @@ class Proxy {
   // no request starts with an endpoint that snapshot left out. Control-plane thread.
   void WhenAcknowledged(uint64_t version, std::function<void()> done);
   uint64_t acknowledged_version() const;  // the oldest version a worker still routes by
+  // The spans the workers recorded since the last call (appended); returns how many they
+  // dropped for want of room. Any thread.
+  uint64_t DrainSpans(std::vector<telemetry::SpanRecord>& out);
 
  private:
   Proxy() = default;

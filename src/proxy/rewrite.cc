@@ -113,6 +113,9 @@ void AppendUpstreamHead(const UpstreamHeadInput& in, std::string& out) {
             drop = true;
           }
           break;
+        case 11:  // ours replaces the caller's: the same trace, this hop's span as the parent
+          drop = !in.traceparent.empty() && EqualsLowercase(name, "traceparent");
+          break;
         case 17:
           drop = in.edge && EqualsLowercase(name, "x-forwarded-proto");
           break;
@@ -139,6 +142,7 @@ void AppendUpstreamHead(const UpstreamHeadInput& in, std::string& out) {
   if (in.edge)
     out.append(in.tls ? "X-Forwarded-Proto: https\r\n"sv : "X-Forwarded-Proto: http\r\n"sv);
   if (!has_request_id && !in.request_id.empty()) AppendField(out, "X-Request-Id", in.request_id);
+  if (!in.traceparent.empty()) AppendField(out, "traceparent", in.traceparent);
 }
 
 void AppendDownstreamHead(const DownstreamHeadInput& in, std::string& out) {

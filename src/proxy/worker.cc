@@ -1,5 +1,9 @@
 #include "proxy/worker.h"
 
+#include <time.h>
+
+#include <random>
+
 #include <unistd.h>
 
 #include <cstring>
@@ -26,10 +30,17 @@ Worker::Worker(int index, const SnapshotStore& snapshots, WorkerLimits limits, W
       snapshots_(snapshots),
       limits_(limits),
       hooks_(std::move(hooks)),
-      random_(static_cast<uint64_t>(index) + 1) {
+      // Seeded afresh per run: request and trace ids must not repeat across restarts.
+      random_((uint64_t{std::random_device{}()} << 32 | std::random_device{}()) +
+              static_cast<uint64_t>(index)) {
   auto loop = net::EventLoop::Create();
   GANTRY_CHECK(loop.ok());
   loop_ = std::move(*loop);
+  timespec wall{}, mono{};
+  ::clock_gettime(CLOCK_REALTIME, &wall);
+  ::clock_gettime(CLOCK_MONOTONIC, &mono);
+  unix_offset_us_ = (int64_t{wall.tv_sec} - mono.tv_sec) * 1'000'000 +
+                    (int64_t{wall.tv_nsec} - mono.tv_nsec) / 1000;
 }
 
 Worker::~Worker() {

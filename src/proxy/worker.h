@@ -18,6 +18,7 @@
 #include "proxy/lb/least_request.h"
 #include "proxy/lb/round_robin.h"
 #include "proxy/snapshot.h"
+#include "telemetry/span_buffer.h"
 
 namespace gantry::proxy {
 
@@ -96,6 +97,11 @@ class Worker final : public net::TimerHandler {
   }
   uint64_t NextRandom() { return random_.Next(); }
   AccessLog* access_log() { return access_log_.get(); }
+  // Where proxied hops leave their spans; null while tracing is off.
+  telemetry::SpanBuffer* spans() { return spans_.get(); }
+  void EnableTracing() { spans_ = std::make_unique<telemetry::SpanBuffer>(); }
+  // Wall-clock microseconds of a loop time (the loop's clock is monotonic).
+  int64_t UnixMicros(int64_t loop_us) const { return loop_us + unix_offset_us_; }
 
   // Upstream connection pool, per endpoint.
   UpstreamConn* TakeIdle(const Endpoint& endpoint);
@@ -146,6 +152,8 @@ class Worker final : public net::TimerHandler {
   WorkerHooks hooks_;
   std::unique_ptr<net::EventLoop> loop_;
   std::unique_ptr<AccessLog> access_log_;
+  std::unique_ptr<telemetry::SpanBuffer> spans_;
+  int64_t unix_offset_us_ = 0;
   std::shared_ptr<const net::TlsServerContext> gateway_tls_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   BufferPool buffers_;

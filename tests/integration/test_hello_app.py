@@ -141,7 +141,7 @@ class HelloApp(unittest.TestCase):
     def test_api_errors_are_json(self):
         cases = [("GET", "/api/v1/services/nope", 404, "unknown_service"),
                  ("POST", "/api/v1/services", 405, "method_not_allowed"),
-                 ("GET", "/api/v1/traces", 501, "not_supported"),
+                 ("GET", "/api/v1/traces/nope", 400, "invalid_argument"),
                  ("DELETE", "/api/v1/locks/x", 400, "invalid_argument"),
                  ("GET", "/api/v1/services?index=x", 400, "invalid_argument"),
                  ("GET", "/nope", 404, "not_found")]

@@ -1,0 +1,61 @@
+#include "proxy/hop_trace.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "proxy/worker.h"
+
+namespace gantry::proxy {
+
+namespace {
+
+template <size_t N>
+void Randomize(Worker& worker, std::array<uint8_t, N>& id) {
+  for (size_t i = 0; i < N; i += 8) {
+    uint64_t bits = worker.NextRandom();
+    std::memcpy(id.data() + i, &bits, std::min<size_t>(8, N - i));
+  }
+  if (telemetry::IsZero(id.data(), N)) id[N - 1] = 1;  // all zero is invalid
+}
+
+}  // namespace
+
+HopTrace StartHop(Worker& worker, std::string_view traceparent, std::string_view method,
+                  std::string_view target) {
+  HopTrace trace;
+  trace.on = true;
+  if (auto caller = traceparent.empty() ? std::nullopt : telemetry::ParseTraceParent(traceparent)) {
+    trace.context.trace_id = caller->trace_id;
+    trace.context.flags = caller->flags;
+    trace.parent = caller->span_id;
+  } else {
+    Randomize(worker, trace.context.trace_id);
+    trace.context.flags = 1;  // sampled: the tail decides what is kept
+  }
+  Randomize(worker, trace.context.span_id);
+  trace.method.Set(method);
+  trace.target.Set(target);
+  return trace;
+}
+
+void RecordHop(Worker& worker, const HopTrace& trace, const HopEnd& end) {
+  telemetry::SpanBuffer* spans = worker.spans();
+  if (!trace.on || !spans) return;
+  telemetry::SpanRecord span;
+  span.trace_id = trace.context.trace_id;
+  span.span_id = trace.context.span_id;
+  span.parent_id = trace.parent;
+  span.start_unix_us = worker.UnixMicros(end.start_loop_us);
+  span.duration_us = static_cast<uint32_t>(
+      std::clamp<int64_t>(end.end_loop_us - end.start_loop_us, 0, UINT32_MAX));
+  span.status = static_cast<uint16_t>(end.status);
+  span.mesh = end.mesh;
+  span.attempts = static_cast<uint8_t>(std::min(end.attempts, 255));
+  span.method = trace.method;
+  span.service.Set(end.service);
+  span.instance.Set(end.instance);
+  span.target = trace.target;
+  spans->Record(span);
+}
+
+}  // namespace gantry::proxy

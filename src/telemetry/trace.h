@@ -1,0 +1,70 @@
+// W3C Trace Context (traceparent) and the span gantry records per proxied hop. A span record is
+// plain data of fixed size, so that a data-plane worker records one without allocating.
+// Thread-compatible.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gantry::telemetry {
+
+using TraceId = std::array<uint8_t, 16>;
+using SpanId = std::array<uint8_t, 8>;
+
+struct TraceParent {
+  TraceId trace_id{};
+  SpanId span_id{};   // the caller's span: the parent of ours
+  uint8_t flags = 0;  // bit 0: sampled
+};
+
+// "00-<32 hex>-<16 hex>-<2 hex>" (lowercase). A later version is read by its first four fields
+// when they are followed by '-' or the end; version ff, all-zero ids, uppercase or a wrong
+// length are invalid (the caller starts a new trace then, as the spec asks).
+std::optional<TraceParent> ParseTraceParent(std::string_view text);
+
+inline constexpr size_t kTraceParentSize = 55;
+// Writes version 00 of `context` (span_id: the span to name as parent downstream).
+void FormatTraceParent(const TraceParent& context, char (&out)[kTraceParentSize]);
+
+std::string Hex(const uint8_t* bytes, size_t size);
+template <size_t N>
+std::string Hex(const std::array<uint8_t, N>& id) {
+  return Hex(id.data(), N);
+}
+// 32 or 16 lowercase hex digits back to an id; nullopt when malformed.
+std::optional<TraceId> ParseTraceId(std::string_view hex);
+
+bool IsZero(const uint8_t* bytes, size_t size);
+
+// A fixed-capacity string for span fields (longer values are cut).
+template <size_t N>
+struct ShortText {
+  char data[N];
+  uint8_t size = 0;
+  void Set(std::string_view text) {
+    size = static_cast<uint8_t>(text.size() < N ? text.size() : N);
+    for (size_t i = 0; i < size; ++i) data[i] = text[i];
+  }
+  std::string_view view() const { return {data, size}; }
+};
+
+// One proxied hop: what the gateway or the mesh did for one request.
+struct SpanRecord {
+  TraceId trace_id{};
+  SpanId span_id{};
+  SpanId parent_id{};  // zero: the trace started here
+  int64_t start_unix_us = 0;
+  uint32_t duration_us = 0;
+  uint16_t status = 0;  // the response's status; 0: none was sent
+  bool mesh = false;    // false: the gateway
+  uint8_t attempts = 0;
+  ShortText<8> method;
+  ShortText<64> service;
+  ShortText<64> instance;
+  ShortText<120> target;
+};
+
+}  // namespace gantry::telemetry

@@ -1,0 +1,128 @@
+"""Tracing through the real binary: W3C traceparent continued (or started) at the gateway and
+carried over a mesh hop, a span per proxied hop parented correctly, the replicas seeing this
+hop's span as their parent, traces kept and served by /api/v1/traces, and --no-tracing passing
+the header through untouched."""
+import json
+import os
+import secrets
+import sys
+import tempfile
+import unittest
+
+from gantry_support import Agent, http_request, wait_for, write_app
+
+HOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trace_hop.py")
+
+
+def app(record):
+    return f"""
+services:
+  front:
+    command: [{sys.executable}, {HOP}]
+    env: {{ RECORD_FILE: {record}, NEXT: back }}
+    health: {{ http: /healthz, interval: 200ms }}
+  back:
+    command: [{sys.executable}, {HOP}]
+    env: {{ RECORD_FILE: {record} }}
+    health: {{ http: /healthz, interval: 200ms }}
+gateway:
+  routes:
+    - {{ path: /, service: front }}
+"""
+
+
+def records(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+class Tracing(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.record = os.path.join(tempfile.mkdtemp(prefix="gantry-trace-record-"), "seen.jsonl")
+        cls.state = tempfile.mkdtemp(prefix="gantry-tracing-")
+        cls.agent = Agent(write_app(app(cls.record)), workers=1, state_dir=cls.state,
+                          extra_args=("--trace-sample-rate", "1"))
+        cls.addClassCleanup(lambda: cls.agent.close())
+        cls.agent.wait_ready(timeout=60)
+
+    def trace(self, trace_id):
+        def fetch():
+            status, _, body = http_request(self.agent.api, "GET", f"/api/v1/traces/{trace_id}")
+            return json.loads(body) if status == 200 else None
+        return wait_for(fetch, 20, f"trace {trace_id}")
+
+    def seen_by(self, path, instance_prefix):
+        return wait_for(lambda: [r for r in records(self.record) if r["path"] == path
+                                 and r["instance"].startswith(instance_prefix)], 10, path)
+
+    def test_a_callers_trace_goes_on_over_gateway_and_mesh(self):
+        trace_id, caller_span = secrets.token_hex(16), secrets.token_hex(8)
+        status, _, _ = http_request(self.agent.gateway, "GET", "/continued",
+                                    headers={"traceparent": f"00-{trace_id}-{caller_span}-01",
+                                             "tracestate": "vendor=1"})
+        self.assertEqual(status, 200)
+        spans = self.trace(trace_id)["spans"]
+        self.assertEqual([(s["kind"], s["service"]) for s in spans],
+                         [("gateway", "front"), ("mesh", "back")])
+        gateway, mesh = spans
+        self.assertEqual(gateway["parent_id"], caller_span)
+        self.assertEqual(mesh["parent_id"], gateway["span_id"])
+        self.assertEqual((gateway["status"], gateway["method"], gateway["target"]),
+                         (200, "GET", "/continued"))
+        self.assertEqual(gateway["instance"], "front-1")
+        self.assertGreaterEqual(gateway["duration_us"], mesh["duration_us"])
+        front = self.seen_by("/continued", "front")[0]["headers"]
+        back = self.seen_by("/continued", "back")[0]["headers"]
+        self.assertEqual(front["traceparent"], f"00-{trace_id}-{gateway['span_id']}-01")
+        self.assertEqual(back["traceparent"], f"00-{trace_id}-{mesh['span_id']}-01")
+        self.assertEqual(front["tracestate"], "vendor=1")
+        listed = json.loads(http_request(self.agent.api, "GET",
+                                         "/api/v1/traces?service=back&limit=50")[2])
+        mine = next(t for t in listed if t["trace_id"] == trace_id)
+        self.assertEqual((mine["spans"], mine["root_service"], mine["error"]), (2, "front", False))
+
+    def test_a_trace_is_started_when_the_caller_has_none_or_a_bad_one(self):
+        for path, header in (("/fresh", None), ("/malformed", "00-xyz-01")):
+            headers = {"traceparent": header} if header else {}
+            http_request(self.agent.gateway, "GET", path, headers=headers)
+            seen = self.seen_by(path, "front")[0]["headers"]["traceparent"]
+            version, trace_id, span_id, flags = seen.split("-")
+            self.assertEqual((version, len(trace_id), len(span_id), flags), ("00", 32, 16, "01"))
+            root = self.trace(trace_id)["spans"][0]
+            self.assertEqual((root["parent_id"], root["span_id"]), ("", span_id))
+
+    def test_errors_are_marked(self):
+        trace_id = secrets.token_hex(16)
+        status, _, _ = http_request(self.agent.gateway, "GET", "/fail",
+                                    headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-00"})
+        self.assertEqual(status, 500)
+        spans = self.trace(trace_id)["spans"]
+        self.assertEqual([s["status"] for s in spans], [500, 500])
+        listed = json.loads(http_request(self.agent.api, "GET", "/api/v1/traces?limit=1000")[2])
+        self.assertTrue(next(t for t in listed if t["trace_id"] == trace_id)["error"])
+
+    def test_bad_and_unknown_ids(self):
+        self.assertEqual(http_request(self.agent.api, "GET", "/api/v1/traces/xyz")[0], 400)
+        self.assertEqual(http_request(self.agent.api, "GET",
+                                      f"/api/v1/traces/{secrets.token_hex(16)}")[0], 404)
+        self.assertEqual(http_request(self.agent.api, "POST", "/api/v1/traces")[0], 405)
+
+
+class NoTracing(unittest.TestCase):
+    def test_the_header_passes_through_untouched(self):
+        record = os.path.join(tempfile.mkdtemp(prefix="gantry-notrace-"), "seen.jsonl")
+        agent = Agent(write_app(app(record)), workers=1, extra_args=("--no-tracing",))
+        self.addCleanup(agent.close)
+        agent.wait_ready(timeout=60)
+        header = f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+        http_request(agent.gateway, "GET", "/plain", headers={"traceparent": header})
+        seen = wait_for(lambda: [r for r in records(record) if r["path"] == "/plain"], 10, "seen")
+        self.assertEqual({r["headers"]["traceparent"] for r in seen}, {header})
+        self.assertEqual(http_request(agent.api, "GET", "/api/v1/traces")[0], 404)
+
+
+if __name__ == "__main__":
+    unittest.main()

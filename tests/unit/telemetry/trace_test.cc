@@ -1,0 +1,98 @@
+#include <gtest/gtest.h>
+
+#include "telemetry/span_buffer.h"
+#include "telemetry/trace.h"
+#include "telemetry/trace_store.h"
+
+namespace gantry::telemetry {
+namespace {
+
+constexpr std::string_view kValid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+TEST(TraceParent, ParsesAndFormatsTheW3cExample) {
+  auto parsed = ParseTraceParent(kValid);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(Hex(parsed->trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(Hex(parsed->span_id), "00f067aa0ba902b7");
+  EXPECT_EQ(parsed->flags, 1);
+  char out[kTraceParentSize];
+  FormatTraceParent(*parsed, out);
+  EXPECT_EQ(std::string_view(out, sizeof out), kValid);
+}
+
+TEST(TraceParent, RefusesWhatTheSpecRefuses) {
+  for (std::string_view bad : {
+           "",
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0",     // short
+           "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",    // uppercase
+           "00-00000000000000000000000000000000-00f067aa0ba902b7-01",    // zero trace id
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",    // zero span id
+           "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",    // version ff
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",  // v00 with more
+           "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+       }) {
+    EXPECT_FALSE(ParseTraceParent(bad)) << bad;
+  }
+  // A later version is read by its known fields.
+  EXPECT_TRUE(ParseTraceParent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xyz"));
+}
+
+SpanRecord Span(uint8_t trace, uint8_t id, uint16_t status, uint32_t duration_us,
+                std::string_view service = "web") {
+  SpanRecord s;
+  s.trace_id.fill(trace);
+  s.span_id.fill(id);
+  s.status = status;
+  s.duration_us = duration_us;
+  s.start_unix_us = 1000 * id;
+  s.service.Set(service);
+  s.target.Set("/x");
+  return s;
+}
+
+TEST(TraceStore, KeepsErrorsAndSlowTracesAndSamplesTheRest) {
+  TraceStoreOptions options;
+  options.sample_rate = 0;  // only errors and slow ones
+  TraceStore store(options);
+  store.Add({Span(1, 1, 200, 100), Span(1, 2, 503, 50)}, 0);  // an error in it
+  store.Add({Span(2, 1, 200, 600'000)}, 0);                   // slow
+  store.Add({Span(3, 1, 200, 100)}, 0);                       // neither
+  EXPECT_TRUE(store.Settle(500'000).empty());                 // not quiet for 1 s yet
+  store.Add({Span(3, 2, 200, 100, "api")}, 900'000);          // trace 3 goes on
+  EXPECT_EQ(store.Settle(1'000'000).size(), 3u);              // traces 1 and 2
+  EXPECT_TRUE(store.Settle(2'000'000).empty());               // trace 3: sampled out
+  EXPECT_EQ(store.sampled_out(), 1u);
+  auto listed = store.List("", 10);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].trace_id, Span(2, 1, 0, 0).trace_id);  // newest first
+  EXPECT_TRUE(listed[1].error);
+  EXPECT_EQ(listed[1].spans, 2u);
+  EXPECT_TRUE(store.List("api", 10).empty());
+  EXPECT_EQ(store.Get(Span(1, 1, 0, 0).trace_id)->size(), 2u);
+  EXPECT_FALSE(store.Get(Span(3, 1, 0, 0).trace_id));
+}
+
+TEST(TraceStore, SampleRateOneKeepsEverythingAndTheRingIsBounded) {
+  TraceStoreOptions options;
+  options.sample_rate = 1;
+  options.max_traces = 3;
+  TraceStore store(options);
+  for (uint8_t t = 1; t <= 5; ++t) store.Add({Span(t, 1, 200, 10)}, 0);
+  store.Settle(10'000'000);
+  auto listed = store.List("", 10);
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed.back().trace_id, Span(3, 1, 0, 0).trace_id);  // 1 and 2 went
+}
+
+TEST(SpanBuffer, DropsPastItsCapacityAndDrainsInOrder) {
+  SpanBuffer buffer(2);
+  for (uint8_t i = 1; i <= 3; ++i) buffer.Record(Span(i, i, 200, 1));
+  std::vector<SpanRecord> out;
+  EXPECT_EQ(buffer.Drain(out), 1u);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].span_id, Span(2, 2, 0, 0).span_id);
+  EXPECT_EQ(buffer.Drain(out), 0u);
+}
+
+}  // namespace
+}  // namespace gantry::telemetry
