@@ -5,12 +5,14 @@
 URL http://hello/ reaches a healthy hello replica. gRPC channels go to GANTRY_MESH with the
 service's name as authority; each call is balanced over inventory's replicas on its own.
 Messages are encoded by hand (two string fields and an int), to need no generated code here.
+Each outgoing call passes on the request's W3C trace context (traceparent, tracestate), as an
+instrumented service does, so gantry's spans of both hops join one trace.
 """
 import os
 
 import grpc
 import requests
-from flask import Flask
+from flask import Flask, request
 
 app = Flask(__name__)
 inventory = grpc.insecure_channel(os.environ.get("GANTRY_MESH", "127.0.0.1:7701"),
@@ -46,16 +48,22 @@ def stock(message):  # shop.Stock{sku = 1, count = 2, replica = 3}
     return fields
 
 
+def trace_context():
+    return {name: request.headers[name] for name in ("traceparent", "tracestate")
+            if name in request.headers}
+
+
 @app.get("/greet")
 def greet():
-    answer = requests.get("http://hello/", timeout=5)
+    answer = requests.get("http://hello/", timeout=5, headers=trace_context())
     return f"greeter ({os.environ['GANTRY_INSTANCE']}) got: {answer.text}", answer.status_code
 
 
 @app.get("/stock/<sku>")
 def stock_of(sku):
     try:
-        answer = stock(get_stock(item(sku[:100]), timeout=5))
+        answer = stock(get_stock(item(sku[:100]), timeout=5,
+                                 metadata=tuple(trace_context().items())))
     except grpc.RpcError as error:
         return f"inventory failed: {error.code().name}: {error.details()}\n", 502
     return f"{answer.get(1, '')}: {answer.get(2, 0)} in stock (from {answer.get(3, '')})\n"

@@ -41,21 +41,22 @@ HopTrace StartHop(Worker& worker, std::string_view traceparent, std::string_view
 void RecordHop(Worker& worker, const HopTrace& trace, const HopEnd& end) {
   telemetry::SpanBuffer* spans = worker.spans();
   if (!trace.on || !spans) return;
-  telemetry::SpanRecord span;
-  span.trace_id = trace.context.trace_id;
-  span.span_id = trace.context.span_id;
-  span.parent_id = trace.parent;
-  span.start_unix_us = worker.UnixMicros(end.start_loop_us);
-  span.duration_us = static_cast<uint32_t>(
+  telemetry::SpanRecord* span = spans->Claim();  // filled in place
+  if (!span) return;
+  span->trace_id = trace.context.trace_id;
+  span->span_id = trace.context.span_id;
+  span->parent_id = trace.parent;
+  span->start_unix_us = worker.UnixMicros(end.start_loop_us);
+  span->duration_us = static_cast<uint32_t>(
       std::clamp<int64_t>(end.end_loop_us - end.start_loop_us, 0, UINT32_MAX));
-  span.status = static_cast<uint16_t>(end.status);
-  span.mesh = end.mesh;
-  span.attempts = static_cast<uint8_t>(std::min(end.attempts, 255));
-  span.method = trace.method;
-  span.service.Set(end.service);
-  span.instance.Set(end.instance);
-  span.target = trace.target;
-  spans->Record(span);
+  span->status = static_cast<uint16_t>(end.status);
+  span->mesh = end.mesh;
+  span->attempts = static_cast<uint8_t>(std::min(end.attempts, 255));
+  span->method = trace.method;
+  span->service.Set(end.service);
+  span->instance.Set(end.instance);
+  span->target = trace.target;
+  spans->Publish();
 }
 
 }  // namespace gantry::proxy

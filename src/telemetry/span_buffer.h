@@ -1,12 +1,12 @@
-// Where a data-plane worker leaves its span records for the control plane: a bounded vector
-// behind a mutex only these two threads take (the worker per request, the control plane a few
-// times a second to drain it), so it is almost never contended. Past `capacity` records not
-// yet drained, new ones are counted and dropped: tracing never holds a request back.
-// Record: the worker's thread. Drain: any thread.
+// Where a data-plane worker leaves its span records for the control plane: a single-producer,
+// single-consumer ring. The worker fills a slot in place and publishes it (no lock, no copy);
+// the control plane drains it a few times a second. When the ring is full, new spans are
+// counted and dropped: tracing never holds a request back.
+// Claim/Publish: the worker's thread. Drain: one reader thread at a time.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <vector>
 
 #include "telemetry/trace.h"
@@ -15,36 +15,46 @@ namespace gantry::telemetry {
 
 class SpanBuffer {
  public:
-  explicit SpanBuffer(size_t capacity = 8192) : capacity_(capacity) { spans_.reserve(64); }
+  explicit SpanBuffer(size_t capacity = 8192) : ring_(capacity) {}
 
-  void Record(const SpanRecord& span) {
-    std::lock_guard lock(mutex_);
-    if (spans_.size() >= capacity_) {
-      ++dropped_;
-      return;
+  // A slot to fill, or null when the ring is full; Publish() hands the filled slot over.
+  SpanRecord* Claim() {
+    uint64_t head = head_.load(std::memory_order_relaxed);
+    if (head - tail_.load(std::memory_order_acquire) >= ring_.size()) {
+      dropped_.store(dropped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      return nullptr;
     }
-    spans_.push_back(span);
+    return &ring_[head % ring_.size()];
   }
-  // Moves the records into `out` (appended); returns how many were dropped since last time.
-  uint64_t Drain(std::vector<SpanRecord>& out) {
-    std::vector<SpanRecord> taken;
-    uint64_t dropped;
-    {
-      std::lock_guard lock(mutex_);
-      taken.swap(spans_);
-      spans_.reserve(taken.size());
-      dropped = dropped_;
-      dropped_ = 0;
+  void Publish() {
+    head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
+  void Record(const SpanRecord& span) {
+    if (SpanRecord* slot = Claim()) {
+      *slot = span;
+      Publish();
     }
-    out.insert(out.end(), taken.begin(), taken.end());
-    return dropped;
+  }
+
+  // Appends the published spans to `out`; returns how many were dropped since last time.
+  uint64_t Drain(std::vector<SpanRecord>& out) {
+    uint64_t tail = tail_.load(std::memory_order_relaxed);
+    uint64_t head = head_.load(std::memory_order_acquire);
+    out.reserve(out.size() + (head - tail));
+    for (; tail < head; ++tail) out.push_back(ring_[tail % ring_.size()]);
+    tail_.store(tail, std::memory_order_release);
+    uint64_t dropped = dropped_.load(std::memory_order_relaxed);
+    uint64_t fresh = dropped - dropped_seen_;
+    dropped_seen_ = dropped;
+    return fresh;
   }
 
  private:
-  std::mutex mutex_;
-  std::vector<SpanRecord> spans_;
-  size_t capacity_;
-  uint64_t dropped_ = 0;
+  std::vector<SpanRecord> ring_;
+  alignas(64) std::atomic<uint64_t> head_{0};  // the worker's
+  alignas(64) std::atomic<uint64_t> tail_{0};  // the reader's
+  alignas(64) std::atomic<uint64_t> dropped_{0};
+  uint64_t dropped_seen_ = 0;  // the reader's
 };
 
 }  // namespace gantry::telemetry

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,7 +47,7 @@ struct ShortText {
   uint8_t size = 0;
   void Set(std::string_view text) {
     size = static_cast<uint8_t>(text.size() < N ? text.size() : N);
-    for (size_t i = 0; i < size; ++i) data[i] = text[i];
+    std::memcpy(data, text.data(), size);
   }
   std::string_view view() const { return {data, size}; }
 };

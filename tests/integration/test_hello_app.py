@@ -4,17 +4,18 @@ import http.client
 import json
 import os
 import re
+import secrets
 import unittest
 
 import grpc
 
-from gantry_support import Agent, copy_example, http_request, raw_exchange
+from gantry_support import Agent, copy_example, http_request, raw_exchange, wait_for
 
 
 class HelloApp(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.agent = Agent(copy_example("hello"))
+        cls.agent = Agent(copy_example("hello"), extra_args=("--trace-sample-rate", "1"))
         cls.agent.wait_ready()
 
     @classmethod
@@ -45,6 +46,23 @@ class HelloApp(unittest.TestCase):
         status, _, body = http_request(self.agent.gateway, "GET", "/greet")
         self.assertEqual(status, 200, body)
         self.assertRegex(body, r"greeter \(greeter-1\) got: hello from hello-[123]")
+
+    def test_one_trace_across_gateway_greeter_and_hello_and_over_grpc(self):
+        for path, downstream in (("/greet", "hello"), ("/stock/abc", "inventory")):
+            trace_id, caller = secrets.token_hex(16), secrets.token_hex(8)
+            status, _, body = http_request(self.agent.gateway, "GET", path,
+                                           headers={"traceparent": f"00-{trace_id}-{caller}-01"})
+            self.assertEqual(status, 200, body)
+
+            def spans():
+                status, _, body = http_request(self.agent.api, "GET", f"/api/v1/traces/{trace_id}")
+                return json.loads(body)["spans"] if status == 200 else None
+            gateway, mesh = wait_for(spans, 20, f"the trace of {path}")
+            self.assertEqual((gateway["kind"], gateway["service"], gateway["parent_id"]),
+                             ("gateway", "greeter", caller))
+            self.assertEqual((mesh["kind"], mesh["service"], mesh["parent_id"]),
+                             ("mesh", downstream, gateway["span_id"]))
+            self.assertEqual(mesh["status"], 200)
 
     def test_stock_calls_the_grpc_service_through_the_mesh(self):
         seen = set()
