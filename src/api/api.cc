@@ -90,8 +90,8 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
   constexpr std::string_view kTraces = "/api/v1/traces";
   if (under(kTraces)) {
     if (!traces_) {
-      return respond(http::JsonError(404, "tracing_off",
-                                     "tracing is off (the agent runs with --no-tracing)"));
+      return respond(
+          http::JsonError(404, "tracing_off", "tracing is off (the agent runs with --no-tracing)"));
     }
     return HandleTraces(*traces_, request, path.substr(kTraces.size()), respond);
   }
