@@ -14,6 +14,7 @@
 #include "agent/autoscaling.h"
 #include "agent/delivery.h"
 #include "agent/metrics.h"
+#include "agent/otlp_exporter.h"
 #include "agent/progress.h"
 #include "agent/state_dir.h"
 #include "api/api.h"
@@ -103,6 +104,12 @@ class Agent {
                               net::TlsServerContext::Create(certificates));
     }
     GANTRY_ASSIGN_OR_RETURN(proxy_, proxy::Proxy::Create(proxy_options, snapshots_));
+    if (!options_.otlp_endpoint.empty()) {
+      if (!options_.tracing) {
+        return absl::InvalidArgumentError("--otlp-endpoint needs tracing (drop --no-tracing)");
+      }
+      GANTRY_ASSIGN_OR_RETURN(otlp_, OtlpExporter::Create(io_, options_.otlp_endpoint));
+    }
 
     HostPort api_address = options_.api.value_or(HostPort{"127.0.0.1", 7700});
     GANTRY_ASSIGN_OR_RETURN(
@@ -472,7 +479,8 @@ class Agent {
                            std::chrono::steady_clock::now().time_since_epoch())
                            .count();
       traces_.Add(std::move(spans), now_us);
-      traces_.Settle(now_us);
+      std::vector<telemetry::SpanRecord> kept = traces_.Settle(now_us);
+      if (otlp_ && !kept.empty()) otlp_->Export(std::move(kept));
       CollectSpans();
     });
   }
@@ -550,6 +558,7 @@ class Agent {
   proxy::OutlierDetector outliers_{Clock::Real()};
   telemetry::TraceStore traces_{telemetry::TraceStoreOptions{options_.trace_sample_rate}};
   boost::asio::steady_timer span_timer_{io_};
+  std::unique_ptr<OtlpExporter> otlp_;  // when --otlp-endpoint is given
   double start_time_seconds_ =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   boost::asio::steady_timer outlier_timer_{io_};

@@ -22,6 +22,7 @@ struct AgentOptions {
   bool detached = false;  // `up -d`: replicas outlive a killed agent; the next one adopts them
   bool tracing = true;    // a span per proxied hop, traceparent carried on
   double trace_sample_rate = 0.1;  // of the traces without an error or a slow span
+  std::string otlp_endpoint;       // http://host:port[/path]: kept spans go there; "": nowhere
 };
 
 // Runs until SIGINT/SIGTERM, then stops every replica. Returns the process exit code.

@@ -24,6 +24,7 @@ struct UpFlags {
   std::string access_log;           // the proxy's JSON access log; "": none
   bool no_tracing = false;          // --no-tracing: no spans, traceparent passed on untouched
   double trace_sample_rate = 0.1;   // of traces without errors or slow spans
+  std::string otlp_endpoint;        // --otlp-endpoint: an OTLP/HTTP collector for kept spans
 };
 
 struct LockFlags {

@@ -68,6 +68,8 @@ int Main(int argc, char** argv) {
       ->add_option("--trace-sample-rate", up.trace_sample_rate,
                    "share of traces kept when they have no error and no slow span (default 0.1)")
       ->check(CLI::Range(0.0, 1.0));
+  up_cmd->add_option("--otlp-endpoint", up.otlp_endpoint,
+                     "send kept traces to this OTLP/HTTP collector (http://host:4318)");
   up_cmd->callback([&] { exit_code = Up(up); });
 
   std::filesystem::path validate_file = "gantry.yaml";

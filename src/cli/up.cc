@@ -116,6 +116,7 @@ int Up(const UpFlags& flags) {
   options.access_log = flags.access_log;
   options.tracing = !flags.no_tracing;
   options.trace_sample_rate = flags.trace_sample_rate;
+  options.otlp_endpoint = flags.otlp_endpoint;
   options.detached = flags.detach;
   if (flags.detach) return RunDetached(*spec, options);
   return agent::RunAgent(*spec, options);

@@ -5,6 +5,7 @@
 // Claim/Publish: the worker's thread. Drain: one reader thread at a time.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <vector>
@@ -40,7 +41,8 @@ class SpanBuffer {
   uint64_t Drain(std::vector<SpanRecord>& out) {
     uint64_t tail = tail_.load(std::memory_order_relaxed);
     uint64_t head = head_.load(std::memory_order_acquire);
-    out.reserve(out.size() + (head - tail));
+    size_t needed = out.size() + static_cast<size_t>(head - tail);
+    if (out.capacity() < needed) out.reserve(std::max(needed, out.capacity() * 2));  // geometric
     for (; tail < head; ++tail) out.push_back(ring_[tail % ring_.size()]);
     tail_.store(tail, std::memory_order_release);
     uint64_t dropped = dropped_.load(std::memory_order_relaxed);

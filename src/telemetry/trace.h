@@ -47,7 +47,7 @@ struct ShortText {
   uint8_t size = 0;
   void Set(std::string_view text) {
     size = static_cast<uint8_t>(text.size() < N ? text.size() : N);
-    std::memcpy(data, text.data(), size);
+    if (size > 0) std::memcpy(data, text.data(), size);  // an empty view may have no data
   }
   std::string_view view() const { return {data, size}; }
 };

@@ -2,11 +2,13 @@
 carried over a mesh hop, a span per proxied hop parented correctly, the replicas seeing this
 hop's span as their parent, traces kept and served by /api/v1/traces, and --no-tracing passing
 the header through untouched."""
+import http.server
 import json
 import os
 import secrets
 import sys
 import tempfile
+import threading
 import unittest
 
 from gantry_support import Agent, http_request, wait_for, write_app
@@ -109,6 +111,61 @@ class Tracing(unittest.TestCase):
         self.assertEqual(http_request(self.agent.api, "GET",
                                       f"/api/v1/traces/{secrets.token_hex(16)}")[0], 404)
         self.assertEqual(http_request(self.agent.api, "POST", "/api/v1/traces")[0], 405)
+
+
+class Collector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP collector stub: keeps each POSTed export request (path, type, JSON)."""
+    received = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        Collector.received.append((self.path, self.headers.get("Content-Type"), json.loads(body)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+class OtlpExport(unittest.TestCase):
+    def test_kept_traces_go_to_the_collector_in_otlp_json(self):
+        collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+        threading.Thread(target=collector.serve_forever, daemon=True).start()
+        self.addCleanup(collector.shutdown)
+        record = os.path.join(tempfile.mkdtemp(prefix="gantry-otlp-"), "seen.jsonl")
+        agent = Agent(write_app(app(record)), workers=1, extra_args=(
+            "--trace-sample-rate", "1",
+            "--otlp-endpoint", f"http://127.0.0.1:{collector.server_address[1]}"))
+        self.addCleanup(agent.close)
+        agent.wait_ready(timeout=60)
+        trace_id, caller = secrets.token_hex(16), secrets.token_hex(8)
+        http_request(agent.gateway, "GET", "/exported",
+                     headers={"traceparent": f"00-{trace_id}-{caller}-01"})
+
+        def spans_of_trace():
+            found = {}
+            for path, content_type, doc in list(Collector.received):
+                self.assertEqual((path, content_type), ("/v1/traces", "application/json"))
+                for resource in doc["resourceSpans"]:
+                    service = resource["resource"]["attributes"][0]
+                    self.assertEqual(service["key"], "service.name")
+                    for scope in resource["scopeSpans"]:
+                        self.assertEqual(scope["scope"]["name"], "gantry")
+                        for span in scope["spans"]:
+                            if span["traceId"] == trace_id:
+                                found[service["value"]["stringValue"]] = span
+            return found if len(found) == 2 else None
+
+        spans = wait_for(spans_of_trace, 20, "both spans at the collector")
+        front, back = spans["front"], spans["back"]
+        self.assertEqual((front["kind"], front["parentSpanId"], front["name"]),
+                         (2, caller, "GET /exported"))
+        self.assertEqual((back["kind"], back["parentSpanId"]), (3, front["spanId"]))
+        self.assertLess(int(front["startTimeUnixNano"]), int(front["endTimeUnixNano"]))
+        self.assertEqual(front["status"], {})
 
 
 class NoTracing(unittest.TestCase):
