@@ -465,6 +465,7 @@ class Agent {
                            supervisor_.get(), broker_.get(),      {},
                            store_.get(),      start_time_seconds_};
     if (delivery_) sources.subscriptions = delivery_->List();
+    if (options_.tracing) sources.traces = &traces_;
     return MetricsText(sources);
   }
 

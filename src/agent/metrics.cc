@@ -183,6 +183,22 @@ void Store(PrometheusText& out, const store::EmbeddedStore& store) {
       static_cast<double>(store.stats().failed_appends));
 }
 
+void Tracing(PrometheusText& out, const telemetry::TraceStore& traces) {
+  auto one = [&](const char* name, const char* help, uint64_t value) {
+    out.Family(name, Type::kCounter, help);
+    out.Sample({}, static_cast<double>(value));
+  };
+  one("gantry_traces_kept_total", "Traces kept (errors, slow ones, and the sampled share).",
+      traces.kept());
+  one("gantry_traces_sampled_out_total", "Traces decided against after grouping.",
+      traces.sampled_out());
+  one("gantry_trace_spans_sampled_out_total", "Ordinary spans of traces never chosen.",
+      traces.sampled_out_spans());
+  one("gantry_trace_spans_dropped_total",
+      "Spans lost for want of room (a worker's ring full, or too many waiting).",
+      traces.dropped_spans());
+}
+
 }  // namespace
 
 std::string MetricsText(const MetricsSources& s) {
@@ -196,6 +212,7 @@ std::string MetricsText(const MetricsSources& s) {
   if (s.supervisor) Replicas(out, s);
   if (s.broker) Broker(out, s);
   if (s.store) Store(out, *s.store);
+  if (s.traces) Tracing(out, *s.traces);
   return out.Take();
 }
 

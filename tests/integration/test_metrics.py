@@ -95,6 +95,8 @@ class Metrics(unittest.TestCase):
                                    instance=instance), 0)
         self.assertEqual(get(s, "gantry_topic_published_total", topic="metrics.topic"), 1)
         self.assertGreater(get(s, "gantry_store_revision"), 0)
+        self.assertEqual(get(s, "gantry_trace_spans_dropped_total"), 0)
+        self.assertIsNotNone(get(s, "gantry_traces_kept_total"))
         build = [labels for (name, labels) in s if name == "gantry_build_info"]
         self.assertEqual(len(build), 1)
         self.assertTrue(shutil.which("promtool"), "promtool missing: run scripts/setup")
