@@ -27,7 +27,7 @@ struct MetricsSources {
   const broker::Broker* broker = nullptr;
   std::vector<broker::SubscriptionInfo> subscriptions;
   const store::EmbeddedStore* store = nullptr;
-  double start_time_seconds = 0;  // the agent's, Unix time
+  double start_time_seconds = 0;                  // the agent's, Unix time
   const telemetry::TraceStore* traces = nullptr;  // null: tracing is off
 };
 
