@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include "core/size.h"
+#include "telemetry/counters.h"
 
 namespace gantry::cli {
 
 namespace {
 
-// The bound below which `quantile` of the interval's requests finished (an upper estimate).
+// The bound below which `quantile` of the interval's requests finished (an upper estimate):
+// the quantile of the buckets' growth; none without requests in the interval.
 std::optional<double> QuantileMs(const std::vector<uint64_t>& before,
                                  const std::vector<uint64_t>& after,
                                  const std::vector<uint64_t>& bounds_us, double quantile) {
@@ -20,15 +22,7 @@ std::optional<double> QuantileMs(const std::vector<uint64_t>& before,
     total += delta[i];
   }
   if (total == 0 || bounds_us.empty()) return std::nullopt;
-  auto rank = static_cast<uint64_t>(quantile * static_cast<double>(total));
-  uint64_t seen = 0;
-  for (size_t i = 0; i < delta.size(); ++i) {
-    seen += delta[i];
-    if (seen > rank || seen == total) {
-      return static_cast<double>(bounds_us[std::min(i, bounds_us.size() - 1)]) / 1000.0;
-    }
-  }
-  return static_cast<double>(bounds_us.back()) / 1000.0;
+  return static_cast<double>(telemetry::BucketQuantile(delta, bounds_us, quantile)) / 1000.0;
 }
 
 }  // namespace

@@ -34,19 +34,7 @@ TrafficTotals TrafficStats::Merge() const {
 }
 
 uint64_t TrafficTotals::QuantileUs(double quantile) const {
-  uint64_t count = 0;
-  for (uint64_t n : latency) count += n;
-  if (count == 0) return 0;
-  auto rank = static_cast<uint64_t>(quantile * static_cast<double>(count));
-  if (rank >= count) rank = count - 1;
-  uint64_t seen = 0;
-  for (size_t b = 0; b < kLatencyBuckets; ++b) {
-    seen += latency[b];
-    if (seen > rank) {
-      return b < kLatencyBoundsUs.size() ? kLatencyBoundsUs[b] : kLatencyBoundsUs.back();
-    }
-  }
-  return kLatencyBoundsUs.back();
+  return telemetry::BucketQuantile(latency, kLatencyBoundsUs, quantile);
 }
 
 }  // namespace gantry::proxy

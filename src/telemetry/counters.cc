@@ -16,8 +16,10 @@ uint64_t HistogramTotals::Count() const {
   return count;
 }
 
-uint64_t HistogramTotals::Quantile(std::span<const uint64_t> bounds, double quantile) const {
-  uint64_t count = Count();
+uint64_t BucketQuantile(std::span<const uint64_t> buckets, std::span<const uint64_t> bounds,
+                        double quantile) {
+  uint64_t count = 0;
+  for (uint64_t n : buckets) count += n;
   if (count == 0 || bounds.empty()) return 0;
   auto rank = static_cast<uint64_t>(quantile * static_cast<double>(count));
   uint64_t seen = 0;
@@ -26,6 +28,10 @@ uint64_t HistogramTotals::Quantile(std::span<const uint64_t> bounds, double quan
     if (seen > rank || seen == count) return bounds[std::min(i, bounds.size() - 1)];
   }
   return bounds.back();
+}
+
+uint64_t HistogramTotals::Quantile(std::span<const uint64_t> bounds, double quantile) const {
+  return BucketQuantile(buckets, bounds, quantile);
 }
 
 ShardedHistogram::ShardedHistogram(std::span<const uint64_t> bounds, size_t slots)

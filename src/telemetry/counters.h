@@ -43,6 +43,13 @@ class ShardedCounter {
   size_t count_;
 };
 
+// The bound below which `quantile` (0..1) of the observations counted in `buckets` (not
+// cumulative; one more than `bounds`, the last unbounded) fell: an upper estimate, the last
+// bound for the unbounded bucket, 0 without observations. Shared by every reader of bucketed
+// latencies (the stats API, `gantry top`).
+uint64_t BucketQuantile(std::span<const uint64_t> buckets, std::span<const uint64_t> bounds,
+                        double quantile);
+
 // Observations counted in buckets by upper bound (the last bucket is unbounded), with their sum.
 struct HistogramTotals {
   std::vector<uint64_t> buckets;  // not cumulative; one more than the bounds
