@@ -30,19 +30,8 @@ struct Run {
   int64_t published = 0;
   int64_t publish_errors = 0;
   std::vector<double> ack_us;
-  // Filled by the in-process consumer (JetStream, Redis).
-  int64_t received = 0;
-  std::vector<double> latencies_us;
+  Deliveries deliveries;  // the in-process consumer's (JetStream, Redis)
 };
-
-void Record(Run& run, std::string_view payload, int64_t arrived_ns) {
-  ++run.received;
-  int64_t scheduled_ns = 0;
-  char flag = 0;
-  if (ReadStamp(payload, scheduled_ns, flag) && flag == 'm') {
-    run.latencies_us.push_back(static_cast<double>(arrived_ns - scheduled_ns) / 1000.0);
-  }
-}
 
 asio::awaitable<void> Lane(const Options& o, int lane, Run& run) {
   auto publisher = co_await OpenPublisher(o, kLatencyTopic);
@@ -75,11 +64,11 @@ asio::awaitable<void> NatsConsumer(const Options& o, Run& run, int64_t deadline_
   if (created.find("\"error\"") != std::string::npos) {
     throw std::runtime_error("nats: consumer create: " + created);
   }
-  while (run.received < run.total && NowNs() < deadline_ns) {
+  while (run.deliveries.received < run.total && NowNs() < deadline_ns) {
     NatsConn::Msg msg = co_await conn.Next();
     // Pushed messages keep their own subject; the ack subject tells them from other replies.
     if (msg.reply.rfind("$JS.ACK.", 0) != 0) continue;
-    Record(run, msg.payload, NowNs());
+    run.deliveries.Record(msg.payload, NowNs());
     co_await conn.Pub(msg.reply, "", "");
   }
 }
@@ -99,7 +88,7 @@ asio::awaitable<void> RedisConsumer(const Options& o, Run& run, int64_t deadline
   const std::string read = RespCommand({"XREADGROUP", "GROUP", "g", "c", "COUNT", "1000", "BLOCK",
                                         "200", "STREAMS", kLatencyTopic, ">"});
   bool ack_pending = false;
-  while (run.received < run.total && NowNs() < deadline_ns) {
+  while (run.deliveries.received < run.total && NowNs() < deadline_ns) {
     co_await asio::async_write(socket, asio::buffer(read), asio::use_awaitable);
     if (ack_pending) co_await ReadResp(socket, buffer);  // the XACK's count
     ack_pending = false;
@@ -108,7 +97,7 @@ asio::awaitable<void> RedisConsumer(const Options& o, Run& run, int64_t deadline
     if (reply.nil || reply.items.empty()) continue;
     std::vector<std::string> ack = {"XACK", kLatencyTopic, "g"};
     for (const RespValue& entry : reply.items[0].items[1].items) {  // [id, [field, value]]
-      Record(run, entry.items[1].items[1].text, arrived_ns);
+      run.deliveries.Record(entry.items[1].items[1].text, arrived_ns);
       ack.push_back(entry.items[0].text);
     }
     co_await asio::async_write(socket, asio::buffer(RespCommand(ack)), asio::use_awaitable);
@@ -172,17 +161,7 @@ int RunLatency(const Options& o) {
   std::string stats;
   if (o.system == "gantry" && !failure) step(AwaitSink(o, run, deadline_ns, stats));
   if (failure) return failure.Report("broker_bench");
-  if (o.system != "gantry") {
-    std::sort(run.latencies_us.begin(), run.latencies_us.end());
-    auto& l = run.latencies_us;
-    char out[256];
-    std::snprintf(out, sizeof out,
-                  "{\"received\":%lld,\"measured\":%zu,\"p50_us\":%.0f,\"p99_us\":%.0f,"
-                  "\"p999_us\":%.0f,\"max_us\":%.0f}",
-                  static_cast<long long>(run.received), l.size(), Percentile(l, 0.5),
-                  Percentile(l, 0.99), Percentile(l, 0.999), l.empty() ? 0.0 : l.back());
-    stats = out;
-  }
+  if (o.system != "gantry") stats = run.deliveries.StatsJson();
   std::sort(run.ack_us.begin(), run.ack_us.end());
   // {"system", "test", "rate", "sent", "publish_errors", "ack_p50_us", "ack_p99_us", <stats>}
   std::printf(

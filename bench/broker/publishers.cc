@@ -1,5 +1,6 @@
 #include "broker/publishers.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
@@ -114,6 +115,28 @@ bool ReadStamp(std::string_view payload, int64_t& scheduled_ns, char& flag) {
   }
   flag = payload[20];
   return true;
+}
+
+void Deliveries::Record(std::string_view payload, int64_t arrived_ns) {
+  ++received;
+  int64_t scheduled_ns = 0;
+  char flag = 0;
+  if (ReadStamp(payload, scheduled_ns, flag) && flag == 'm') {
+    latencies_us.push_back(static_cast<double>(arrived_ns - scheduled_ns) / 1000.0);
+  }
+}
+
+std::string Deliveries::StatsJson() const {
+  std::vector<double> sorted = latencies_us;
+  std::sort(sorted.begin(), sorted.end());
+  char out[256];
+  std::snprintf(out, sizeof out,
+                "{\"received\":%lld,\"measured\":%zu,\"p50_us\":%.0f,\"p99_us\":%.0f,"
+                "\"p999_us\":%.0f,\"max_us\":%.0f}",
+                static_cast<long long>(received), sorted.size(), Percentile(sorted, 0.5),
+                Percentile(sorted, 0.99), Percentile(sorted, 0.999),
+                sorted.empty() ? 0.0 : sorted.back());
+  return out;
 }
 
 }  // namespace gantry::bench

@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "broker/broker_bench.h"
 #include "net/asio.h"
@@ -28,5 +30,15 @@ std::string StampedPayload(int64_t scheduled_ns, char flag);
 bool ReadStamp(std::string_view payload, int64_t& scheduled_ns, char& flag);
 
 int64_t NowNs();
+
+// What a subscriber saw: every delivery counted, the latency of the measured ones (flag 'm')
+// kept. The gantry sink replica and the in-process JetStream and Redis consumers share it.
+struct Deliveries {
+  int64_t received = 0;
+  std::vector<double> latencies_us;
+  void Record(std::string_view payload, int64_t arrived_ns);
+  // {"received", "measured", "p50_us", "p99_us", "p999_us", "max_us"}
+  std::string StatsJson() const;
+};
 
 }  // namespace gantry::bench

@@ -21,25 +21,7 @@ using net::tcp;
 
 namespace {
 
-struct Figures {
-  int64_t received = 0;
-  std::vector<double> latencies_us;  // measured (not warm-up) messages only
-};
-
-std::string Stats(Figures& f) {
-  std::vector<double> sorted = f.latencies_us;
-  std::sort(sorted.begin(), sorted.end());
-  char out[256];
-  std::snprintf(out, sizeof out,
-                "{\"received\":%lld,\"measured\":%zu,\"p50_us\":%.0f,\"p99_us\":%.0f,"
-                "\"p999_us\":%.0f,\"max_us\":%.0f}",
-                static_cast<long long>(f.received), sorted.size(), Percentile(sorted, 0.5),
-                Percentile(sorted, 0.99), Percentile(sorted, 0.999),
-                sorted.empty() ? 0.0 : sorted.back());
-  return out;
-}
-
-asio::awaitable<void> Serve(tcp::socket socket, Figures& f) {
+asio::awaitable<void> Serve(tcp::socket socket, Deliveries& f) {
   std::string buffer;
   for (;;) {
     size_t head_end = co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer),
@@ -56,16 +38,11 @@ asio::awaitable<void> Serve(tcp::socket socket, Figures& f) {
     buffer.erase(0, length);
     std::string answer;
     if (head.rfind("get /stats", 0) == 0) {
-      answer = Stats(f);
+      answer = f.StatsJson();
     } else if (head.rfind("post /reset", 0) == 0) {
-      f = Figures{};
+      f = Deliveries{};
     } else if (head.rfind("post ", 0) == 0) {
-      ++f.received;
-      int64_t scheduled_ns = 0;
-      char flag = 0;
-      if (ReadStamp(body, scheduled_ns, flag) && flag == 'm') {
-        f.latencies_us.push_back(static_cast<double>(arrived_ns - scheduled_ns) / 1000.0);
-      }
+      f.Record(body, arrived_ns);
     }
     std::string response =
         "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(answer.size()) + "\r\n\r\n" + answer;
@@ -73,7 +50,7 @@ asio::awaitable<void> Serve(tcp::socket socket, Figures& f) {
   }
 }
 
-asio::awaitable<void> Accept(tcp::acceptor& acceptor, Figures& f) {
+asio::awaitable<void> Accept(tcp::acceptor& acceptor, Deliveries& f) {
   for (;;) {
     tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);
     socket.set_option(tcp::no_delay(true));
@@ -86,7 +63,7 @@ asio::awaitable<void> Accept(tcp::acceptor& acceptor, Figures& f) {
 int RunSink(const Options& o) {
   asio::io_context io(1);
   tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), o.port});
-  Figures figures;
+  Deliveries figures;
   asio::co_spawn(io, Accept(acceptor, figures), asio::detached);
   io.run();
   return 0;
