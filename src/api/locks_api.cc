@@ -15,7 +15,35 @@ constexpr Duration kDefaultTtl = std::chrono::seconds(10);
 constexpr Duration kMaxWait = std::chrono::minutes(10);
 }  // namespace
 
+namespace {
+
+json::value HolderJson(const coord::LockService::State& state) {
+  if (!state.holder) return nullptr;
+  return json::object{{"token", state.holder->token},
+                      {"lease", std::to_string(state.holder->lease)},
+                      {"value", state.value}};
+}
+
+}  // namespace
+
 void LocksApi::Handle(const http::Request& request, std::string_view rest, http::Respond respond) {
+  if (rest.empty() || rest == "/") {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return respond(MethodNotAllowed(request, "GET"));
+    }
+    return locks_.List([respond](auto locks) {
+      if (!locks.ok()) return respond(ErrorFor(locks.status()));
+      json::array rows;
+      uint64_t revision = 0;
+      for (const auto& [name, state] : *locks) {
+        rows.push_back(json::object{{"name", name},
+                                    {"holder", HolderJson(state)},
+                                    {"waiters", static_cast<int64_t>(state.waiters)}});
+        revision = static_cast<uint64_t>(state.revision);
+      }
+      respond(Json(std::move(rows), revision));
+    });
+  }
   if (rest.size() < 2 || rest[0] != '/' || rest.find('/', 1) != std::string_view::npos) {
     return respond(http::JsonError(404, "not_found", "use /api/v1/locks/{name}"));
   }
@@ -65,14 +93,8 @@ void LocksApi::Handle(const http::Request& request, std::string_view rest, http:
   if (request.method == "GET" || request.method == "HEAD") {
     auto answer = [respond, name](absl::StatusOr<coord::LockService::State> state) {
       if (!state.ok()) return respond(ErrorFor(state.status()));
-      json::value holder = nullptr;
-      if (state->holder) {
-        holder = json::object{{"token", state->holder->token},
-                              {"lease", std::to_string(state->holder->lease)},
-                              {"value", state->value}};
-      }
       respond(Json(json::object{{"name", name},
-                                {"holder", holder},
+                                {"holder", HolderJson(*state)},
                                 {"waiters", static_cast<int64_t>(state->waiters)}},
                    static_cast<uint64_t>(state->revision)));
     };

@@ -197,20 +197,53 @@ void LockService::Release(const std::string& name, store::Revision token,
   });
 }
 
+LockService::State LockService::StateOf(std::vector<store::KeyValue> kvs,
+                                        store::Revision revision) {
+  std::vector<store::KeyValue> queue = Queue(std::move(kvs));
+  State state;
+  state.revision = revision;
+  if (!queue.empty()) {
+    state.holder = Held{queue.front().create_revision, queue.front().lease};
+    state.value = queue.front().value;
+    state.waiters = queue.size() - 1;
+  }
+  return state;
+}
+
 void LockService::Describe(const std::string& name, store::Done<State> done) {
   if (absl::Status status = CheckName(name); !status.ok()) return done(status);
   store_.Range({Prefix(name), true},
                [done = std::move(done)](absl::StatusOr<store::RangeResult> result) {
                  if (!result.ok()) return done(result.status());
-                 std::vector<store::KeyValue> queue = Queue(std::move(result->kvs));
-                 State state;
-                 state.revision = result->revision;
-                 if (!queue.empty()) {
-                   state.holder = Held{queue.front().create_revision, queue.front().lease};
-                   state.value = queue.front().value;
-                   state.waiters = queue.size() - 1;
+                 done(StateOf(std::move(result->kvs), result->revision));
+               });
+}
+
+void LockService::List(store::Done<std::vector<std::pair<std::string, State>>> done) {
+  store_.Range({key_prefix_, true},
+               [this, done = std::move(done)](absl::StatusOr<store::RangeResult> result) {
+                 if (!result.ok()) return done(result.status());
+                 // Keys are <prefix><name>/<lease>, in key order: each lock's acquisitions are
+                 // together.
+                 std::vector<std::pair<std::string, State>> locks;
+                 std::vector<store::KeyValue> group;
+                 std::string name;
+                 auto flush = [&] {
+                   if (!group.empty())
+                     locks.emplace_back(name, StateOf(std::move(group), result->revision));
+                   group.clear();
+                 };
+                 for (store::KeyValue& kv : result->kvs) {
+                   std::string_view rest = std::string_view(kv.key).substr(key_prefix_.size());
+                   std::string_view kv_name = rest.substr(0, rest.find('/'));
+                   if (kv_name != name) {
+                     flush();
+                     name = kv_name;
+                   }
+                   group.push_back(std::move(kv));
                  }
-                 done(state);
+                 flush();
+                 done(std::move(locks));
                });
 }
 

@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "core/duration.h"
@@ -52,6 +54,8 @@ class LockService {
     store::Revision revision = 0;  // the store's when read (an index for Observe)
   };
   void Describe(const std::string& name, store::Done<State> done);
+  // Every lock with a holder, by name.
+  void List(store::Done<std::vector<std::pair<std::string, State>>> done);
   // Describe, once anything of the lock changed after revision `after` (a holder or waiter
   // came or went), or when `wait` runs out: a long poll for observers.
   void Observe(const std::string& name, store::Revision after, Duration wait,
@@ -61,6 +65,7 @@ class LockService {
   static absl::Status CheckName(std::string_view name);
 
  private:
+  static State StateOf(std::vector<store::KeyValue> queue, store::Revision revision);
   struct Acquisition;
   void Check(std::shared_ptr<Acquisition> acquisition);
   void Watch(std::shared_ptr<Acquisition> acquisition, store::Revision from);

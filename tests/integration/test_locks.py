@@ -58,6 +58,20 @@ class Locks(unittest.TestCase):
         self.release("basic", second["token"])
         self.assertIsNone(self.describe("basic")["holder"])
 
+    def test_every_held_lock_is_listed(self):
+        _, first = self.acquire("listed-a", ttl="30s")
+        _, second = self.acquire("listed-b", ttl="30s")
+        listed = json.loads(http_request(self.agent.api, "GET", "/api/v1/locks")[2])
+        mine = {row["name"]: row for row in listed if row["name"].startswith("listed-")}
+        self.assertEqual(sorted(mine), ["listed-a", "listed-b"])
+        self.assertEqual(mine["listed-a"]["holder"]["token"], first["token"])
+        self.assertEqual(mine["listed-b"]["waiters"], 0)
+        self.release("listed-a", first["token"])
+        self.release("listed-b", second["token"])
+        listed = json.loads(http_request(self.agent.api, "GET", "/api/v1/locks")[2])
+        self.assertFalse([row for row in listed if row["name"].startswith("listed-")])
+        self.assertEqual(http_request(self.agent.api, "POST", "/api/v1/locks")[0], 405)
+
     def test_waiters_get_the_lock_in_order(self):
         _, holder = self.acquire("fifo")
         got = {}
