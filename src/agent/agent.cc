@@ -150,7 +150,8 @@ class Agent {
                        return delivery_ ? delivery_->List()
                                         : std::vector<broker::SubscriptionInfo>{};
                      },
-                     [this] { return Metrics(); }, options_.tracing ? &traces_ : nullptr},
+                     [this] { return Metrics(); }, options_.tracing ? &traces_ : nullptr,
+                     options_.tracing ? &calls_ : nullptr},
         Clock::Real());
     autoscaling_ = std::make_unique<Autoscaling>(io_, *spec_, *supervisor_, snapshots_);
     delivery_ = std::make_unique<Delivery>(io_, *broker_, *store_, proxy_->mesh_address());
@@ -465,7 +466,10 @@ class Agent {
                            supervisor_.get(), broker_.get(),      {},
                            store_.get(),      start_time_seconds_};
     if (delivery_) sources.subscriptions = delivery_->List();
-    if (options_.tracing) sources.traces = &traces_;
+    if (options_.tracing) {
+      sources.traces = &traces_;
+      sources.calls = &calls_;
+    }
     return MetricsText(sources);
   }
 
@@ -479,6 +483,7 @@ class Agent {
       int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                            std::chrono::steady_clock::now().time_since_epoch())
                            .count();
+      calls_.Add(spans, now_us);
       traces_.Add(std::move(spans), now_us);
       std::vector<telemetry::SpanRecord> kept = traces_.Settle(now_us);
       if (otlp_ && !kept.empty()) otlp_->Export(std::move(kept));
@@ -557,6 +562,7 @@ class Agent {
   std::unique_ptr<Delivery> delivery_;  // after broker_ and store_: it uses them
   boost::asio::steady_timer lease_timer_{io_};
   proxy::OutlierDetector outliers_{Clock::Real()};
+  telemetry::CallGraph calls_;  // who calls whom, from every span
   telemetry::TraceStore traces_{telemetry::TraceStoreOptions{options_.trace_sample_rate}};
   boost::asio::steady_timer span_timer_{io_};
   std::unique_ptr<OtlpExporter> otlp_;  // when --otlp-endpoint is given

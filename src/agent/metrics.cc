@@ -199,6 +199,22 @@ void Tracing(PrometheusText& out, const telemetry::TraceStore& traces) {
       traces.dropped_spans());
 }
 
+void Calls(PrometheusText& out, const telemetry::CallGraph& calls) {
+  std::vector<telemetry::CallGraph::Edge> edges = calls.Edges();
+  auto family = [&](const char* name, const char* help, auto field) {
+    out.Family(name, Type::kCounter, help);
+    for (const auto& edge : edges) {
+      Label labels[] = {{"from", edge.from}, {"to", edge.to}};
+      out.Sample(labels, static_cast<double>(field(edge)));
+    }
+  };
+  family("gantry_calls_total",
+         "Proxied calls by caller (a service, gateway or external) and callee, from the spans.",
+         [](const auto& edge) { return edge.calls; });
+  family("gantry_call_errors_total", "Of those, calls answered 5xx or not at all.",
+         [](const auto& edge) { return edge.errors; });
+}
+
 }  // namespace
 
 std::string MetricsText(const MetricsSources& s) {
@@ -213,6 +229,7 @@ std::string MetricsText(const MetricsSources& s) {
   if (s.broker) Broker(out, s);
   if (s.store) Store(out, *s.store);
   if (s.traces) Tracing(out, *s.traces);
+  if (s.calls) Calls(out, *s.calls);
   return out.Take();
 }
 

@@ -15,6 +15,7 @@
 #include "proxy/resilience/outlier_detector.h"
 #include "proxy/snapshot.h"
 #include "store/embedded_store.h"
+#include "telemetry/call_graph.h"
 #include "telemetry/trace_store.h"
 
 namespace gantry::agent {
@@ -29,6 +30,7 @@ struct MetricsSources {
   const store::EmbeddedStore* store = nullptr;
   double start_time_seconds = 0;                  // the agent's, Unix time
   const telemetry::TraceStore* traces = nullptr;  // null: tracing is off
+  const telemetry::CallGraph* calls = nullptr;    // null: tracing is off
 };
 
 std::string MetricsText(const MetricsSources& sources);

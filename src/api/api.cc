@@ -48,6 +48,7 @@ Api::Api(net::asio::io_context& io, AgentInfo info, ApiDeps deps, Clock& clock)
       proxy_stats_(std::move(deps.proxy_stats)),
       metrics_(std::move(deps.metrics)),
       traces_(deps.traces),
+      calls_(deps.calls),
       key_owner_(std::move(deps.key_owner)),
       stop_agent_(std::move(deps.stop_agent)),
       apply_(std::move(deps.apply)) {}
@@ -94,6 +95,16 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
           http::JsonError(404, "tracing_off", "tracing is off (the agent runs with --no-tracing)"));
     }
     return HandleTraces(*traces_, request, path.substr(kTraces.size()), respond);
+  }
+  if (path == "/api/v1/topology") {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return respond(MethodNotAllowed(request, "GET"));
+    }
+    if (!calls_) {
+      return respond(
+          http::JsonError(404, "tracing_off", "tracing is off (the agent runs with --no-tracing)"));
+    }
+    return respond(Topology(*calls_));
   }
   if (path == "/api/v1/sd/prometheus") {
     if (request.method != "GET" && request.method != "HEAD") {

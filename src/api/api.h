@@ -18,6 +18,7 @@
 #include "orchestrator/event_log.h"
 #include "orchestrator/supervisor.h"
 #include "registry/registry.h"
+#include "telemetry/call_graph.h"
 #include "telemetry/trace_store.h"
 
 namespace gantry::api {
@@ -49,6 +50,7 @@ struct ApiDeps {
   std::function<std::vector<broker::SubscriptionInfo>()> subscriptions;  // their progress
   std::function<std::string()> metrics;           // GET /metrics: Prometheus' text format
   const telemetry::TraceStore* traces = nullptr;  // /api/v1/traces; null: not served
+  const telemetry::CallGraph* calls = nullptr;    // /api/v1/topology; null: not served
 };
 
 class Api {
@@ -90,6 +92,7 @@ class Api {
   std::function<std::string()> proxy_stats_;
   std::function<std::string()> metrics_;
   const telemetry::TraceStore* traces_;
+  const telemetry::CallGraph* calls_;
   std::function<http::Response(const std::string& service, const std::string& key)> key_owner_;
   std::function<void()> stop_agent_;
   std::function<void(const std::string&, bool, const http::Respond&)> apply_;

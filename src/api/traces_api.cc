@@ -76,4 +76,13 @@ void HandleTraces(const telemetry::TraceStore& traces, const http::Request& requ
   respond(Json(json::object{{"trace_id", std::string(hex)}, {"spans", out}}));
 }
 
+http::Response Topology(const telemetry::CallGraph& calls) {
+  json::array edges;
+  for (const auto& edge : calls.Edges()) {
+    edges.push_back(json::object{
+        {"from", edge.from}, {"to", edge.to}, {"calls", edge.calls}, {"errors", edge.errors}});
+  }
+  return Json(json::object{{"edges", std::move(edges)}});
+}
+
 }  // namespace gantry::api

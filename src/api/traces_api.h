@@ -6,6 +6,8 @@
 //   GET /api/v1/traces/{trace id, 32 hex} -> {"trace_id", "spans": [{"span_id", "parent_id"
 //       ("" for a root), "kind" (gateway | mesh), "service", "instance", "method", "target",
 //       "status", "start_unix_us", "duration_us", "attempts"}]} by start time; 404 if unknown
+//   GET /api/v1/topology -> {"edges": [{"from", "to", "calls", "errors"}]}: calls between
+//       services since the agent started (telemetry::CallGraph), by caller then callee
 // Control-plane thread only.
 #pragma once
 
@@ -13,11 +15,13 @@
 
 #include "http/message.h"
 #include "http/server.h"
+#include "telemetry/call_graph.h"
 #include "telemetry/trace_store.h"
 
 namespace gantry::api {
 
 void HandleTraces(const telemetry::TraceStore& traces, const http::Request& request,
                   std::string_view rest, const http::Respond& respond);
+http::Response Topology(const telemetry::CallGraph& calls);
 
 }  // namespace gantry::api

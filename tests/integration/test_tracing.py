@@ -106,6 +106,28 @@ class Tracing(unittest.TestCase):
         listed = json.loads(http_request(self.agent.api, "GET", "/api/v1/traces?limit=1000")[2])
         self.assertTrue(next(t for t in listed if t["trace_id"] == trace_id)["error"])
 
+    def test_topology_counts_calls_between_services(self):
+        def edges():
+            body = json.loads(http_request(self.agent.api, "GET", "/api/v1/topology")[2])
+            return {(e["from"], e["to"]): (e["calls"], e["errors"]) for e in body["edges"]}
+        before = edges()
+        for _ in range(5):
+            self.assertEqual(http_request(self.agent.gateway, "GET", "/topology")[0], 200)
+        self.assertEqual(http_request(self.agent.gateway, "GET", "/fail")[0], 500)
+        def grown():
+            now = edges()
+            grew = {k: (v[0] - before.get(k, (0, 0))[0], v[1] - before.get(k, (0, 0))[1])
+                    for k, v in now.items()}
+            return grew if grew.get(("front", "back"), (0, 0))[0] >= 6 else None
+        grew = wait_for(grown, 20, "the calls front -> back")
+        # Each request is a gateway call of front and a mesh call of back by front (the parent
+        # of the mesh hop is the gateway hop into front): 6 of each, one of them failed.
+        self.assertEqual(grew[("gateway", "front")], (6, 1))
+        self.assertEqual(grew[("front", "back")], (6, 1))
+        self.assertNotIn(("external", "back"), {k for k, v in grew.items() if v[0]})
+        metrics = http_request(self.agent.api, "GET", "/metrics")[2]
+        self.assertRegex(metrics, r'gantry_calls_total\{from="front",to="back"\} \d+')
+
     def test_bad_and_unknown_ids(self):
         self.assertEqual(http_request(self.agent.api, "GET", "/api/v1/traces/xyz")[0], 400)
         self.assertEqual(http_request(self.agent.api, "GET",
@@ -179,6 +201,8 @@ class NoTracing(unittest.TestCase):
         seen = wait_for(lambda: [r for r in records(record) if r["path"] == "/plain"], 10, "seen")
         self.assertEqual({r["headers"]["traceparent"] for r in seen}, {header})
         self.assertEqual(http_request(agent.api, "GET", "/api/v1/traces")[0], 404)
+        status, _, body = http_request(agent.api, "GET", "/api/v1/topology")
+        self.assertEqual((status, json.loads(body)["code"]), (404, "tracing_off"))
 
 
 if __name__ == "__main__":
