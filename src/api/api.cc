@@ -11,6 +11,7 @@
 #include "net/asio.h"
 #include "registry/instance_json.h"
 #include "telemetry/prometheus.h"
+#include "ui/dashboard.h"
 #include "version.h"
 
 namespace gantry::api {
@@ -96,6 +97,7 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
     }
     return HandleTraces(*traces_, request, path.substr(kTraces.size()), respond);
   }
+  if (under(ui::kDashboardPath)) return respond(ui::ServeDashboard(request));
   if (path == "/api/v1/topology") {
     if (request.method != "GET" && request.method != "HEAD") {
       return respond(MethodNotAllowed(request, "GET"));

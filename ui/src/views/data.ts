@@ -1,0 +1,67 @@
+// The broker's topics with their subscriptions' progress, and the locks held now.
+import { get, type Lock, type Topic } from "../api";
+import { h } from "../dom";
+import { bytes } from "../format";
+
+export async function data(): Promise<HTMLElement[]> {
+  const [topics, locks] = await Promise.all([get<Topic[]>("/api/v1/topics"), get<Lock[]>("/api/v1/locks")]);
+  const topicRows = topics.flatMap((t) => [
+    h(
+      "tr",
+      { "data-topic": t.topic },
+      h("td", {}, h("b", {}, t.topic)),
+      h("td", { class: "num" }, t.messages),
+      h("td", { class: "num" }, `${t.first_offset}–${t.next_offset}`),
+      h("td", { class: "num" }, bytes(t.bytes)),
+      h("td", { colspan: 5, class: "muted" }, t.subscriptions.length ? "" : "no subscriptions"),
+    ),
+    ...t.subscriptions.map((sub) =>
+      h(
+        "tr",
+        { class: "sub-row" },
+        h("td", { colspan: 4, class: "muted" }, `↳ ${sub.service}`),
+        h("td", { class: "num" + (sub.lag > 0 ? " warn-text" : "") }, sub.lag),
+        h("td", { class: "num" }, sub.in_flight),
+        h("td", { class: "num" }, sub.delivered),
+        h("td", { class: "num" }, sub.redelivered),
+        h("td", { class: "num" + (sub.dead_lettered > 0 ? " bad-text" : "") }, sub.dead_lettered),
+      ),
+    ),
+  ]);
+  const lockRows = locks.map((l) =>
+    h(
+      "tr",
+      { "data-lock": l.name },
+      h("td", {}, l.name),
+      h("td", { class: "num" }, l.holder ? l.holder.token : "–"),
+      h("td", { class: "mono" }, l.holder ? l.holder.lease : "–"),
+      h("td", {}, l.holder?.value ?? ""),
+      h("td", { class: "num" }, l.waiters),
+    ),
+  );
+  return [
+    h(
+      "section",
+      { class: "card", id: "topics" },
+      h("h2", {}, "Topics"),
+      h(
+        "table",
+        {},
+        h("thead", {}, h("tr", {}, ["topic", "messages", "offsets", "size", "lag", "in flight", "delivered", "redelivered", "dead-lettered"]
+          .map((c, i) => h("th", { class: i ? "num" : "" }, c)))),
+        h("tbody", {}, topicRows.length ? topicRows : h("tr", {}, h("td", { colspan: 9, class: "muted" }, "no topics"))),
+      ),
+    ),
+    h(
+      "section",
+      { class: "card", id: "locks" },
+      h("h2", {}, "Locks"),
+      h(
+        "table",
+        {},
+        h("thead", {}, h("tr", {}, ["lock", "token", "lease", "holder", "waiters"].map((c) => h("th", {}, c)))),
+        h("tbody", {}, lockRows.length ? lockRows : h("tr", {}, h("td", { colspan: 5, class: "muted" }, "no locks held"))),
+      ),
+    ),
+  ];
+}
