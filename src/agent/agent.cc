@@ -35,6 +35,7 @@
 #include "registry/health_checker.h"
 #include "registry/registry_store.h"
 #include "store/embedded_store.h"
+#include "telemetry/span_collector.h"
 
 namespace gantry::agent {
 namespace {
@@ -478,14 +479,14 @@ class Agent {
     span_timer_.expires_after(std::chrono::milliseconds(250));
     span_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || !proxy_) return;
-      std::vector<telemetry::SpanRecord> spans;
-      traces_.CountDropped(proxy_->DrainSpans(spans));
       int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                            std::chrono::steady_clock::now().time_since_epoch())
                            .count();
-      calls_.Add(spans, now_us);
-      traces_.Add(std::move(spans), now_us);
-      std::vector<telemetry::SpanRecord> kept = traces_.Settle(now_us);
+      if (!span_collector_) {
+        span_collector_ =
+            std::make_unique<telemetry::SpanCollector>(proxy_->SpanBuffers(), calls_, traces_);
+      }
+      std::vector<telemetry::SpanRecord> kept = span_collector_->Collect(now_us, otlp_ != nullptr);
       if (otlp_ && !kept.empty()) otlp_->Export(std::move(kept));
       CollectSpans();
     });
@@ -562,7 +563,8 @@ class Agent {
   std::unique_ptr<Delivery> delivery_;  // after broker_ and store_: it uses them
   boost::asio::steady_timer lease_timer_{io_};
   proxy::OutlierDetector outliers_{Clock::Real()};
-  telemetry::CallGraph calls_;  // who calls whom, from every span
+  telemetry::CallGraph calls_;                                // who calls whom, from every span
+  std::unique_ptr<telemetry::SpanCollector> span_collector_;  // once the proxy runs
   telemetry::TraceStore traces_{telemetry::TraceStoreOptions{options_.trace_sample_rate}};
   boost::asio::steady_timer span_timer_{io_};
   std::unique_ptr<OtlpExporter> otlp_;  // when --otlp-endpoint is given

@@ -16,7 +16,7 @@ constexpr int64_t kDefaultLimit = 20;
 constexpr int64_t kMaxLimit = 1000;
 
 json::object SpanJson(const telemetry::SpanRecord& span) {
-  bool root = telemetry::IsZero(span.parent_id.data(), span.parent_id.size());
+  bool root = telemetry::IsZero(span.parent_id);
   return json::object{{"span_id", telemetry::Hex(span.span_id)},
                       {"parent_id", root ? std::string() : telemetry::Hex(span.parent_id)},
                       {"kind", span.mesh ? "mesh" : "gateway"},

@@ -152,6 +152,16 @@ void NoteField(const Header& field, HeadCommon& head, FieldFacts& facts, std::st
     case 7:
       if (head.upgrade.empty() && EqualsLowercase(name, "upgrade")) head.upgrade = field.value;
       return;
+    case 11:
+      if (head.traceparent.empty() && EqualsLowercase(name, "traceparent")) {
+        head.traceparent = field.value;
+      }
+      return;
+    case 12:
+      if (head.request_id.empty() && EqualsLowercase(name, "x-request-id")) {
+        head.request_id = field.value;
+      }
+      return;
     case 10:
       if (!EqualsLowercase(name, "connection")) return;
       ForEachToken(field.value, [&](std::string_view token) {
@@ -258,6 +268,8 @@ void HeadCommon::ResetFacts() {
   has_connection_tokens = false;
   connection_upgrade = false;
   upgrade = {};
+  traceparent = {};
+  request_id = {};
   raw_fields = {};
 }
 

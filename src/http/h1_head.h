@@ -59,6 +59,9 @@ struct HeadCommon {
   bool has_connection_tokens = false;  // Connection names other fields (they are hop-by-hop)
   bool connection_upgrade = false;     // Connection names "upgrade" (one of those tokens)
   std::string_view upgrade;            // the first Upgrade field's value ("" when absent)
+  // Read while parsing, as the proxy looks at them for every request (first of each, or "").
+  std::string_view traceparent;
+  std::string_view request_id;  // X-Request-Id
   std::string_view raw_fields;  // every field line as received, CRLFs included (no empty line)
 
   // Whether the connection stays open after this message (HTTP/1.1 default on, 1.0 off).

@@ -276,16 +276,15 @@ void ClientConn::OnHead(const http::h1::RequestHead& head) {
   input.edge = kind_ == ListenerKind::kGateway;
   input.tls = tls_ != nullptr;
   char request_id[36];
-  std::string_view inbound_id = head.Find("x-request-id");
+  std::string_view inbound_id = head.request_id;
   if (inbound_id.empty()) {
     worker_.NewRequestId(request_id);
     input.request_id = std::string_view(request_id, sizeof request_id);
   }
-  char traceparent[telemetry::kTraceParentSize];
+  char traceparent[kTraceParentLineSize];
   if (worker_.spans()) {
-    info.trace = StartHop(worker_, head.Find("traceparent"), head.method_text, head.target);
-    telemetry::FormatTraceParent(info.trace.context, traceparent);
-    input.traceparent = std::string_view(traceparent, sizeof traceparent);
+    StartHop(worker_, head.traceparent, head.method_text, head.target, info.trace);
+    input.traceparent_line = FormatTraceParentLine(info.trace, traceparent);
   }
   AppendUpstreamHead(input, request);
   if (IsWebSocket(head)) {  // the hop-by-hop fields a handshake needs on this hop too

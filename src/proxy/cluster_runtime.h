@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 
 #include "config/app_spec.h"
@@ -17,6 +18,11 @@
 namespace gantry::proxy {
 
 struct ClusterRuntime {
+  static uint32_t NextServiceId() {
+    static std::atomic<uint32_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+  }
+
   ClusterRuntime(const config::PolicySpec& policy, size_t workers)
       : policy(policy),
         retry_policy(policy.retries),
@@ -24,6 +30,8 @@ struct ClusterRuntime {
         breaker(policy.circuit_breaker),
         stats(workers) {}
 
+  // Never reused while the process runs (spans carry it: the same id is the same service).
+  const uint32_t service_id = NextServiceId();
   const config::PolicySpec policy;
   const RetryPolicy retry_policy;
   RetryBudget retry_budget;

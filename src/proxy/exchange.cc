@@ -351,8 +351,8 @@ void Exchange::End() {
   if (info_.route) info_.route->runtime->stats.RecordRequest(worker, status_, latency);
   if (info_.trace.on) {
     RecordHop(worker_, info_.trace,
-              {client_.kind() == ListenerKind::kMesh, cluster_.service,
-               endpoint_ ? std::string_view(endpoint_->instance_id) : std::string_view(), status_,
+              {client_.kind() == ListenerKind::kMesh, cluster_.runtime->service_id,
+               &cluster_.service_text, endpoint_ ? &endpoint_->instance_text : nullptr, status_,
                client_.request_start_us(), now_us, retries_ + (endpoint_ ? 1 : 0)});
   }
   if (AccessLog* log = worker_.access_log()) {

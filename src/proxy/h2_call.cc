@@ -416,8 +416,8 @@ void H2Call::End() {
   if (route_) route_->runtime->stats.RecordRequest(worker, status_, latency);
   if (trace_.on) {
     RecordHop(worker_, trace_,
-              {frontend_.kind() == ListenerKind::kMesh, cluster_.service,
-               last_endpoint_ ? std::string_view(last_endpoint_->instance_id) : std::string_view(),
+              {frontend_.kind() == ListenerKind::kMesh, cluster_.runtime->service_id,
+               &cluster_.service_text, last_endpoint_ ? &last_endpoint_->instance_text : nullptr,
                status_, start_us_, worker_.loop().now_us(), retries_ + (last_endpoint_ ? 1 : 0)});
   }
   if (AccessLog* log = worker_.access_log()) {

@@ -231,7 +231,7 @@ void H2Frontend::StartCall(int32_t stream, std::span<const Field> fields, bool e
   }
   if (worker_.spans()) {  // this hop's span: the upstream's parent
     HopTrace& trace = call->trace();
-    trace = StartHop(worker_, FindField(fields, "traceparent"), request.method, request.path);
+    StartHop(worker_, FindField(fields, "traceparent"), request.method, request.path, trace);
     char traceparent[telemetry::kTraceParentSize];
     telemetry::FormatTraceParent(trace.context, traceparent);
     out.emplace_back("traceparent", std::string_view(traceparent, sizeof traceparent));

@@ -15,15 +15,15 @@ void Randomize(Worker& worker, std::array<uint8_t, N>& id) {
     uint64_t bits = worker.NextRandom();
     std::memcpy(id.data() + i, &bits, std::min<size_t>(8, N - i));
   }
-  if (telemetry::IsZero(id.data(), N)) id[N - 1] = 1;  // all zero is invalid
+  if (telemetry::IsZero(id)) id[N - 1] = 1;  // all zero is invalid
 }
 
 }  // namespace
 
-HopTrace StartHop(Worker& worker, std::string_view traceparent, std::string_view method,
-                  std::string_view target) {
-  HopTrace trace;
+void StartHop(Worker& worker, std::string_view traceparent, std::string_view method,
+              std::string_view target, HopTrace& trace) {
   trace.on = true;
+  trace.parent = {};
   if (auto caller = traceparent.empty() ? std::nullopt : telemetry::ParseTraceParent(traceparent)) {
     trace.context.trace_id = caller->trace_id;
     trace.context.flags = caller->flags;
@@ -35,7 +35,15 @@ HopTrace StartHop(Worker& worker, std::string_view traceparent, std::string_view
   Randomize(worker, trace.context.span_id);
   trace.method.Set(method);
   trace.target.Set(target);
-  return trace;
+}
+
+std::string_view FormatTraceParentLine(const HopTrace& trace, char (&out)[kTraceParentLineSize]) {
+  std::memcpy(out, kTraceParentFieldName.data(), kTraceParentFieldName.size());
+  telemetry::FormatTraceParent(
+      trace.context,
+      *reinterpret_cast<char(*)[telemetry::kTraceParentSize]>(out + kTraceParentFieldName.size()));
+  std::memcpy(out + kTraceParentLineSize - 2, "\r\n", 2);
+  return {out, kTraceParentLineSize};
 }
 
 void RecordHop(Worker& worker, const HopTrace& trace, const HopEnd& end) {
@@ -53,8 +61,14 @@ void RecordHop(Worker& worker, const HopTrace& trace, const HopEnd& end) {
   span->mesh = end.mesh;
   span->attempts = static_cast<uint8_t>(std::min(end.attempts, 255));
   span->method = trace.method;
-  span->service.Set(end.service);
-  span->instance.Set(end.instance);
+  span->service_id = end.service_id;
+  // Fixed-size copies of texts cut to size when the snapshot was built: no length to test.
+  span->service = *end.service;
+  if (end.instance) {
+    span->instance = *end.instance;
+  } else {
+    span->instance.size = 0;
+  }
   span->target = trace.target;
   spans->Publish();
 }

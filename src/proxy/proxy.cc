@@ -91,12 +91,12 @@ void Proxy::Acknowledged(int worker, uint64_t version) {
   }
 }
 
-uint64_t Proxy::DrainSpans(std::vector<telemetry::SpanRecord>& out) {
-  uint64_t dropped = 0;
+std::vector<telemetry::SpanBuffer*> Proxy::SpanBuffers() const {
+  std::vector<telemetry::SpanBuffer*> rings;
   for (const auto& worker : workers_) {
-    if (telemetry::SpanBuffer* spans = worker->spans()) dropped += spans->Drain(out);
+    if (telemetry::SpanBuffer* spans = worker->spans()) rings.push_back(spans);
   }
-  return dropped;
+  return rings;
 }
 
 }  // namespace gantry::proxy

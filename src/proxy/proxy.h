@@ -15,6 +15,10 @@
 #include "proxy/snapshot.h"
 #include "telemetry/trace.h"
 
+namespace gantry::telemetry {
+class SpanBuffer;
+}
+
 namespace gantry::proxy {
 
 class Worker;
@@ -51,9 +55,8 @@ class Proxy {
   // no request starts with an endpoint that snapshot left out. Control-plane thread.
   void WhenAcknowledged(uint64_t version, std::function<void()> done);
   uint64_t acknowledged_version() const;  // the oldest version a worker still routes by
-  // The spans the workers recorded since the last call (appended); returns how many they
-  // dropped for want of room. Any thread.
-  uint64_t DrainSpans(std::vector<telemetry::SpanRecord>& out);
+  // The workers' span rings (empty while tracing is off), for one reader thread.
+  std::vector<telemetry::SpanBuffer*> SpanBuffers() const;
 
  private:
   Proxy() = default;

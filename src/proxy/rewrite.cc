@@ -1,5 +1,7 @@
 #include "proxy/rewrite.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "http/message.h"
@@ -41,10 +43,17 @@ bool NamedByConnection(const http::h1::HeadCommon& head, std::string_view name) 
 }
 
 void AppendField(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name);
-  out.append(": ");
-  out.append(value);
-  out.append("\r\n");
+  // One growth and two copies: four appends cost twice as many instructions per request.
+  size_t at = out.size();
+  out.resize(at + name.size() + value.size() + 4);
+  char* p = out.data() + at;
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  std::memcpy(p, ": ", 2);
+  p += 2;
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  std::memcpy(p, "\r\n", 2);
 }
 
 namespace {
@@ -114,7 +123,7 @@ void AppendUpstreamHead(const UpstreamHeadInput& in, std::string& out) {
           }
           break;
         case 11:  // ours replaces the caller's: the same trace, this hop's span as the parent
-          drop = !in.traceparent.empty() && EqualsLowercase(name, "traceparent");
+          drop = !in.traceparent_line.empty() && EqualsLowercase(name, "traceparent");
           break;
         case 17:
           drop = in.edge && EqualsLowercase(name, "x-forwarded-proto");
@@ -142,7 +151,7 @@ void AppendUpstreamHead(const UpstreamHeadInput& in, std::string& out) {
   if (in.edge)
     out.append(in.tls ? "X-Forwarded-Proto: https\r\n"sv : "X-Forwarded-Proto: http\r\n"sv);
   if (!has_request_id && !in.request_id.empty()) AppendField(out, "X-Request-Id", in.request_id);
-  if (!in.traceparent.empty()) AppendField(out, "traceparent", in.traceparent);
+  out.append(in.traceparent_line);
 }
 
 void AppendDownstreamHead(const DownstreamHeadInput& in, std::string& out) {

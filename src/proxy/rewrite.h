@@ -22,13 +22,14 @@ int64_t ParseCallerTimeoutMs(std::string_view value);
 
 struct UpstreamHeadInput {
   const http::h1::RequestHead* head = nullptr;
-  std::string_view target;       // after absolute-form and strip_prefix rewriting
-  std::string_view host;         // the authority to send as Host
-  std::string_view client_ip;    // appended to X-Forwarded-For
-  bool edge = false;             // the gateway: X-Forwarded-Proto is set, not trusted
-  bool tls = false;              // ... to https
-  std::string_view request_id;   // sent as X-Request-Id when the request has none
-  std::string_view traceparent;  // when set, replaces the request's traceparent
+  std::string_view target;      // after absolute-form and strip_prefix rewriting
+  std::string_view host;        // the authority to send as Host
+  std::string_view client_ip;   // appended to X-Forwarded-For
+  bool edge = false;            // the gateway: X-Forwarded-Proto is set, not trusted
+  bool tls = false;             // ... to https
+  std::string_view request_id;  // sent as X-Request-Id when the request has none
+  // When set, the whole "traceparent: ...\r\n" line that replaces the request's traceparent.
+  std::string_view traceparent_line;
 };
 
 // Appends the request line and fields for the upstream, without the empty line and without

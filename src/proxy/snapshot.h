@@ -16,11 +16,13 @@
 #include "net/socket.h"
 #include "proxy/cluster_runtime.h"
 #include "proxy/endpoint_state.h"
+#include "telemetry/trace.h"
 
 namespace gantry::proxy {
 
 struct Endpoint {
   std::string instance_id;
+  telemetry::ShortText<64> instance_text;    // instance_id as a span holds it (set together)
   std::string key;                           // address as text, for messages and hashing
   net::SocketAddress socket_address;         // resolved once, when the snapshot is built
   uint32_t weight = 1;                       // relative share (weighted round robin, slow start)
@@ -30,6 +32,7 @@ struct Endpoint {
 
 struct Cluster {
   std::string service;
+  telemetry::ShortText<64> service_text;  // service as a span holds it (set together)
   // Healthy, not ejected replicas, ordered by instance id; in panic (under the panic
   // threshold's share healthy) every replica that has passed a check or been ejected.
   std::vector<Endpoint> endpoints;
@@ -46,6 +49,7 @@ struct Cluster {
   static Cluster Named(std::string service) {
     Cluster cluster;
     cluster.service = std::move(service);
+    cluster.service_text.Set(cluster.service);
     return cluster;
   }
 };

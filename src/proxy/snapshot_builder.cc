@@ -50,6 +50,7 @@ void AddEndpoint(Cluster& cluster, const registry::Instance& instance, const Clu
   if (!socket_address.ok()) return;  // registrations are checked to be IP literals
   Endpoint endpoint;
   endpoint.instance_id = instance.id;
+  endpoint.instance_text.Set(endpoint.instance_id);
   endpoint.key = instance.address.ToString();
   endpoint.socket_address = *socket_address;
   endpoint.weight = std::max<uint32_t>(1, instance.weight);
@@ -85,6 +86,7 @@ std::shared_ptr<Snapshot> BuildSnapshot(const config::AppSpec& spec,
     const Cluster* before = previous ? previous->FindCluster(service.name) : nullptr;
     Cluster cluster;
     cluster.service = service.name;
+    cluster.service_text.Set(cluster.service);
     cluster.policy = service.policy;
     cluster.grpc = service.protocol == config::ServiceSpec::Protocol::kGrpc;
     cluster.runtime = ClusterRuntimeFor(before, service.policy, workers);

@@ -11,6 +11,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <functional>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,8 +42,21 @@ class CallGraph {
     uint64_t errors = 0;  // 5xx, or no answer
   };
 
-  // The spans drained at `now_us` (a monotonic clock).
-  void Add(const std::vector<SpanRecord>& spans, int64_t now_us);
+  // A batch of spans drained at `now_us` (a monotonic clock): Add each, then EndBatch (the
+  // children that came before their parent are matched then).
+  // The common case (a service seen before, a gateway hop) is inline.
+  void Add(const SpanRecord& span, int64_t now_us) {
+    ServiceIndex service = IndexOf(span);
+    SlotOf(span.span_id) = Slot{span.span_id, service, true};
+    bool error = span.status == 0 || span.status >= 500;
+    if (!span.mesh) return Count(kGatewayIndex, service, error);
+    AddMeshHop(span, service, error, now_us);
+  }
+  void EndBatch(int64_t now_us);
+  void AddBatch(const std::vector<SpanRecord>& spans, int64_t now_us) {
+    for (const SpanRecord& span : spans) Add(span, now_us);
+    EndBatch(now_us);
+  }
   // Every edge seen so far, by caller then callee.
   std::vector<Edge> Edges() const;
   size_t waiting() const { return waiting_.size(); }
@@ -62,18 +78,50 @@ class CallGraph {
     uint64_t calls = 0, errors = 0;
   };
 
+  static constexpr ServiceIndex kGatewayIndex = 0;
+  static constexpr ServiceIndex kExternalIndex = 1;
+  // A span's service by its id, from a small cache; by name when the id is not cached.
+  ServiceIndex IndexOf(const SpanRecord& span) {
+    const IdCacheEntry& entry = id_cache_[span.service_id % std::size(id_cache_)];
+    if (span.service_id != 0 && entry.id == span.service_id) return entry.index;
+    return Learn(span);
+  }
+  ServiceIndex Learn(const SpanRecord& span);
   ServiceIndex Intern(std::string_view service);
-  Slot& SlotOf(const SpanId& span);
-  const Slot* Find(const SpanId& span);
-  void Count(ServiceIndex from, ServiceIndex to, bool error);
+  void AddMeshHop(const SpanRecord& span, ServiceIndex service, bool error, int64_t now_us);
+  void Grow();
+  Slot& SlotOf(const SpanId& span) {
+    uint64_t bits;  // span ids are random: their low bits spread evenly
+    std::memcpy(&bits, span.data(), sizeof bits);
+    return table_[bits & (table_.size() - 1)];
+  }
+  const Slot* Find(const SpanId& span) {
+    const Slot& slot = SlotOf(span);
+    return slot.used && slot.span == span ? &slot : nullptr;
+  }
+  void Count(ServiceIndex from, ServiceIndex to, bool error) {
+    Counts& counts = counts_[from * stride_ + to];
+    ++counts.calls;
+    counts.errors += error;
+  }
 
   Options options_;
   std::vector<Slot> table_;
   std::vector<std::string> names_;  // by ServiceIndex; 0: gateway, 1: external
-  std::unordered_map<std::string, ServiceIndex> index_;
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view name) const { return std::hash<std::string_view>{}(name); }
+  };
+  std::unordered_map<std::string, ServiceIndex, NameHash, std::equal_to<>> index_;
   ServiceIndex last_ = 0;
+  struct IdCacheEntry {
+    uint32_t id = 0;
+    ServiceIndex index = 0;
+  };
+  IdCacheEntry id_cache_[256];
   std::vector<Child> waiting_;
-  std::unordered_map<uint32_t, Counts> edges_;  // (from << 16) | to
+  size_t stride_ = 0;  // counts_ is stride_ x stride_, by caller then callee
+  std::vector<Counts> counts_;
 };
 
 }  // namespace gantry::telemetry

@@ -40,7 +40,7 @@ json::object SpanJson(const SpanRecord& s) {
       {"attributes", std::move(attributes)},
       {"status",
        s.status == 0 || s.status >= 500 ? json::object{{"code", kStatusError}} : json::object{}}};
-  if (!IsZero(s.parent_id.data(), s.parent_id.size())) span["parentSpanId"] = Hex(s.parent_id);
+  if (!IsZero(s.parent_id)) span["parentSpanId"] = Hex(s.parent_id);
   return span;
 }
 

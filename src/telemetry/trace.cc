@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace gantry::telemetry {
 
 namespace {
@@ -39,14 +43,29 @@ void WriteHex(const uint8_t* bytes, size_t size, char* out) {
   for (size_t i = 0; i < size; ++i) std::memcpy(out + 2 * i, &kHexPairs[2 * bytes[i]], 2);
 }
 
-}  // namespace
-
-bool IsZero(const uint8_t* bytes, size_t size) {
-  for (size_t i = 0; i < size; ++i) {
-    if (bytes[i] != 0) return false;
-  }
-  return true;
+#if defined(__SSE2__)
+// 16 nibbles in bytes (0..15) to their lowercase hex digits, 16 at a time.
+__m128i HexDigits(__m128i nibbles) {
+  __m128i letters =
+      _mm_and_si128(_mm_cmpgt_epi8(nibbles, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
+  return _mm_add_epi8(_mm_add_epi8(nibbles, _mm_set1_epi8('0')), letters);
 }
+
+// The hex of 16 bytes (32 digits), or of the low 8 (16 digits) when `half`: a few SSE2
+// instructions instead of a table lookup per byte (every proxied request formats 24 bytes).
+void WriteHexSse2(const uint8_t* bytes, bool half, char* out) {
+  __m128i value = half ? _mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes))
+                       : _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
+  __m128i low = _mm_and_si128(value, _mm_set1_epi8(0x0f));
+  __m128i high = _mm_and_si128(_mm_srli_epi16(value, 4), _mm_set1_epi8(0x0f));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), HexDigits(_mm_unpacklo_epi8(high, low)));
+  if (!half) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), HexDigits(_mm_unpackhi_epi8(high, low)));
+  }
+}
+#endif
+
+}  // namespace
 
 std::optional<TraceParent> ParseTraceParent(std::string_view text) {
   if (text.size() < kTraceParentSize) return std::nullopt;
@@ -63,7 +82,7 @@ std::optional<TraceParent> ParseTraceParent(std::string_view text) {
       !ReadHex(text.substr(53, 2), &out.flags, 1)) {
     return std::nullopt;
   }
-  if (IsZero(out.trace_id.data(), 16) || IsZero(out.span_id.data(), 8)) return std::nullopt;
+  if (IsZero(out.trace_id) || IsZero(out.span_id)) return std::nullopt;
   return out;
 }
 
@@ -71,9 +90,15 @@ void FormatTraceParent(const TraceParent& context, char (&out)[kTraceParentSize]
   out[0] = '0';
   out[1] = '0';
   out[2] = '-';
+#if defined(__SSE2__)
+  WriteHexSse2(context.trace_id.data(), false, out + 3);
+  out[35] = '-';
+  WriteHexSse2(context.span_id.data(), true, out + 36);
+#else
   WriteHex(context.trace_id.data(), 16, out + 3);
   out[35] = '-';
   WriteHex(context.span_id.data(), 8, out + 36);
+#endif
   out[52] = '-';
   WriteHex(&context.flags, 1, out + 53);
 }

@@ -38,7 +38,18 @@ std::string Hex(const std::array<uint8_t, N>& id) {
 // 32 or 16 lowercase hex digits back to an id; nullopt when malformed.
 std::optional<TraceId> ParseTraceId(std::string_view hex);
 
-bool IsZero(const uint8_t* bytes, size_t size);
+// Whether an id is all zero (invalid): a word at a time, inline (every hop checks its ids).
+template <size_t N>
+inline bool IsZero(const std::array<uint8_t, N>& id) {
+  static_assert(N % 8 == 0);
+  uint64_t any = 0;
+  for (size_t i = 0; i < N; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, id.data() + i, 8);
+    any |= word;
+  }
+  return any == 0;
+}
 
 // A fixed-capacity string for span fields (longer values are cut).
 template <size_t N>
@@ -63,6 +74,7 @@ struct SpanRecord {
   bool mesh = false;    // false: the gateway
   uint8_t attempts = 0;
   ShortText<8> method;
+  uint32_t service_id = 0;  // the proxy's id for `service` (the same id: the same service)
   ShortText<64> service;
   ShortText<64> instance;
   ShortText<120> target;

@@ -6,16 +6,12 @@
 
 namespace gantry::telemetry {
 
-bool TraceStore::Notable(const SpanRecord& span) const {
-  return span.status == 0 || span.status >= 500 ||
-         span.duration_us >= static_cast<uint64_t>(options_.slow.count());
-}
-
-bool TraceStore::Chosen(const TraceId& id) const {
-  // The trace id's last 8 bytes are random: their value decides, the same way everywhere.
-  uint64_t low = 0;
-  std::memcpy(&low, id.data() + 8, 8);
-  return static_cast<double>(low) < options_.sample_rate * 18446744073709551616.0;
+TraceStore::TraceStore(TraceStoreOptions options) : options_(options), pending_bits_(1024) {
+  slow_us_ = static_cast<uint64_t>(std::max<int64_t>(0, options_.slow.count()));
+  // The rate as a bound on a uniform 64-bit word, computed once (not per span).
+  double bound = options_.sample_rate * 18446744073709551616.0;  // 2^64
+  choose_all_ = bound >= 18446744073709551616.0;
+  if (!choose_all_ && bound > 0) chosen_below_ = static_cast<uint64_t>(bound);
 }
 
 void TraceStore::Pend(const SpanRecord& span, int64_t now_us) {
@@ -24,6 +20,7 @@ void TraceStore::Pend(const SpanRecord& span, int64_t now_us) {
     return;
   }
   Pending& trace = pending_[span.trace_id];
+  MarkPending(span.trace_id);
   if (trace.spans.size() >= options_.max_spans_per_trace) {
     ++dropped_spans_;
     return;
@@ -33,37 +30,28 @@ void TraceStore::Pend(const SpanRecord& span, int64_t now_us) {
   ++pending_spans_;
 }
 
-void TraceStore::Add(std::vector<SpanRecord> spans, int64_t now_us) {
-  // Looking through limbo is a scan: a storm of errors must not make each batch quadratic.
-  size_t scans_left = kLimboScansPerBatch;
-  for (const SpanRecord& span : spans) {
-    auto pending = pending_.find(span.trace_id);
-    if (pending != pending_.end() || Chosen(span.trace_id)) {
-      Pend(span, now_us);
-    } else if (Notable(span)) {
-      Pend(span, now_us);  // the trace will be kept: its ordinary spans come out of limbo
-      if (scans_left == 0) continue;
-      --scans_left;
-      for (Waiting& waiting : limbo_) {
-        if (waiting.at_us >= 0 && now_us - waiting.at_us < options_.settle.count() &&
-            waiting.span.trace_id == span.trace_id) {
-          Pend(waiting.span, now_us);
-          waiting.at_us = -1;
-        }
-      }
-    } else if (!limbo_.empty()) {
-      Waiting& slot = limbo_[limbo_next_];
-      limbo_next_ = (limbo_next_ + 1) % limbo_.size();
-      if (slot.at_us >= 0) {  // its wait was over (a trace not kept), or it is cut short
-        ++(now_us - slot.at_us < options_.settle.count() ? dropped_spans_ : sampled_out_spans_);
-      }
-      slot.span = span;
-      slot.at_us = now_us;
-    }
+void TraceStore::AddNotOrdinary(const SpanRecord& span, int64_t now_us, const Limbo& limbo) {
+  if (Chosen(span.trace_id) || pending_.find(span.trace_id) != pending_.end()) {
+    return Pend(span, now_us);
   }
+  if (!Notable(span)) {  // a trace that only looked pending (another's bit)
+    ++sampled_out_spans_;
+    return;
+  }
+  Pend(span, now_us);  // the trace will be kept: its ordinary spans come out of limbo
+  // Looking through limbo is a scan: a storm of errors must not make a batch quadratic.
+  if (limbo_scans_left_ == 0) return;
+  --limbo_scans_left_;
+  limbo.ForEach([&](const SpanRecord& waiting) {
+    // Notable spans of the trace were taken when they came (this one among them).
+    if (waiting.trace_id == span.trace_id && !Notable(waiting)) {
+      Pend(waiting, now_us);
+      --sampled_out_spans_;
+    }
+  });
 }
 
-std::vector<SpanRecord> TraceStore::Settle(int64_t now_us) {
+std::vector<SpanRecord> TraceStore::Settle(int64_t now_us, bool exported_wanted) {
   std::vector<SpanRecord> exported;
   std::vector<std::pair<TraceId, std::vector<SpanRecord>>> decided;
   for (auto it = pending_.begin(); it != pending_.end();) {
@@ -77,13 +65,17 @@ std::vector<SpanRecord> TraceStore::Settle(int64_t now_us) {
                                          [this](const SpanRecord& span) { return Notable(span); });
     if (keep) {
       ++kept_;
-      exported.insert(exported.end(), it->second.spans.begin(), it->second.spans.end());
+      if (exported_wanted) {
+        exported.insert(exported.end(), it->second.spans.begin(), it->second.spans.end());
+      }
       decided.emplace_back(it->first, std::move(it->second.spans));
     } else {
       ++sampled_out_;
     }
     it = pending_.erase(it);
   }
+  std::fill(pending_bits_.begin(), pending_bits_.end(), 0);
+  for (const auto& [id, trace] : pending_) MarkPending(id);
   // Into the ring by start time (the pending traces come in no particular order).
   auto started = [](const auto& trace) {
     int64_t first = INT64_MAX;

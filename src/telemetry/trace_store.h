@@ -2,10 +2,10 @@
 // has been quiet for `settle` (tail sampling: a trace with an error (5xx, or no response) or a
 // span of at least `slow` is kept; the rest are kept at `sample_rate`, chosen by trace id so
 // every agent decides alike), then kept in a bounded ring, oldest out first.
-// Most spans are neither errors nor slow, and most traces are not chosen: such a span waits in
-// a flat ring ("limbo", no allocation) for `settle`, and joins its trace only if an error or a
-// slow span of that trace arrives meanwhile; else it is overwritten. Only the traces that may
-// be kept are grouped.
+// Most spans are neither errors nor slow, and most traces are not chosen: such a span is not
+// copied at all. It waits in the worker's ring it came from ("limbo", a Limbo: the ring keeps
+// drained spans for `settle`), and joins its trace only if an error or a slow span of that
+// trace arrives meanwhile. Only the traces that may be kept are grouped.
 // Control-plane thread only.
 #pragma once
 
@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "telemetry/trace.h"
 
 namespace gantry::telemetry {
@@ -29,7 +30,14 @@ struct TraceStoreOptions {
   size_t max_traces = 1000;
   size_t max_pending_spans = 50'000;  // undecided spans held at most (overflow: dropped)
   size_t max_spans_per_trace = 500;
-  size_t limbo_spans = 16384;  // unchosen ordinary spans held for `settle` at most
+};
+
+// The spans added recently and not taken (the ordinary ones of traces not chosen): where the
+// store looks for a trace's earlier spans when an error or slow span of it comes.
+class Limbo {
+ public:
+  virtual ~Limbo() = default;
+  virtual void ForEach(absl::FunctionRef<void(const SpanRecord&)> visit) const = 0;
 };
 
 // Past this many new notable traces in one batch of spans, their ordinary spans already in
@@ -49,21 +57,31 @@ struct TraceSummary {
 
 class TraceStore {
  public:
-  explicit TraceStore(TraceStoreOptions options = {})
-      : options_(options), limbo_(options.limbo_spans) {}
+  explicit TraceStore(TraceStoreOptions options = {});
 
-  // New spans, read at `now_us` (a monotonic clock).
-  void Add(std::vector<SpanRecord> spans, int64_t now_us);
-  // Decides the traces quiet since `settle`; returns the spans of those kept (for export).
-  std::vector<SpanRecord> Settle(int64_t now_us);
+  // A batch of new spans, read at `now_us` (a monotonic clock): BeginBatch, then Add each.
+  // A span not taken (an ordinary span of a trace not chosen, nothing of which is pending)
+  // must stay in `limbo` for `settle`. The common case is inline and touches no table.
+  void BeginBatch() { limbo_scans_left_ = kLimboScansPerBatch; }
+  void Add(const SpanRecord& span, int64_t now_us, const Limbo& limbo) {
+    if (!Chosen(span.trace_id) && !Notable(span) && !MaybePending(span.trace_id)) {
+      ++sampled_out_spans_;
+      return;
+    }
+    AddNotOrdinary(span, now_us, limbo);
+  }
+  // Decides the traces quiet since `settle`; returns the spans of those kept when `exported`
+  // (for an exporter), nothing otherwise.
+  std::vector<SpanRecord> Settle(int64_t now_us, bool exported = true);
 
   // Kept traces, newest first; only those with a span of `service` when it is not empty.
   std::vector<TraceSummary> List(const std::string& service, size_t limit) const;
   std::optional<std::vector<SpanRecord>> Get(const TraceId& id) const;
 
+  std::chrono::microseconds settle() const { return options_.settle; }
   uint64_t kept() const { return kept_; }
   uint64_t sampled_out() const { return sampled_out_; }  // traces decided against
-  // Ordinary spans never grouped, counted as their limbo slot is reused.
+  // Ordinary spans of traces not chosen, not taken when they came nor later from limbo.
   uint64_t sampled_out_spans() const { return sampled_out_spans_; }
   uint64_t dropped_spans() const { return dropped_spans_; }
   void CountDropped(uint64_t spans) { dropped_spans_ += spans; }
@@ -75,13 +93,18 @@ class TraceStore {
     std::vector<SpanRecord> spans;
     int64_t last_us = 0;
   };
-  bool Chosen(const TraceId& id) const;        // by the sample rate
-  bool Notable(const SpanRecord& span) const;  // an error or slow
+  // By the sample rate: the trace id's last 8 bytes are random, and their value decides, the
+  // same way everywhere.
+  bool Chosen(const TraceId& id) const {
+    uint64_t low;
+    std::memcpy(&low, id.data() + 8, 8);
+    return choose_all_ || low < chosen_below_;
+  }
+  bool Notable(const SpanRecord& span) const {  // an error or slow
+    return span.status == 0 || span.status >= 500 || span.duration_us >= slow_us_;
+  }
+  void AddNotOrdinary(const SpanRecord& span, int64_t now_us, const Limbo& limbo);
   void Pend(const SpanRecord& span, int64_t now_us);
-  struct Waiting {
-    SpanRecord span;
-    int64_t at_us = -1;  // -1: empty
-  };
 
   TraceStoreOptions options_;
   struct TraceIdHash {  // the id's bytes are random already
@@ -92,9 +115,22 @@ class TraceStore {
     }
   };
   std::unordered_map<TraceId, Pending, TraceIdHash> pending_;
+  // One bit per hash of a pending trace's id (set by Pend, rebuilt by Settle): most spans
+  // belong to no pending trace, and a clear bit says so without a look in pending_.
+  std::vector<uint64_t> pending_bits_;
+  bool MaybePending(const TraceId& id) const {
+    size_t bit = TraceIdHash{}(id) & (pending_bits_.size() * 64 - 1);
+    return pending_bits_[bit / 64] >> (bit % 64) & 1;
+  }
+  void MarkPending(const TraceId& id) {
+    size_t bit = TraceIdHash{}(id) & (pending_bits_.size() * 64 - 1);
+    pending_bits_[bit / 64] |= uint64_t{1} << (bit % 64);
+  }
+  uint64_t chosen_below_ = 0;  // a trace is chosen when its id's random word is below this
+  bool choose_all_ = false;
+  uint64_t slow_us_ = 0;
   size_t pending_spans_ = 0;
-  std::vector<Waiting> limbo_;
-  size_t limbo_next_ = 0;
+  size_t limbo_scans_left_ = kLimboScansPerBatch;
   std::deque<std::pair<TraceId, std::vector<SpanRecord>>> kept_traces_;  // oldest first
   uint64_t kept_ = 0, sampled_out_ = 0, sampled_out_spans_ = 0, dropped_spans_ = 0;
 };

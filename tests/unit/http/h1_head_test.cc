@@ -70,6 +70,15 @@ TEST(H1Request, BodyFramingAndConnection) {
       "PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 0\r\n\r\n");
   EXPECT_TRUE(p.head.expect_continue);
   EXPECT_EQ(p.head.framing, Framing::kNone);
+  // The fields the proxy reads for every request, first of each, any case.
+  p = ParseRequest(
+      "GET / HTTP/1.1\r\nHost: a\r\nTraceParent: 00-a-b-01\r\nX-Request-ID: r1\r\n"
+      "traceparent: second\r\nx-request-id: r2\r\n\r\n");
+  EXPECT_EQ(p.head.traceparent, "00-a-b-01");
+  EXPECT_EQ(p.head.request_id, "r1");
+  p = ParseRequest("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(p.head.traceparent, "");
+  EXPECT_EQ(p.head.request_id, "");
 }
 
 TEST(H1Request, AReusedHeadForgetsTheLastRequest) {

@@ -35,7 +35,7 @@ std::string Describe(const std::vector<CallGraph::Edge>& edges) {
 TEST(CallGraphTest, MeshHopsAreCalledByTheirParentsService) {
   CallGraph graph;
   // gateway -> greeter, which calls hello and inventory; the children end first.
-  graph.Add(
+  graph.AddBatch(
       {Hop("hello", 2, 1, true), Hop("inventory", 3, 1, true, 503), Hop("greeter", 1, 0, false)},
       0);
   EXPECT_EQ(Describe(graph.Edges()),
@@ -45,10 +45,10 @@ TEST(CallGraphTest, MeshHopsAreCalledByTheirParentsService) {
 
 TEST(CallGraphTest, AChildWaitsForAParentInALaterBatch) {
   CallGraph graph;
-  graph.Add({Hop("hello", 2, 1, true, 0)}, 0);
+  graph.AddBatch({Hop("hello", 2, 1, true, 0)}, 0);
   EXPECT_EQ(graph.waiting(), 1u);
   EXPECT_EQ(Describe(graph.Edges()), "");
-  graph.Add({Hop("greeter", 1, 0, false)}, 250'000);
+  graph.AddBatch({Hop("greeter", 1, 0, false)}, 250'000);
   EXPECT_EQ(Describe(graph.Edges()), "gateway>greeter:1/0 greeter>hello:1/1 ");
   EXPECT_EQ(graph.waiting(), 0u);
 }
@@ -57,11 +57,11 @@ TEST(CallGraphTest, MeshHopsWithoutAKnownParentComeFromExternal) {
   CallGraph::Options options;
   options.wait_us = 1'000'000;
   CallGraph graph(options);
-  graph.Add({Hop("hello", 2, 0, true), Hop("hello", 3, 9, true)}, 0);
+  graph.AddBatch({Hop("hello", 2, 0, true), Hop("hello", 3, 9, true)}, 0);
   EXPECT_EQ(Describe(graph.Edges()), "external>hello:1/0 ");
-  graph.Add({}, 999'999);
+  graph.EndBatch(999'999);
   EXPECT_EQ(graph.waiting(), 1u);
-  graph.Add({}, 1'000'000);  // the parent never came
+  graph.EndBatch(1'000'000);  // the parent never came
   EXPECT_EQ(Describe(graph.Edges()), "external>hello:2/0 ");
   EXPECT_EQ(graph.waiting(), 0u);
 }
@@ -70,14 +70,14 @@ TEST(CallGraphTest, WaitingChildrenAreBounded) {
   CallGraph::Options options;
   options.max_waiting = 2;
   CallGraph graph(options);
-  graph.Add({Hop("a", 2, 10, true), Hop("a", 3, 11, true), Hop("a", 4, 12, true)}, 0);
+  graph.AddBatch({Hop("a", 2, 10, true), Hop("a", 3, 11, true), Hop("a", 4, 12, true)}, 0);
   EXPECT_EQ(graph.waiting(), 2u);
   EXPECT_EQ(Describe(graph.Edges()), "external>a:1/0 ");
 }
 
 TEST(CallGraphTest, ChainsAcrossSeveralMeshHops) {
   CallGraph graph;
-  graph.Add(
+  graph.AddBatch(
       {Hop("c", 3, 2, true), Hop("b", 2, 1, true), Hop("a", 1, 0, false), Hop("a", 4, 0, false)},
       0);
   EXPECT_EQ(Describe(graph.Edges()), "a>b:1/0 b>c:1/0 gateway>a:2/0 ");

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "telemetry/call_graph.h"
 #include "telemetry/span_buffer.h"
+#include "telemetry/span_collector.h"
 #include "telemetry/trace.h"
 #include "telemetry/trace_store.h"
 
@@ -20,6 +22,29 @@ TEST(TraceParent, ParsesAndFormatsTheW3cExample) {
   char out[kTraceParentSize];
   FormatTraceParent(*parsed, out);
   EXPECT_EQ(std::string_view(out, sizeof out), kValid);
+}
+
+TEST(TraceParent, FormatsEveryByteValue) {
+  // Every byte value in every position of both ids (the formatting is vectorised on x86).
+  for (int first = 0; first < 256; first += 7) {
+    TraceParent context;
+    for (size_t i = 0; i < 16; ++i) context.trace_id[i] = static_cast<uint8_t>(first + 17 * i);
+    for (size_t i = 0; i < 8; ++i) context.span_id[i] = static_cast<uint8_t>(first * 3 + 29 * i);
+    context.flags = static_cast<uint8_t>(first);
+    char out[kTraceParentSize];
+    FormatTraceParent(context, out);
+    std::string expected =
+        "00-" + Hex(context.trace_id) + "-" + Hex(context.span_id) + "-" + Hex(&context.flags, 1);
+    ASSERT_EQ(std::string_view(out, sizeof out), expected);
+  }
+  char digits[] = "0123456789abcdef";
+  std::array<uint8_t, 16> bytes{};
+  for (int b = 0; b < 256; ++b) {
+    bytes[b % 16] = static_cast<uint8_t>(b);
+    std::string hex = Hex(bytes);
+    ASSERT_EQ(hex[2 * (b % 16)], digits[b >> 4]);
+    ASSERT_EQ(hex[2 * (b % 16) + 1], digits[b & 15]);
+  }
 }
 
 TEST(TraceParent, RefusesWhatTheSpecRefuses) {
@@ -60,57 +85,123 @@ SpanRecord Span(uint8_t trace, uint8_t id, uint16_t status, uint32_t duration_us
   return s;
 }
 
-TEST(TraceStore, KeepsErrorsAndSlowTracesAndSamplesTheRest) {
+// The control plane's pipeline as the agent runs it: a worker's ring, drained by a
+// SpanCollector into a call graph and a trace store (limbo: the ring itself).
+struct Pipeline {
+  explicit Pipeline(TraceStoreOptions options) : store(options), collector({&ring}, calls, store) {}
+  // Records `spans` as a worker would, then collects at `now_us`: the spans of traces kept.
+  std::vector<SpanRecord> Feed(std::initializer_list<SpanRecord> spans, int64_t now_us) {
+    for (const SpanRecord& span : spans) ring.Record(span);
+    return collector.Collect(now_us);
+  }
+  SpanBuffer ring{1024};
+  CallGraph calls;
+  TraceStore store;
+  SpanCollector collector;
+};
+
+TraceStoreOptions SampleRate(double rate) {
   TraceStoreOptions options;
-  options.sample_rate = 0;  // only errors and slow ones
-  TraceStore store(options);
-  store.Add({Span(1, 1, 200, 100), Span(1, 2, 503, 50)}, 0);  // an error in it
-  store.Add({Span(2, 1, 200, 600'000)}, 0);                   // slow
-  store.Add({Span(3, 1, 200, 100)}, 0);                       // neither
-  EXPECT_TRUE(store.Settle(500'000).empty());                 // not quiet for 1 s yet
-  store.Add({Span(3, 2, 200, 100, "api")}, 900'000);          // trace 3 goes on
-  EXPECT_EQ(store.Settle(1'000'000).size(), 3u);              // traces 1 and 2
-  EXPECT_TRUE(store.Settle(2'000'000).empty());               // trace 3: sampled out
-  EXPECT_FALSE(store.Get(Span(3, 1, 0, 0).trace_id));         // never grouped
-  auto listed = store.List("", 10);
+  options.sample_rate = rate;
+  return options;
+}
+
+TEST(TraceStore, KeepsErrorsAndSlowTracesAndSamplesTheRest) {
+  Pipeline p(SampleRate(0));                          // only errors and slow ones
+  p.Feed({Span(1, 1, 200, 100), Span(1, 2, 503, 50),  // an error in it
+          Span(2, 1, 200, 600'000),                   // slow
+          Span(3, 1, 200, 100)},                      // neither
+         0);
+  EXPECT_TRUE(p.Feed({}, 500'000).empty());                             // not quiet for 1 s yet
+  EXPECT_TRUE(p.Feed({Span(3, 2, 200, 100, "api")}, 900'000).empty());  // trace 3 goes on
+  EXPECT_EQ(p.Feed({}, 1'000'000).size(), 3u);                          // traces 1 and 2
+  EXPECT_TRUE(p.Feed({}, 2'000'000).empty());                           // trace 3: sampled out
+  EXPECT_FALSE(p.store.Get(Span(3, 1, 0, 0).trace_id));                 // never grouped
+  EXPECT_EQ(p.store.sampled_out_spans(), 2u);
+  auto listed = p.store.List("", 10);
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_EQ(listed[0].trace_id, Span(2, 1, 0, 0).trace_id);  // newest first
   EXPECT_TRUE(listed[1].error);
   EXPECT_EQ(listed[1].spans, 2u);
-  EXPECT_TRUE(store.List("api", 10).empty());
-  EXPECT_EQ(store.Get(Span(1, 1, 0, 0).trace_id)->size(), 2u);
-  EXPECT_FALSE(store.Get(Span(3, 1, 0, 0).trace_id));
+  EXPECT_TRUE(p.store.List("api", 10).empty());
+  EXPECT_EQ(p.store.Get(Span(1, 1, 0, 0).trace_id)->size(), 2u);
 }
 
-// A child hop ends before its parent: its ordinary span waits in limbo, and joins the trace
-// when the parent's error arrives in a later batch; one that waited past `settle` does not.
+// A child hop ends before its parent: its ordinary span waits in limbo (its ring), and joins
+// the trace when the parent's error arrives in a later batch; one that waited past `settle`
+// does not (its slot went back to the worker).
 TEST(TraceStore, AnErrorBringsBackTheOrdinarySpansOfItsTrace) {
-  TraceStoreOptions options;
-  options.sample_rate = 0;
-  TraceStore store(options);
-  store.Add({Span(7, 1, 200, 100)}, 0);
-  store.Add({Span(8, 1, 200, 100)}, 0);
-  store.Add({Span(7, 2, 502, 300)}, 500'000);
-  EXPECT_EQ(store.Settle(1'600'000).size(), 2u);
-  EXPECT_EQ(store.Get(Span(7, 1, 0, 0).trace_id)->size(), 2u);
-  store.Add({Span(9, 1, 200, 100)}, 2'000'000);
-  store.Settle(3'100'000);                       // the ordinary span's wait is over
-  store.Add({Span(9, 2, 500, 100)}, 3'200'000);  // too late to bring it back
-  store.Settle(4'300'000);
-  EXPECT_EQ(store.Get(Span(9, 1, 0, 0).trace_id)->size(), 1u);
-  EXPECT_FALSE(store.Get(Span(8, 1, 0, 0).trace_id));
+  Pipeline p(SampleRate(0));
+  p.Feed({Span(7, 1, 200, 100), Span(8, 1, 200, 100)}, 0);
+  p.Feed({Span(7, 2, 502, 300)}, 500'000);
+  EXPECT_EQ(p.Feed({}, 1'600'000).size(), 2u);
+  EXPECT_EQ(p.store.Get(Span(7, 1, 0, 0).trace_id)->size(), 2u);
+  p.Feed({Span(9, 1, 200, 100)}, 2'000'000);
+  p.Feed({}, 3'100'000);                      // the ordinary span's wait is over
+  p.Feed({Span(9, 2, 500, 100)}, 3'200'000);  // too late to bring it back
+  p.Feed({}, 4'300'000);
+  EXPECT_EQ(p.store.Get(Span(9, 1, 0, 0).trace_id)->size(), 1u);
+  EXPECT_FALSE(p.store.Get(Span(8, 1, 0, 0).trace_id));
+}
+
+// An error first, then its trace's ordinary spans in later batches (a parent ends after its
+// child): they join the pending trace, also after a Settle that left it pending.
+TEST(TraceStore, OrdinarySpansJoinATraceAlreadyPending) {
+  Pipeline p(SampleRate(0));
+  p.Feed({Span(4, 1, 500, 100), Span(5, 1, 200, 100)}, 0);
+  EXPECT_TRUE(p.Feed({}, 500'000).empty());
+  p.Feed({Span(4, 2, 200, 100), Span(5, 2, 200, 100)}, 600'000);
+  EXPECT_EQ(p.Feed({}, 2'000'000).size(), 2u);
+  EXPECT_EQ(p.store.Get(Span(4, 1, 0, 0).trace_id)->size(), 2u);
+  EXPECT_FALSE(p.store.Get(Span(5, 1, 0, 0).trace_id));
+}
+
+// A trace decided once is not grouped again from spans still in limbo when a late error of
+// it comes: each span is in one kept trace at most.
+TEST(TraceStore, ALateErrorDoesNotTakeTheSameSpansTwice) {
+  Pipeline p(SampleRate(0));
+  p.Feed({Span(6, 1, 200, 100), Span(6, 2, 500, 100)}, 0);
+  p.Feed({Span(6, 3, 200, 100)}, 250'000);      // joins the pending trace
+  EXPECT_EQ(p.Feed({}, 1'250'000).size(), 3u);  // decided: quiet for 1 s
+  p.Feed({Span(6, 4, 503, 100)}, 1'500'000);    // a late error of it
+  EXPECT_EQ(p.Feed({}, 2'750'000).size(), 1u);  // only the new span
 }
 
 TEST(TraceStore, SampleRateOneKeepsEverythingAndTheRingIsBounded) {
-  TraceStoreOptions options;
-  options.sample_rate = 1;
+  TraceStoreOptions options = SampleRate(1);
   options.max_traces = 3;
-  TraceStore store(options);
-  for (uint8_t t = 1; t <= 5; ++t) store.Add({Span(t, 1, 200, 10)}, 0);
-  store.Settle(10'000'000);
-  auto listed = store.List("", 10);
+  Pipeline p(options);
+  for (uint8_t t = 1; t <= 5; ++t) p.Feed({Span(t, 1, 200, 10)}, 0);
+  p.Feed({}, 10'000'000);
+  auto listed = p.store.List("", 10);
   ASSERT_EQ(listed.size(), 3u);
   EXPECT_EQ(listed.back().trace_id, Span(3, 1, 0, 0).trace_id);  // 1 and 2 went
+}
+
+TEST(SpanBuffer, KeepsDrainedSpansUntilReleasedAndAtMostHalfTheRing) {
+  SpanBuffer buffer(8);
+  for (uint8_t i = 1; i <= 3; ++i) buffer.Record(Span(i, i, 200, 1));
+  int visited = 0;
+  buffer.Drain(100, [&](const SpanRecord&) { ++visited; });
+  buffer.Record(Span(4, 4, 200, 1));
+  buffer.Drain(200, [&](const SpanRecord&) { ++visited; });
+  EXPECT_EQ(visited, 4);
+  auto retained = [&] {
+    std::vector<uint8_t> ids;
+    buffer.ForEachRetained([&](const SpanRecord& span) { ids.push_back(span.span_id[0]); });
+    return ids;
+  };
+  EXPECT_EQ(retained(), (std::vector<uint8_t>{1, 2, 3, 4}));
+  buffer.ReleaseDrainedUpTo(99);  // nothing drained that early
+  EXPECT_EQ(retained().size(), 4u);
+  buffer.ReleaseDrainedUpTo(100);
+  EXPECT_EQ(retained(), (std::vector<uint8_t>{4}));
+  // Retained spans take room: 1 held + 7 new fill the ring of 8; an eighth new one is dropped.
+  for (uint8_t i = 5; i <= 12; ++i) buffer.Record(Span(i, i, 200, 1));
+  EXPECT_EQ(buffer.Drain(300, [](const SpanRecord&) {}), 1u);
+  // After the drain, at most half the ring is held: the oldest went early.
+  EXPECT_EQ(retained(), (std::vector<uint8_t>{8, 9, 10, 11}));
+  EXPECT_EQ(buffer.released_early(), 4u);
 }
 
 TEST(SpanBuffer, DropsPastItsCapacityAndDrainsInOrder) {
