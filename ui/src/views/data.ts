@@ -2,6 +2,7 @@
 import { get, type Lock, type Topic } from "../api";
 import { h } from "../dom";
 import { bytes } from "../format";
+import { card, table } from "../table";
 
 export async function data(): Promise<HTMLElement[]> {
   const [topics, locks] = await Promise.all([get<Topic[]>("/api/v1/topics"), get<Lock[]>("/api/v1/locks")]);
@@ -40,28 +41,16 @@ export async function data(): Promise<HTMLElement[]> {
     ),
   );
   return [
-    h(
-      "section",
-      { class: "card", id: "topics" },
-      h("h2", {}, "Topics"),
-      h(
-        "table",
-        {},
-        h("thead", {}, h("tr", {}, ["topic", "messages", "offsets", "size", "lag", "in flight", "delivered", "redelivered", "dead-lettered"]
-          .map((c, i) => h("th", { class: i ? "num" : "" }, c)))),
-        h("tbody", {}, topicRows.length ? topicRows : h("tr", {}, h("td", { colspan: 9, class: "muted" }, "no topics"))),
+    card(
+      "topics",
+      "Topics",
+      table(
+        ["topic", "messages", "offsets", "size", "lag", "in flight", "delivered", "redelivered", "dead-lettered"],
+        topicRows,
+        "no topics",
+        (i) => i > 0,
       ),
     ),
-    h(
-      "section",
-      { class: "card", id: "locks" },
-      h("h2", {}, "Locks"),
-      h(
-        "table",
-        {},
-        h("thead", {}, h("tr", {}, ["lock", "token", "lease", "holder", "waiters"].map((c) => h("th", {}, c)))),
-        h("tbody", {}, lockRows.length ? lockRows : h("tr", {}, h("td", { colspan: 5, class: "muted" }, "no locks held"))),
-      ),
-    ),
+    card("locks", "Locks", table(["lock", "token", "lease", "holder", "waiters"], lockRows, "no locks held")),
   ];
 }

@@ -3,6 +3,7 @@
 import { get, type GantryEvent } from "../api";
 import { h } from "../dom";
 import { clock } from "../format";
+import { card, table } from "../table";
 
 const serious = new Set(["exited", "failed", "oom", "ejected"]);
 
@@ -20,16 +21,6 @@ export async function events(): Promise<HTMLElement[]> {
     ),
   );
   return [
-    h(
-      "section",
-      { class: "card", id: "events" },
-      h("h2", {}, "Events"),
-      h(
-        "table",
-        {},
-        h("thead", {}, h("tr", {}, ["time", "kind", "service", "instance", "message"].map((c) => h("th", {}, c)))),
-        h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 5, class: "muted" }, "no events"))),
-      ),
-    ),
+    card("events", "Events", table(["time", "kind", "service", "instance", "message"], rows, "no events")),
   ];
 }

@@ -4,6 +4,7 @@ import { h } from "../dom";
 import { lineChart } from "../chart";
 import { bytes, duration, micros, percent, rate } from "../format";
 import type { State } from "../state";
+import { card, table } from "../table";
 import { topologyGraph } from "../topology";
 
 function healthClass(healthy: number, total: number): string {
@@ -34,16 +35,14 @@ function servicesTable(state: State): HTMLElement {
       h("td", { class: "num" }, measured ? bytes(memory) : "–"),
     );
   });
-  return h(
-    "section",
-    { class: "card", id: "services" },
-    h("h2", {}, "Services"),
-    h(
-      "table",
-      {},
-      h("thead", {}, h("tr", {}, ["service", "replicas", "restarts", "req/s", "errors", "p50", "p99", "CPU", "memory"]
-        .map((c, i) => h("th", { class: i >= 2 ? "num" : "" }, c)))),
-      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 9, class: "muted" }, "no services yet"))),
+  return card(
+    "services",
+    "Services",
+    table(
+      ["service", "replicas", "restarts", "req/s", "errors", "p50", "p99", "CPU", "memory"],
+      rows,
+      "no services yet",
+      (i) => i >= 2,
     ),
   );
 }
@@ -67,16 +66,14 @@ function replicasTable(state: State): HTMLElement {
         h("td", { class: "muted" }, r.last_exit),
       ),
     );
-  return h(
-    "section",
-    { class: "card", id: "replicas" },
-    h("h2", {}, "Replicas"),
-    h(
-      "table",
-      {},
-      h("thead", {}, h("tr", {}, ["replica", "state", "health", "restarts", "pid", "address", "CPU", "memory", "uptime", "last exit"]
-        .map((c, i) => h("th", { class: [3, 4, 6, 7, 8].includes(i) ? "num" : "" }, c)))),
-      h("tbody", {}, rows),
+  return card(
+    "replicas",
+    "Replicas",
+    table(
+      ["replica", "state", "health", "restarts", "pid", "address", "CPU", "memory", "uptime", "last exit"],
+      rows,
+      "no replicas",
+      (i) => [3, 4, 6, 7, 8].includes(i),
     ),
   );
 }

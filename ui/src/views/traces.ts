@@ -5,6 +5,7 @@ import { colorOf } from "../colors";
 import { h } from "../dom";
 import { clock, micros } from "../format";
 import { waterfall } from "../model";
+import { table } from "../table";
 
 function unavailable(e: unknown): HTMLElement {
   const text =
@@ -57,12 +58,7 @@ export async function traceList(service: string, services: string[]): Promise<HT
         { class: "muted" },
         "Kept by tail sampling: every trace with an error or a slow hop, and a share of the rest.",
       ),
-      h(
-        "table",
-        {},
-        h("thead", {}, h("tr", {}, ["time", "root", "target", "duration", "spans", "services", ""].map((c) => h("th", {}, c)))),
-        h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 7, class: "muted" }, "no traces kept yet"))),
-      ),
+      table(["time", "root", "target", "duration", "spans", "services", ""], rows, "no traces kept yet"),
     ),
   ];
 }
