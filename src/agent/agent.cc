@@ -170,7 +170,11 @@ class Agent {
     progress_.Line(fmt::format("gantry: starting app \"{}\" from {} (api http://{})", spec_->name,
                                spec_->file.string(), api_server_->address().ToString()));
     proxy_->Start();
-    if (options_.tracing) CollectSpans();
+    if (options_.tracing) {
+      span_collector_ =
+          std::make_unique<telemetry::SpanCollector>(proxy_->SpanBuffers(), calls_, traces_);
+      CollectSpans();
+    }
     api_server_->Start();
     WaitForSignals();
     Boot();
@@ -482,10 +486,6 @@ class Agent {
       int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                            std::chrono::steady_clock::now().time_since_epoch())
                            .count();
-      if (!span_collector_) {
-        span_collector_ =
-            std::make_unique<telemetry::SpanCollector>(proxy_->SpanBuffers(), calls_, traces_);
-      }
       std::vector<telemetry::SpanRecord> kept = span_collector_->Collect(now_us, otlp_ != nullptr);
       if (otlp_ && !kept.empty()) otlp_->Export(std::move(kept));
       CollectSpans();
@@ -564,7 +564,7 @@ class Agent {
   boost::asio::steady_timer lease_timer_{io_};
   proxy::OutlierDetector outliers_{Clock::Real()};
   telemetry::CallGraph calls_;                                // who calls whom, from every span
-  std::unique_ptr<telemetry::SpanCollector> span_collector_;  // once the proxy runs
+  std::unique_ptr<telemetry::SpanCollector> span_collector_;  // with tracing on
   telemetry::TraceStore traces_{telemetry::TraceStoreOptions{options_.trace_sample_rate}};
   boost::asio::steady_timer span_timer_{io_};
   std::unique_ptr<OtlpExporter> otlp_;  // when --otlp-endpoint is given

@@ -1,11 +1,9 @@
 #include "telemetry/call_graph.h"
 
 #include <algorithm>
-#include <cstring>
 #include <tuple>
 
 namespace gantry::telemetry {
-namespace {}  // namespace
 
 CallGraph::CallGraph(Options options) : options_(options), table_(size_t{1} << options.table_bits) {
   names_ = {std::string(kGatewayCaller), std::string(kExternalCaller)};
@@ -24,16 +22,14 @@ void CallGraph::Grow() {
 }
 
 CallGraph::ServiceIndex CallGraph::Intern(std::string_view service) {
-  // Batches come mostly from few services: the last one found is checked before the map.
-  if (names_[last_] == service) return last_;
   auto found = index_.find(service);
-  if (found != index_.end()) return last_ = found->second;
+  if (found != index_.end()) return found->second;
   if (names_.size() > 0xffff) return kExternalIndex;  // never in practice: 65,534 services
   auto index = static_cast<ServiceIndex>(names_.size());
   names_.emplace_back(service);
   index_.emplace(names_.back(), index);
   if (names_.size() > stride_) Grow();
-  return last_ = index;
+  return index;
 }
 
 CallGraph::ServiceIndex CallGraph::Learn(const SpanRecord& span) {

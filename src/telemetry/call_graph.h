@@ -48,7 +48,7 @@ class CallGraph {
   void Add(const SpanRecord& span, int64_t now_us) {
     ServiceIndex service = IndexOf(span);
     SlotOf(span.span_id) = Slot{span.span_id, service, true};
-    bool error = span.status == 0 || span.status >= 500;
+    bool error = Failed(span);
     if (!span.mesh) return Count(kGatewayIndex, service, error);
     AddMeshHop(span, service, error, now_us);
   }
@@ -113,7 +113,6 @@ class CallGraph {
     size_t operator()(std::string_view name) const { return std::hash<std::string_view>{}(name); }
   };
   std::unordered_map<std::string, ServiceIndex, NameHash, std::equal_to<>> index_;
-  ServiceIndex last_ = 0;
   struct IdCacheEntry {
     uint32_t id = 0;
     ServiceIndex index = 0;

@@ -30,16 +30,14 @@ json::object SpanJson(const SpanRecord& s) {
   if (s.status != 0) attributes.push_back(IntAttribute("http.response.status_code", s.status));
   if (s.instance.size > 0) attributes.push_back(Attribute("gantry.instance", s.instance.view()));
   int64_t start_ns = s.start_unix_us * 1000;
-  json::object span{
-      {"traceId", Hex(s.trace_id)},
-      {"spanId", Hex(s.span_id)},
-      {"name", std::string(s.method.view()) + " " + std::string(s.target.view())},
-      {"kind", s.mesh ? kKindClient : kKindServer},
-      {"startTimeUnixNano", std::to_string(start_ns)},
-      {"endTimeUnixNano", std::to_string(start_ns + int64_t{s.duration_us} * 1000)},
-      {"attributes", std::move(attributes)},
-      {"status",
-       s.status == 0 || s.status >= 500 ? json::object{{"code", kStatusError}} : json::object{}}};
+  json::object span{{"traceId", Hex(s.trace_id)},
+                    {"spanId", Hex(s.span_id)},
+                    {"name", std::string(s.method.view()) + " " + std::string(s.target.view())},
+                    {"kind", s.mesh ? kKindClient : kKindServer},
+                    {"startTimeUnixNano", std::to_string(start_ns)},
+                    {"endTimeUnixNano", std::to_string(start_ns + int64_t{s.duration_us} * 1000)},
+                    {"attributes", std::move(attributes)},
+                    {"status", Failed(s) ? json::object{{"code", kStatusError}} : json::object{}}};
   if (!IsZero(s.parent_id)) span["parentSpanId"] = Hex(s.parent_id);
   return span;
 }

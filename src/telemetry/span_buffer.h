@@ -74,7 +74,7 @@ class SpanBuffer {
   template <typename Visit>
   void ForEachRetained(Visit&& visit) const {
     for (uint64_t i = released_.load(std::memory_order_relaxed); i < drained_; ++i) {
-      visit(static_cast<const SpanRecord&>(ring_[i & (ring_.size() - 1)]));
+      visit(ring_[i & (ring_.size() - 1)]);
     }
   }
 
@@ -97,7 +97,6 @@ class SpanBuffer {
   }
 
   uint64_t released_early() const { return released_early_; }
-  size_t capacity() const { return ring_.size(); }
 
  private:
   void Release(uint64_t position) { released_.store(position, std::memory_order_release); }

@@ -80,4 +80,7 @@ struct SpanRecord {
   ShortText<120> target;
 };
 
+// A hop that failed: answered 5xx, or not at all.
+inline bool Failed(const SpanRecord& span) { return span.status == 0 || span.status >= 500; }
+
 }  // namespace gantry::telemetry

@@ -51,8 +51,8 @@ void TraceStore::AddNotOrdinary(const SpanRecord& span, int64_t now_us, const Li
   });
 }
 
-std::vector<SpanRecord> TraceStore::Settle(int64_t now_us, bool exported_wanted) {
-  std::vector<SpanRecord> exported;
+std::vector<SpanRecord> TraceStore::Settle(int64_t now_us, bool exported) {
+  std::vector<SpanRecord> spans_out;
   std::vector<std::pair<TraceId, std::vector<SpanRecord>>> decided;
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (now_us - it->second.last_us < options_.settle.count()) {
@@ -65,8 +65,8 @@ std::vector<SpanRecord> TraceStore::Settle(int64_t now_us, bool exported_wanted)
                                          [this](const SpanRecord& span) { return Notable(span); });
     if (keep) {
       ++kept_;
-      if (exported_wanted) {
-        exported.insert(exported.end(), it->second.spans.begin(), it->second.spans.end());
+      if (exported) {
+        spans_out.insert(spans_out.end(), it->second.spans.begin(), it->second.spans.end());
       }
       decided.emplace_back(it->first, std::move(it->second.spans));
     } else {
@@ -88,7 +88,7 @@ std::vector<SpanRecord> TraceStore::Settle(int64_t now_us, bool exported_wanted)
     kept_traces_.push_back(std::move(trace));
     while (kept_traces_.size() > options_.max_traces) kept_traces_.pop_front();
   }
-  return exported;
+  return spans_out;
 }
 
 TraceSummary TraceStore::Summarize(const std::vector<SpanRecord>& spans) {
@@ -103,7 +103,7 @@ TraceSummary TraceStore::Summarize(const std::vector<SpanRecord>& spans) {
     if (span.start_unix_us < root->start_unix_us) root = &span;
     s.start_unix_us = std::min(s.start_unix_us, span.start_unix_us);
     end = std::max(end, span.start_unix_us + static_cast<int64_t>(span.duration_us));
-    s.error = s.error || span.status == 0 || span.status >= 500;
+    s.error = s.error || Failed(span);
     services.insert(std::string(span.service.view()));
   }
   s.root_service = std::string(root->service.view());

@@ -101,7 +101,7 @@ class TraceStore {
     return choose_all_ || low < chosen_below_;
   }
   bool Notable(const SpanRecord& span) const {  // an error or slow
-    return span.status == 0 || span.status >= 500 || span.duration_us >= slow_us_;
+    return Failed(span) || span.duration_us >= slow_us_;
   }
   void AddNotOrdinary(const SpanRecord& span, int64_t now_us, const Limbo& limbo);
   void Pend(const SpanRecord& span, int64_t now_us);
@@ -118,12 +118,15 @@ class TraceStore {
   // One bit per hash of a pending trace's id (set by Pend, rebuilt by Settle): most spans
   // belong to no pending trace, and a clear bit says so without a look in pending_.
   std::vector<uint64_t> pending_bits_;
+  size_t PendingBit(const TraceId& id) const {
+    return TraceIdHash{}(id) & (pending_bits_.size() * 64 - 1);
+  }
   bool MaybePending(const TraceId& id) const {
-    size_t bit = TraceIdHash{}(id) & (pending_bits_.size() * 64 - 1);
+    size_t bit = PendingBit(id);
     return pending_bits_[bit / 64] >> (bit % 64) & 1;
   }
   void MarkPending(const TraceId& id) {
-    size_t bit = TraceIdHash{}(id) & (pending_bits_.size() * 64 - 1);
+    size_t bit = PendingBit(id);
     pending_bits_[bit / 64] |= uint64_t{1} << (bit % 64);
   }
   uint64_t chosen_below_ = 0;  // a trace is chosen when its id's random word is below this
