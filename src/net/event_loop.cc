@@ -72,7 +72,10 @@ absl::Status EventLoop::AddListener(int fd, IoHandler* handler) {
 void EventLoop::Remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
 void EventLoop::Close(int fd) {
-  // Closing the last reference removes the descriptor from epoll; no epoll_ctl needed.
+  // Removed first: epoll forgets a descriptor only when the last copy of it closes, and a
+  // child between fork and exec holds copies of all of them. Closing alone would leave the
+  // registration (and its handler pointer) live until that child execs.
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   ::close(fd);
 }
 

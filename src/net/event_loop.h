@@ -59,7 +59,9 @@ class EventLoop {
   absl::Status AddListener(int fd, IoHandler* handler);
   // Loop thread. Stops watching `fd` (a paused listener) without closing it.
   void Remove(int fd);
-  // Loop thread. Unregisters and closes `fd`.
+  // Loop thread. Unregisters and closes `fd`: no event for it reaches its handler afterwards,
+  // even while another process (a forked child before exec) holds a copy of the descriptor.
+  // Every descriptor given to Add or AddListener is closed through here.
   void Close(int fd);
   // Loop thread. Deletes `object` once the current batch of events has been handled.
   void DeleteLater(std::unique_ptr<LoopOwned> object);

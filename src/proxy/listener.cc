@@ -55,7 +55,7 @@ void Listener::OnTimer(net::Timer&) { ResumeIfPaused(); }
 void Listener::Close() {
   if (fd_ < 0) return;
   worker_.loop().timers().Cancel(retry_timer_);
-  ::close(fd_);
+  worker_.loop().Close(fd_);  // a paused one is not registered: the removal is then a no-op
   fd_ = -1;
 }
 
