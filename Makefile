@@ -9,14 +9,15 @@ setup:
 
 release: setup
 	cmake --preset release >/dev/null
-	cmake --build --preset release --target gantry hello
+	cmake --build --preset release --target gantry example_hello
 
 debug: setup
 	cmake --preset debug >/dev/null
 	cmake --build --preset debug
 
 run: release
-	@ln -sfn $(CURDIR)/build/release/examples/hello/hello examples/hello/bin/hello
+	@mkdir -p examples/hello/bin
+	@for b in hello inventory; do ln -sfn $(CURDIR)/build/release/examples/hello/$$b examples/hello/bin/$$b; done
 	./build/release/gantry up -f $(APP)
 
 test: debug

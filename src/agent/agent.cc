@@ -90,6 +90,7 @@ class Agent {
     proxy_options.max_connections = options_.max_connections;
     proxy_options.access_log = options_.access_log;
     proxy_options.tracing = options_.tracing;
+    proxy_options.trace_sample_rate = options_.trace_sample_rate;
     proxy_options.post_to_control = [this](std::function<void()> task) {
       net::asio::post(io_, std::move(task));
     };
@@ -198,7 +199,7 @@ class Agent {
         for (const auto& replica : supervisor_->Adopt(
                  orchestrator::LoadReplicaRecords(options_.state_dir / "replicas.json"))) {
           const registry::Instance* earlier = registry_store_->Earlier(replica.id);
-          Register(replica, earlier ? earlier->health : registry::Health::kUnknown);
+          Register(replica, earlier);
         }
         StartReadyServices();
         autoscaling_->Start();
@@ -233,10 +234,14 @@ class Agent {
     });
   }
 
+  // `earlier`: the instance's last record (an adopted replica keeps its health).
   void Register(const orchestrator::ReplicaView& replica,
-                registry::Health health = registry::Health::kUnknown) {
+                const registry::Instance* earlier = nullptr) {
     registry::Instance instance;
-    instance.health = health;
+    if (earlier) {
+      instance.health = earlier->health;
+      instance.ever_healthy = earlier->ever_healthy;
+    }
     instance.id = replica.id;
     instance.service = replica.service;
     instance.address = replica.address;

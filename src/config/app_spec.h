@@ -51,7 +51,9 @@ struct LbSpec {
 struct RetrySpec {
   int attempts = 1;  // retries after the first try; 0: none
   bool on_connect_failure = true;
-  bool on_reset = false;            // the connection failed after the request was sent
+  // The connection failed after the request was sent, before any of the response reached the
+  // client: on by default for idempotent methods, as nginx's proxy_next_upstream does.
+  bool on_reset = true;
   bool on_5xx = false;              // any 5xx answer
   bool on_gateway_error = false;    // 502, 503, 504
   std::vector<int> on_status;       // these answers ("503")

@@ -30,7 +30,9 @@ void StartHop(Worker& worker, std::string_view traceparent, std::string_view met
     trace.parent = caller->span_id;
   } else {
     Randomize(worker, trace.context.trace_id);
-    trace.context.flags = 1;  // sampled: the tail decides what is kept
+    // The head decision, passed on so that replicas' own tracers keep the traces gantry keeps;
+    // errors and slow hops are kept whatever it says (tail sampling).
+    trace.context.flags = worker.sampler().Chosen(trace.context.trace_id) ? 1 : 0;
   }
   Randomize(worker, trace.context.span_id);
   trace.method.Set(method);
@@ -59,6 +61,7 @@ void RecordHop(Worker& worker, const HopTrace& trace, const HopEnd& end) {
       std::clamp<int64_t>(end.end_loop_us - end.start_loop_us, 0, UINT32_MAX));
   span->status = static_cast<uint16_t>(end.status);
   span->mesh = end.mesh;
+  span->sampled = (trace.context.flags & 1) != 0;
   span->attempts = static_cast<uint8_t>(std::min(end.attempts, 255));
   span->method = trace.method;
   span->service_id = end.service_id;

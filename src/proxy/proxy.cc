@@ -39,7 +39,7 @@ absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Create(const ProxyOptions& options
     auto worker = std::make_unique<Worker>(i, snapshots, limits, hooks);
     GANTRY_RETURN_IF_ERROR(worker->Listen(ListenerKind::kGateway, proxy->gateway_, reuse_port));
     if (options.gateway_tls) worker->SetGatewayTls(options.gateway_tls);
-    if (options.tracing) worker->EnableTracing();
+    if (options.tracing) worker->EnableTracing(telemetry::TraceSampler(options.trace_sample_rate));
     GANTRY_RETURN_IF_ERROR(worker->Listen(ListenerKind::kMesh, proxy->mesh_, reuse_port));
     if (!options.access_log.empty()) {
       GANTRY_ASSIGN_OR_RETURN(auto log, AccessLog::Open(options.access_log));

@@ -31,6 +31,7 @@ struct ProxyOptions {
   std::string access_log;           // a file for JSON lines, one per request; "": none
   std::shared_ptr<const net::TlsServerContext> gateway_tls;  // null: plain HTTP
   bool tracing = true;  // a span per proxied hop and traceparent carried on (DrainSpans)
+  double trace_sample_rate = 0.1;  // the sampled flag of the traces the proxy starts
   // Runs a task on the control-plane thread (from any thread).
   std::function<void(std::function<void()>)> post_to_control;
   // Control-plane thread: a worker saw `instance` of `service` reach an outlier threshold.

@@ -90,15 +90,17 @@ std::shared_ptr<Snapshot> BuildSnapshot(const config::AppSpec& spec,
     cluster.policy = service.policy;
     cluster.grpc = service.protocol == config::ServiceSpec::Protocol::kGrpc;
     cluster.runtime = ClusterRuntimeFor(before, service.policy, workers);
-    // Healthy and not ejected take traffic. "Failing" (unhealthy or ejected) ones count for the
-    // panic threshold; starting ones (never checked yet) do not.
+    // Healthy and not ejected take traffic. "Failing" ones (unhealthy or ejected, after having
+    // been healthy once) count for the panic threshold and take traffic in panic; replicas that
+    // never passed their check (still starting) do neither.
     std::vector<const registry::Instance*> healthy;
     std::vector<const registry::Instance*> failing;
     for (const registry::Instance* instance : registry.InstancesOf(service.name)) {
       bool ejected = outliers && outliers->IsEjected(service.name, instance->id);
       if (instance->health == registry::Health::kHealthy && !ejected) {
         healthy.push_back(instance);
-      } else if (instance->health == registry::Health::kUnhealthy || ejected) {
+      } else if (instance->ever_healthy &&
+                 (instance->health == registry::Health::kUnhealthy || ejected)) {
         failing.push_back(instance);
       }
     }

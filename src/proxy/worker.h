@@ -99,7 +99,12 @@ class Worker final : public net::TimerHandler {
   AccessLog* access_log() { return access_log_.get(); }
   // Where proxied hops leave their spans; null while tracing is off.
   telemetry::SpanBuffer* spans() { return spans_.get(); }
-  void EnableTracing() { spans_ = std::make_unique<telemetry::SpanBuffer>(); }
+  void EnableTracing(telemetry::TraceSampler sampler) {
+    spans_ = std::make_unique<telemetry::SpanBuffer>();
+    sampler_ = sampler;
+  }
+  // Whether a trace this worker starts is sampled (its traceparent's flag).
+  const telemetry::TraceSampler& sampler() const { return sampler_; }
   // Wall-clock microseconds of a loop time (the loop's clock is monotonic).
   int64_t UnixMicros(int64_t loop_us) const { return loop_us + unix_offset_us_; }
 
@@ -153,6 +158,7 @@ class Worker final : public net::TimerHandler {
   std::unique_ptr<net::EventLoop> loop_;
   std::unique_ptr<AccessLog> access_log_;
   std::unique_ptr<telemetry::SpanBuffer> spans_;
+  telemetry::TraceSampler sampler_{0};
   int64_t unix_offset_us_ = 0;
   std::shared_ptr<const net::TlsServerContext> gateway_tls_;
   std::vector<std::unique_ptr<Listener>> listeners_;

@@ -49,6 +49,7 @@ std::string InstanceToJson(const Instance& instance) {
                                       {"address", instance.address.ToString()},
                                       {"tags", std::move(tags)},
                                       {"health", HealthName(instance.health)},
+                                      {"ever_healthy", instance.ever_healthy},
                                       {"output", instance.check_output},
                                       {"changed_ms", changed_ms},
                                       {"source", instance.source},
@@ -73,6 +74,8 @@ absl::StatusOr<Instance> InstanceFromJson(std::string_view text) {
     instance.health = health == "healthy"     ? Health::kHealthy
                       : health == "unhealthy" ? Health::kUnhealthy
                                               : Health::kUnknown;
+    const json::value* ever = o.if_contains("ever_healthy");  // older records: by health
+    instance.ever_healthy = ever ? ever->as_bool() : instance.health == Health::kHealthy;
     instance.check_output = json::value_to<std::string>(o.at("output"));
     instance.health_changed_at = std::chrono::system_clock::time_point(
         std::chrono::milliseconds(o.at("changed_ms").to_number<int64_t>()));

@@ -25,6 +25,9 @@ struct Instance {
   Health health = Health::kUnknown;
   std::string check_output;  // the last probe's result, e.g. "HTTP 200"
   std::chrono::system_clock::time_point health_changed_at{};  // wall clock: stored and shown
+  // Passed its check at least once: until then it takes no traffic, even in panic routing
+  // (a replica still starting would only fail the requests sent to it).
+  bool ever_healthy = false;
   std::string source = "gantry";  // "gantry": a replica gantry runs; "api": registered by a client
   uint32_t weight = 1;            // relative share of traffic (1..1000)
   config::HealthSpec check;       // how its health is decided

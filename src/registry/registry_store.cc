@@ -108,6 +108,7 @@ void RegistryStore::SetHealth(const std::string& id, Health health, const std::s
   Instance& instance = it->second.instance;
   if (instance.health != health) instance.health_changed_at = std::chrono::system_clock::now();
   instance.health = health;
+  instance.ever_healthy = instance.ever_healthy || health == Health::kHealthy;
   instance.check_output = output;
   Write(it->second,
         [id](const absl::Status& status) { LogIfFailed("record the health of", id, status); });

@@ -72,12 +72,34 @@ struct SpanRecord {
   uint32_t duration_us = 0;
   uint16_t status = 0;  // the response's status; 0: none was sent
   bool mesh = false;    // false: the gateway
+  bool sampled = false;  // the trace's sampled flag (W3C), as this hop passed it on
   uint8_t attempts = 0;
   ShortText<8> method;
   uint32_t service_id = 0;  // the proxy's id for `service` (the same id: the same service)
   ShortText<64> service;
   ShortText<64> instance;
   ShortText<120> target;
+};
+
+// The head decision for a trace gantry starts, and the rate at which traces without an error or
+// a slow span are kept: by the trace id's last 8 bytes (random), so that every worker and every
+// agent decides alike. A trace a caller started is kept when its sampled flag is set.
+class TraceSampler {
+ public:
+  explicit TraceSampler(double rate) {
+    double bound = rate * 18446744073709551616.0;  // 2^64, computed once (not per span)
+    all_ = bound >= 18446744073709551616.0;
+    if (!all_ && bound > 0) below_ = static_cast<uint64_t>(bound);
+  }
+  bool Chosen(const TraceId& id) const {
+    uint64_t low;
+    std::memcpy(&low, id.data() + 8, 8);
+    return all_ || low < below_;
+  }
+
+ private:
+  uint64_t below_ = 0;
+  bool all_ = false;
 };
 
 // A hop that failed: answered 5xx, or not at all.

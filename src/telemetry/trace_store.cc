@@ -6,12 +6,9 @@
 
 namespace gantry::telemetry {
 
-TraceStore::TraceStore(TraceStoreOptions options) : options_(options), pending_bits_(1024) {
+TraceStore::TraceStore(TraceStoreOptions options)
+    : options_(options), pending_bits_(1024), sampler_(options.sample_rate) {
   slow_us_ = static_cast<uint64_t>(std::max<int64_t>(0, options_.slow.count()));
-  // The rate as a bound on a uniform 64-bit word, computed once (not per span).
-  double bound = options_.sample_rate * 18446744073709551616.0;  // 2^64
-  choose_all_ = bound >= 18446744073709551616.0;
-  if (!choose_all_ && bound > 0) chosen_below_ = static_cast<uint64_t>(bound);
 }
 
 void TraceStore::Pend(const SpanRecord& span, int64_t now_us) {

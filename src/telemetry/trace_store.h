@@ -1,7 +1,9 @@
 // The agent's recent traces: spans from every worker, grouped by trace, decided once a trace
-// has been quiet for `settle` (tail sampling: a trace with an error (5xx, or no response) or a
-// span of at least `slow` is kept; the rest are kept at `sample_rate`, chosen by trace id so
-// every agent decides alike), then kept in a bounded ring, oldest out first.
+// has been quiet for `settle` (tail sampling: a trace with an error (5xx, or no response), a
+// span of at least `slow` or a span whose sampled flag was set is kept; the rest are kept at
+// `sample_rate`, chosen by trace id so every agent decides alike), then kept in a bounded ring,
+// oldest out first. The flag is the caller's choice (OpenTelemetry's default sampler honours a
+// parent's); on a trace gantry started it is the same sample-rate decision (TraceSampler).
 // Most spans are neither errors nor slow, and most traces are not chosen: such a span is not
 // copied at all. It waits in the worker's ring it came from ("limbo", a Limbo: the ring keeps
 // drained spans for `settle`), and joins its trace only if an error or a slow span of that
@@ -93,15 +95,9 @@ class TraceStore {
     std::vector<SpanRecord> spans;
     int64_t last_us = 0;
   };
-  // By the sample rate: the trace id's last 8 bytes are random, and their value decides, the
-  // same way everywhere.
-  bool Chosen(const TraceId& id) const {
-    uint64_t low;
-    std::memcpy(&low, id.data() + 8, 8);
-    return choose_all_ || low < chosen_below_;
-  }
-  bool Notable(const SpanRecord& span) const {  // an error or slow
-    return Failed(span) || span.duration_us >= slow_us_;
+  bool Chosen(const TraceId& id) const { return sampler_.Chosen(id); }
+  bool Notable(const SpanRecord& span) const {  // an error, slow, or asked for by the caller
+    return Failed(span) || span.duration_us >= slow_us_ || span.sampled;
   }
   void AddNotOrdinary(const SpanRecord& span, int64_t now_us, const Limbo& limbo);
   void Pend(const SpanRecord& span, int64_t now_us);
@@ -129,8 +125,7 @@ class TraceStore {
     size_t bit = PendingBit(id);
     pending_bits_[bit / 64] |= uint64_t{1} << (bit % 64);
   }
-  uint64_t chosen_below_ = 0;  // a trace is chosen when its id's random word is below this
-  bool choose_all_ = false;
+  TraceSampler sampler_;
   uint64_t slow_us_ = 0;
   size_t pending_spans_ = 0;
   size_t limbo_scans_left_ = kLimboScansPerBatch;

@@ -7,6 +7,7 @@ $GANTRY_INSTANCE) and, for GET /whoami, says it in the body too.
   /sleep/<ms>      waits, then 200
   /status/<code>   that status
   /headers         the request's headers as JSON (names lowercased)
+  /crash-on/<id>   instance <id> exits at once without answering (as kill -9 would); others 200
   anything else    200 "<METHOD> <path> <body>"
 Faults by instance (comma-separated ids in the environment):
   SICK=ids   every request but /healthz is answered 503
@@ -54,6 +55,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, f"{INSTANCE} slept")
         if path.startswith("/status/"):
             return self.answer(int(path.rsplit("/", 1)[1]), f"{INSTANCE} status")
+        if path.startswith("/crash-on/"):
+            if path.rsplit("/", 1)[1] == INSTANCE:
+                os._exit(1)
+            return self.answer(200, INSTANCE)
         if path == "/headers":
             return self.answer(200, json.dumps({k.lower(): v for k, v in self.headers.items()}))
         return self.answer(200, f"{self.command} {path} {body}")

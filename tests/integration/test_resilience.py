@@ -3,6 +3,7 @@
 breaker, outlier ejection, rate limits and allowed methods."""
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -38,6 +39,7 @@ APP = "services:\n" + "".join([
             policy="lb: round_robin, outlier: { consecutive_5xx: 3, base_ejection: 60s, "
                    "max_ejection_percent: 50 }"),
     service("limited", replicas=1),
+    service("fragile", replicas=2, policy="lb: round_robin"),  # the default retries
 ]) + """gateway:
   routes:
     - { path: /retried, service: retried, strip_prefix: true }
@@ -46,6 +48,7 @@ APP = "services:\n" + "".join([
     - { path: /bounded, service: bounded, strip_prefix: true }
     - { path: /narrow, service: narrow, strip_prefix: true }
     - { path: /ejecting, service: ejecting, strip_prefix: true }
+    - { path: /fragile, service: fragile, strip_prefix: true }
     - { path: /limited, service: limited, strip_prefix: true, methods: [GET, HEAD],
         rate_limit: { rps: 1, burst: 3, by: "header:x-client" } }
 """
@@ -138,6 +141,38 @@ class Resilience(unittest.TestCase):
         bodies = [self.get("/ejecting/whoami") for _ in range(30)]
         self.assertEqual({status for status, _, _ in bodies}, {200})
         self.assertEqual({body for _, _, body in bodies}, {"ejecting-1", "ejecting-2"})
+
+    def crash_fragile_1(self, send):
+        """Sends GETs that make fragile-1 exit mid-request until one has (at most 12): every one
+        must be answered 200 by fragile-2, the retry after the reset."""
+        def fragile_1():
+            return next(r for r in self.agent.ps() if r["id"] == "fragile-1")
+        wait_for(lambda: fragile_1()["health"] == "healthy", 30, "fragile-1 healthy")
+        restarts = fragile_1()["restarts"]
+        answers = []
+        for _ in range(12):
+            answers.append(send("/fragile/crash-on/fragile-1"))
+            if fragile_1()["restarts"] > restarts or fragile_1()["pid"] == 0:
+                break
+        self.assertEqual(answers, [(200, "fragile-2")] * len(answers))
+        wait_for(lambda: fragile_1()["restarts"] > restarts, 10, "fragile-1 to have crashed")
+
+    def test_by_default_a_get_cut_off_by_a_dying_replica_is_retried_elsewhere(self):
+        def http1(path):
+            status, _, body = self.get(path)
+            return status, body
+        self.crash_fragile_1(http1)
+
+    def test_by_default_an_http2_get_cut_off_by_a_dying_replica_is_retried_elsewhere(self):
+        def http2(path):
+            result = subprocess.run(
+                ["curl", "-s", "--http2-prior-knowledge", "-w", "\\n%{http_code} %{http_version}",
+                 f"http://{self.agent.gateway}{path}"], capture_output=True, text=True, timeout=15)
+            body, _, tail = result.stdout.rpartition("\n")
+            status, version = tail.split()
+            self.assertEqual(version, "2")
+            return int(status), body
+        self.crash_fragile_1(http2)
 
     def test_rate_limit_per_header_value_with_retry_after(self):
         statuses = [self.get("/limited/whoami", headers={"x-client": "a"})[0] for _ in range(3)]

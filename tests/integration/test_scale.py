@@ -56,6 +56,28 @@ class Scale(unittest.TestCase):
             status, _, body = http_request(agent.api, "GET", "/api/v1/services/hello/instances")
             self.assertEqual([i["id"] for i in json.loads(body)], ["hello-1"])
 
+    def test_replicas_that_never_passed_a_check_get_no_traffic_even_in_panic(self):
+        # Each replica takes 1.5 s to listen: its first checks fail and it is unhealthy before it
+        # is healthy. 1 healthy of 3 is under the 50% panic threshold, and panic routing used to
+        # send requests to the starting ones (127-192 502s in a run like this one).
+        app = APP.replace(f"command: [{HELLO}]",
+                          f'command: [/bin/sh, -c, "sleep 1.5; exec {HELLO}"]').replace(
+            "replicas: 3", "replicas: 1").replace("interval: 200ms", "interval: 100ms")
+        with Agent(write_app(app), workers=2) as agent:
+            agent.wait_ready(timeout=60)
+            load = Load(agent.gateway)
+            try:
+                wait_for(lambda: load.ok > 300, 30, "load to get going")
+                result = scale(agent, "hello=3")
+                self.assertEqual(result.returncode, 0, result.stderr)
+                wait_for(lambda: any(r["health"] == "unhealthy" for r in agent.ps()), 10,
+                         "a new replica failing its first checks")
+                wait_for(lambda: len(running(agent)) == 3, 30, "three healthy replicas")
+                wait_for(lambda: {"hello-2", "hello-3"} <= load.seen, 10, "traffic on both")
+            finally:
+                load.finish()
+            self.assertEqual(load.failures, [], load.failures[:5])
+
     def test_bad_scale_requests_are_refused(self):
         with Agent(write_app(APP), workers=1) as agent:
             result = scale(agent, "nope=2")

@@ -205,5 +205,42 @@ class NoTracing(unittest.TestCase):
         self.assertEqual((status, json.loads(body)["code"]), (404, "tracing_off"))
 
 
+class SampledFlag(unittest.TestCase):
+    """With a sample rate of 0, only errors, slow traces and traces whose caller set the sampled
+    flag are kept; a trace gantry starts passes its own decision on as the flag (00 here)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.record = os.path.join(tempfile.mkdtemp(prefix="gantry-trace-record-"), "seen.jsonl")
+        cls.state = tempfile.mkdtemp(prefix="gantry-sampled-")
+        cls.agent = Agent(write_app(app(cls.record)), workers=1, state_dir=cls.state,
+                          extra_args=("--trace-sample-rate", "0"))
+        cls.addClassCleanup(lambda: cls.agent.close())
+        cls.agent.wait_ready(timeout=60)
+
+    def kept(self):
+        listed = json.loads(http_request(self.agent.api, "GET", "/api/v1/traces?limit=1000")[2])
+        return {t["trace_id"] for t in listed}
+
+    def test_a_trace_the_caller_sampled_is_kept_and_an_unsampled_one_is_not(self):
+        unsampled, sampled = secrets.token_hex(16), secrets.token_hex(16)
+        for trace_id, flags in ((unsampled, "00"), (sampled, "01")):
+            status, _, _ = http_request(
+                self.agent.gateway, "GET", f"/flag-{flags}",
+                headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"})
+            self.assertEqual(status, 200)
+        # Both were decided by the time the later one is listed (the earlier one at once).
+        wait_for(lambda: sampled in self.kept(), 20, "the sampled trace to be kept")
+        self.assertNotIn(unsampled, self.kept())
+        status, _, body = http_request(self.agent.api, "GET", f"/api/v1/traces/{sampled}")
+        self.assertEqual([s["service"] for s in json.loads(body)["spans"]], ["front", "back"])
+
+    def test_a_trace_started_here_carries_the_head_decision(self):
+        http_request(self.agent.gateway, "GET", "/started-here")
+        seen = wait_for(lambda: [r for r in records(self.record) if r["path"] == "/started-here"
+                                 and r["instance"].startswith("front")], 10, "/started-here")
+        self.assertTrue(seen[0]["headers"]["traceparent"].endswith("-00"))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -297,7 +297,7 @@ TEST(AppFile, PolicyDefaults) {
   EXPECT_EQ(p.timeout, Duration(15'000));
   EXPECT_EQ(p.retries.attempts, 1);
   EXPECT_TRUE(p.retries.on_connect_failure);
-  EXPECT_FALSE(p.retries.on_reset);
+  EXPECT_TRUE(p.retries.on_reset);  // idempotent methods only (RetryPolicy)
   EXPECT_DOUBLE_EQ(p.retries.budget, 0.2);
   EXPECT_EQ(p.retries.min_retries, 3);
   EXPECT_EQ(p.circuit_breaker.max_requests, 1024);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -176,6 +177,7 @@ TEST_F(H2SessionTest, ABadPrefaceFails) {
 }
 
 TEST_F(H2SessionTest, RapidResetEndsTheConnection) {
+  auto started = std::chrono::steady_clock::now();
   absl::Status status;
   for (int i = 0; i < 2000 && status.ok(); ++i) {
     int32_t stream = Request("/", true);
@@ -187,7 +189,10 @@ TEST_F(H2SessionTest, RapidResetEndsTheConnection) {
     status = Pump();
   }
   EXPECT_FALSE(server_->Alive()) << "2,000 resets in a burst were accepted";
-  EXPECT_LE(server_events_.streams.size(), Limits{}.reset_burst + 1);
+  // The bucket refills at reset_rate per second meanwhile (a loaded machine takes longer).
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  auto refilled = static_cast<size_t>(seconds * static_cast<double>(Limits{}.reset_rate)) + 1;
+  EXPECT_LE(server_events_.streams.size(), Limits{}.reset_burst + 1 + refilled);
 }
 
 TEST_F(H2SessionTest, ConcurrentStreamsAreBoundedByTheServersSetting) {

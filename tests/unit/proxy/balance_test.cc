@@ -149,10 +149,12 @@ registry::Instance Instance(const std::string& id, uint16_t port, registry::Heal
   instance.service = "api";
   instance.address = {"127.0.0.1", port};
   instance.health = health;
+  // Unhealthy ones here failed after passing (see snapshot_test for ones that never passed).
+  instance.ever_healthy = health != registry::Health::kUnknown;
   return instance;
 }
 
-TEST(SnapshotPanic, UnderTheThresholdEveryCheckedReplicaTakesTraffic) {
+TEST(SnapshotPanic, UnderTheThresholdEveryOnceHealthyReplicaTakesTraffic) {
   registry::Registry registry;
   registry.Upsert(Instance("api-1", 1, registry::Health::kHealthy));
   registry.Upsert(Instance("api-2", 2, registry::Health::kUnhealthy));

@@ -14,11 +14,14 @@ using http::h1::Method;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-TEST(RetryPolicy, DefaultRetriesOnlyConnectFailuresOnce) {
+TEST(RetryPolicy, DefaultRetriesConnectFailuresAndIdempotentResetsOnce) {
   RetryPolicy policy{config::RetrySpec{}};
   EXPECT_TRUE(policy.Allows(TryOutcome::kConnectFailure, 0, Method::kPost, 0));
   EXPECT_FALSE(policy.Allows(TryOutcome::kConnectFailure, 0, Method::kGet, 1));  // attempts: 1
-  EXPECT_FALSE(policy.Allows(TryOutcome::kReset, 0, Method::kGet, 0));
+  EXPECT_TRUE(policy.Allows(TryOutcome::kReset, 0, Method::kGet, 0));
+  EXPECT_TRUE(policy.Allows(TryOutcome::kReset, 0, Method::kPut, 0));
+  EXPECT_FALSE(policy.Allows(TryOutcome::kReset, 0, Method::kPost, 0));
+  EXPECT_FALSE(policy.Allows(TryOutcome::kReset, 0, Method::kGet, 1));
   EXPECT_FALSE(policy.Allows(TryOutcome::kStatus, 503, Method::kGet, 0));
   EXPECT_FALSE(policy.Allows(TryOutcome::kTimeout, 0, Method::kGet, 0));
 }

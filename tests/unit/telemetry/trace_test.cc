@@ -167,6 +167,29 @@ TEST(TraceStore, ALateErrorDoesNotTakeTheSameSpansTwice) {
   EXPECT_EQ(p.Feed({}, 2'750'000).size(), 1u);  // only the new span
 }
 
+// The caller's sampled flag keeps a trace the sample rate would not; its unflagged siblings in
+// limbo come with it, as they do for an error.
+TEST(TraceStore, ATraceWhoseSampledFlagIsSetIsKept) {
+  Pipeline p(SampleRate(0));
+  SpanRecord flagged = Span(11, 2, 200, 100);
+  flagged.sampled = true;
+  p.Feed({Span(11, 1, 200, 100), Span(12, 1, 200, 100)}, 0);
+  p.Feed({flagged}, 100'000);
+  EXPECT_EQ(p.Feed({}, 1'200'000).size(), 2u);
+  EXPECT_EQ(p.store.Get(flagged.trace_id)->size(), 2u);
+  EXPECT_FALSE(p.store.Get(Span(12, 1, 0, 0).trace_id));
+}
+
+TEST(TraceSampler, DecidesByTheIdsRandomWordAtTheRate) {
+  TraceId low{}, high{};
+  high.fill(0xff);
+  low[8] = 1;  // the random word's value is 1
+  EXPECT_FALSE(TraceSampler(0).Chosen(low));
+  EXPECT_TRUE(TraceSampler(0.5).Chosen(low));
+  EXPECT_FALSE(TraceSampler(0.5).Chosen(high));
+  EXPECT_TRUE(TraceSampler(1).Chosen(high));
+}
+
 TEST(TraceStore, SampleRateOneKeepsEverythingAndTheRingIsBounded) {
   TraceStoreOptions options = SampleRate(1);
   options.max_traces = 3;
