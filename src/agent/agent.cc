@@ -139,7 +139,9 @@ class Agent {
                        proxy_->gateway_address(), proxy_->mesh_address(),
                        options_.state_dir / "logs"},
         api::ApiDeps{registry_, *registry_store_, *checker_, *supervisor_, *store_, events_,
-                     [this] { return proxy::StatsJson(*snapshots_.Load()); },
+                     [this] {
+                       return proxy::StatsJson(*snapshots_.Load(), proxy_->acknowledged_versions());
+                     },
                      [this] { BeginShutdown("gantry down"); },
                      [this](const std::string& text, bool dry_run, const http::Respond& respond) {
                        Apply(text, dry_run, respond);

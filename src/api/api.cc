@@ -195,7 +195,8 @@ void Api::Handle(const http::Request& request, http::Respond respond) {
       blocking.query->wait, [this, index] { return registry_.index() > index; },
       [this, seg, query = std::string(query), respond = std::move(respond)] {
         respond(RegistryRead(seg, query));
-      });
+      },
+      request.abandonment);
 }
 
 http::Response Api::RegistryRead(const std::vector<std::string>& seg,
@@ -282,7 +283,7 @@ void Api::HandleEvents(const http::Request& request, http::Respond respond) {
   if (index > events_.index()) return respond(Events(0));  // from an earlier agent
   events_waiters_.Park(
       blocking.query->wait, [this, index] { return events_.index() > index; },
-      [this, index, respond = std::move(respond)] { respond(Events(index)); });
+      [this, index, respond = std::move(respond)] { respond(Events(index)); }, request.abandonment);
 }
 
 http::Response Api::Events(uint64_t after) const {

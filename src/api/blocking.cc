@@ -13,6 +13,7 @@ struct ParkedRequests::Entry {
   net::asio::steady_timer timer;
   std::function<bool()> ready;
   std::function<void()> answer;
+  std::function<void()> dropped;
 };
 
 BlockingParse ParseBlocking(std::string_view query) {
@@ -47,13 +48,20 @@ ParkedRequests::ParkedRequests(net::asio::io_context& io) : io_(io) {}
 
 ParkedRequests::~ParkedRequests() { *alive_ = false; }
 
-void ParkedRequests::Park(Duration wait, std::function<bool()> ready,
-                          std::function<void()> answer) {
+void ParkedRequests::Park(Duration wait, std::function<bool()> ready, std::function<void()> answer,
+                          std::shared_ptr<http::Abandonment> abandonment,
+                          std::function<void()> dropped) {
   if (ready()) return answer();
   uint64_t id = next_id_++;
   auto entry = std::make_unique<Entry>(io_);
   entry->ready = std::move(ready);
   entry->answer = std::move(answer);
+  entry->dropped = std::move(dropped);
+  if (abandonment) {
+    abandonment->OnAbandoned([this, id, alive = std::weak_ptr<bool>(alive_)] {
+      if (auto live = alive.lock(); live && *live) Drop(id);
+    });
+  }
   entry->timer.expires_after(wait);
   entry->timer.async_wait(
       [this, id, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
@@ -79,6 +87,15 @@ void ParkedRequests::Finish(uint64_t id) {
   parked_.erase(it);
   entry->timer.cancel();
   entry->answer();
+}
+
+void ParkedRequests::Drop(uint64_t id) {
+  auto it = parked_.find(id);
+  if (it == parked_.end()) return;
+  std::unique_ptr<Entry> entry = std::move(it->second);
+  parked_.erase(it);
+  entry->timer.cancel();
+  if (entry->dropped) entry->dropped();
 }
 
 }  // namespace gantry::api

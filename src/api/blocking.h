@@ -39,8 +39,11 @@ class ParkedRequests {
   ~ParkedRequests();
 
   // Calls `answer` exactly once: now if `ready()` already holds, else at the first Wake() at
-  // which it holds, else when `wait` runs out.
-  void Park(Duration wait, std::function<bool()> ready, std::function<void()> answer);
+  // which it holds, else when `wait` runs out. With the request's `abandonment`, a client that
+  // leaves first drops the request instead: `dropped` runs, `answer` never does.
+  void Park(Duration wait, std::function<bool()> ready, std::function<void()> answer,
+            std::shared_ptr<http::Abandonment> abandonment = nullptr,
+            std::function<void()> dropped = {});
   // Checks every parked request's condition.
   void Wake();
   size_t size() const { return parked_.size(); }
@@ -48,6 +51,7 @@ class ParkedRequests {
  private:
   struct Entry;
   void Finish(uint64_t id);
+  void Drop(uint64_t id);
 
   boost::asio::io_context& io_;
   std::map<uint64_t, std::unique_ptr<Entry>> parked_;

@@ -96,7 +96,7 @@ void KvApi::HandleKv(const http::Request& request, std::string_view raw_key,
                                        fmt::format("?wait: {}", StatusMessage(duration.status()))));
       }
       return WatchEvents(range, *from.value, std::min(*duration, kMaxBlockingWait),
-                         std::move(respond));
+                         request.abandonment, std::move(respond));
     }
     BlockingParse blocking = ParseBlocking(query);
     if (blocking.error) return respond(std::move(*blocking.error));
@@ -104,7 +104,10 @@ void KvApi::HandleKv(const http::Request& request, std::string_view raw_key,
       return respond(
           http::JsonError(400, "invalid_argument", "empty key (add ?prefix=true to list keys)"));
     }
-    if (blocking.query) return ReadWhenChanged(range, prefix, *blocking.query, std::move(respond));
+    if (blocking.query) {
+      return ReadWhenChanged(range, prefix, *blocking.query, request.abandonment,
+                             std::move(respond));
+    }
     return Read(range, prefix, std::move(respond));
   }
   if ((request.method == "PUT" || request.method == "DELETE") && TouchesReserved(range)) {
@@ -158,20 +161,21 @@ void KvApi::Read(const store::KeyRange& range, bool list, http::Respond respond)
 }
 
 void KvApi::ReadWhenChanged(const store::KeyRange& range, bool list, BlockingQuery blocking,
-                            http::Respond respond) {
+                            std::shared_ptr<http::Abandonment> gone, http::Respond respond) {
   // An index past the store's revision cannot be waited for (it came from elsewhere): answer.
-  store_.Range({range.key, false}, [this, range, list, blocking, respond = std::move(respond)](
+  store_.Range({range.key, false}, [this, range, list, blocking, gone = std::move(gone),
+                                    respond = std::move(respond)](
                                        const absl::StatusOr<store::RangeResult>& r) mutable {
     if (!r.ok()) return respond(ErrorFor(r.status()));
     if (static_cast<store::Revision>(blocking.index) > r->revision) {
       return Read(range, list, std::move(respond));
     }
-    ParkUntilChanged(range, list, blocking, std::move(respond));
+    ParkUntilChanged(range, list, blocking, std::move(gone), std::move(respond));
   });
 }
 
 void KvApi::ParkUntilChanged(const store::KeyRange& range, bool list, BlockingQuery blocking,
-                             http::Respond respond) {
+                             std::shared_ptr<http::Abandonment> gone, http::Respond respond) {
   // A one-shot watch from N+1: its first event (from history or live) or error means the data
   // passed index N. The store delivers it on this thread; Wake runs after the write completes.
   auto changed = std::make_shared<bool>(false);
@@ -187,11 +191,12 @@ void KvApi::ParkUntilChanged(const store::KeyRange& range, bool list, BlockingQu
       [this, watch, range, list, respond = std::move(respond)]() mutable {
         EndWatch(watch);
         Read(range, list, std::move(respond));
-      });
+      },
+      std::move(gone), [this, watch] { EndWatch(watch); });
 }
 
 void KvApi::WatchEvents(const store::KeyRange& range, store::Revision from, Duration wait,
-                        http::Respond respond) {
+                        std::shared_ptr<http::Abandonment> gone, http::Respond respond) {
   struct Collected {
     json::array events;
     absl::Status error;
@@ -222,7 +227,8 @@ void KvApi::WatchEvents(const store::KeyRange& range, store::Revision from, Dura
               Json(json::object{{"events", std::move(collected->events)}, {"revision", revision}},
                    static_cast<uint64_t>(revision)));
         });
-      });
+      },
+      std::move(gone), [this, watch] { EndWatch(watch); });
 }
 
 void KvApi::Put(const http::Request& request, std::string key, http::Respond respond) {

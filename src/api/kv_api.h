@@ -30,12 +30,13 @@ class KvApi {
 
  private:
   void Read(const store::KeyRange& range, bool list, http::Respond respond);
+  // `gone`: the request's Abandonment (a parked read is dropped if its client leaves).
   void ReadWhenChanged(const store::KeyRange& range, bool list, BlockingQuery blocking,
-                       http::Respond respond);
+                       std::shared_ptr<http::Abandonment> gone, http::Respond respond);
   void ParkUntilChanged(const store::KeyRange& range, bool list, BlockingQuery blocking,
-                        http::Respond respond);
+                        std::shared_ptr<http::Abandonment> gone, http::Respond respond);
   void WatchEvents(const store::KeyRange& range, store::Revision from, Duration wait,
-                   http::Respond respond);
+                   std::shared_ptr<http::Abandonment> gone, http::Respond respond);
   void Put(const http::Request& request, std::string key, http::Respond respond);
   void Delete(const http::Request& request, store::KeyRange range, http::Respond respond);
   void GrantLease(const http::Request& request, http::Respond respond);

@@ -65,7 +65,7 @@ void LocksApi::Handle(const http::Request& request, std::string_view rest, http:
       return respond(http::JsonError(400, "invalid_argument", "\"wait\" is at most 10m"));
     }
     std::string value = StringField(fields, "value").value_or("");
-    return locks_.Acquire(
+    auto give_up = locks_.Acquire(
         name, std::get<Duration>(ttl), std::get<Duration>(wait), std::move(value),
         [respond](absl::StatusOr<coord::LockService::Held> held) {
           if (absl::IsDeadlineExceeded(held.status())) {
@@ -78,6 +78,9 @@ void LocksApi::Handle(const http::Request& request, std::string_view rest, http:
           respond(
               Json(json::object{{"token", held->token}, {"lease", std::to_string(held->lease)}}));
         });
+    // A waiter whose client left must not take the lock later (and hold it for its TTL).
+    if (request.abandonment) request.abandonment->OnAbandoned(std::move(give_up));
+    return;
   }
   if (request.method == "DELETE") {
     IntParam token = ParseIntParam(request.Query(), "token");

@@ -73,9 +73,12 @@ absl::Status LockService::CheckName(std::string_view name) {
       fmt::format("a lock name is 1 to 128 letters, digits, '.', '_' or '-': \"{}\"", name));
 }
 
-void LockService::Acquire(const std::string& name, Duration ttl, Duration wait, std::string value,
-                          store::Done<Held> done) {
-  if (absl::Status status = CheckName(name); !status.ok()) return done(status);
+std::function<void()> LockService::Acquire(const std::string& name, Duration ttl, Duration wait,
+                                           std::string value, store::Done<Held> done) {
+  if (absl::Status status = CheckName(name); !status.ok()) {
+    done(status);
+    return [] {};
+  }
   auto acquisition = std::make_shared<Acquisition>(io_, name, Prefix(name), ttl, std::move(value),
                                                    std::move(done));
   waiting_.erase(std::remove_if(waiting_.begin(), waiting_.end(),
@@ -84,7 +87,11 @@ void LockService::Acquire(const std::string& name, Duration ttl, Duration wait, 
   waiting_.push_back(acquisition);
   std::weak_ptr<bool> alive = alive_;
   store_.GrantLease(ttl, [this, alive, acquisition, wait](absl::StatusOr<store::LeaseGrant> grant) {
-    if (alive.expired() || acquisition->finished) return;
+    if (alive.expired()) return;
+    if (acquisition->finished) {  // given up before its lease came: the lease goes too
+      if (grant.ok()) store_.RevokeLease(grant->id, [](absl::StatusOr<store::Revision>) {});
+      return;
+    }
     if (!grant.ok()) {
       acquisition->finished = true;
       return acquisition->done(grant.status());
@@ -111,6 +118,12 @@ void LockService::Acquire(const std::string& name, Duration ttl, Duration wait, 
                  Check(acquisition);
                });
   });
+  return [this, alive, weak = std::weak_ptr<Acquisition>(acquisition)] {
+    auto acquisition = weak.lock();
+    if (alive.expired() || !acquisition || acquisition->finished) return;
+    GiveUp(acquisition, absl::CancelledError(fmt::format(
+                            "the wait for lock \"{}\" was given up", acquisition->name)));
+  };
 }
 
 // Whether this acquisition is now the oldest; if not, wait for a key before it to go.

@@ -41,8 +41,10 @@ class LockService {
   // lease ended while waiting, InvalidArgument for a bad name or TTL. The lease is kept alive
   // while waiting; once held, keeping it alive is the caller's.
   // `value` is stored with the acquisition (a leader's identity, for observers).
-  void Acquire(const std::string& name, Duration ttl, Duration wait, std::string value,
-               store::Done<Held> done);
+  // Returns what gives the acquisition up while it waits (its caller went away): it then leaves
+  // nothing behind and `done` gets Cancelled; afterwards it does nothing.
+  std::function<void()> Acquire(const std::string& name, Duration ttl, Duration wait,
+                                std::string value, store::Done<Held> done);
   // Gives up the lock (or a place in its queue) taken with `token`: NotFound when no
   // acquisition of `name` has that token (released already, or lost with its lease).
   void Release(const std::string& name, store::Revision token, store::Done<store::Revision> done);

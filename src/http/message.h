@@ -12,11 +12,32 @@ namespace gantry::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// A request its handler answers later (a lock waiter, a blocking read) can be abandoned: the
+// client goes away first. The handler may ask to hear of it, to stop waiting for nobody (a
+// waiter that is gone must not take the lock). Used on the server's thread.
+class Abandonment {
+ public:
+  virtual ~Abandonment() = default;
+  // `callback` runs at most once, if the client leaves before the answer; the answer may still
+  // be given afterwards and is then dropped.
+  void OnAbandoned(std::function<void()> callback) { on_abandoned_ = std::move(callback); }
+
+ protected:
+  void Abandoned() {
+    if (auto callback = std::move(on_abandoned_)) callback();
+  }
+
+ private:
+  std::function<void()> on_abandoned_;
+};
+
 struct Request {
   std::string method = "GET";
   std::string target = "/";  // path and query
   Headers headers;
   std::string body;
+  // Set by the server (null for a request made up elsewhere): see Abandonment.
+  std::shared_ptr<Abandonment> abandonment;
 
   std::string_view Header(std::string_view name) const;  // case-insensitive; "" if absent
   std::string_view Path() const;                         // target without the query

@@ -48,9 +48,14 @@ void Supervisor::StartRollout(const config::ServiceSpec& target,
     if (!replica)
       replica = replicas_.emplace_back(std::make_unique<Replica>(io_, *spec, index)).get();
     replica->scaled_away = false;
+    replica->service = spec;
     r.surge.push_back(index);
     r.waiting[index] = replica->view.pid;
-    if (replica->view.pid == 0) Start(*replica);
+    if (replica->view.pid == 0) {
+      Start(*replica);
+    } else {  // scaled away a moment ago (apply lowered the count) and still stopping
+      replica->start_after_exit = true;
+    }
   }
   if (r.waiting.empty()) return NextBatch(r);
   r.deadline.expires_after(spec->update.deadline);

@@ -56,6 +56,7 @@ class Proxy {
   // no request starts with an endpoint that snapshot left out. Control-plane thread.
   void WhenAcknowledged(uint64_t version, std::function<void()> done);
   uint64_t acknowledged_version() const;  // the oldest version a worker still routes by
+  const std::vector<uint64_t>& acknowledged_versions() const { return acked_; }  // per worker
   // The workers' span rings (empty while tracing is off), for one reader thread.
   std::vector<telemetry::SpanBuffer*> SpanBuffers() const;
 

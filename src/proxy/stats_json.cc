@@ -1,6 +1,7 @@
 #include "proxy/stats_json.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "http/message.h"
 
@@ -33,8 +34,9 @@ void AppendTotals(const TrafficTotals& t, std::string& out) {
 
 }  // namespace
 
-std::string StatsJson(const Snapshot& snapshot) {
-  std::string out = R"({"latency_bounds_us":[)";
+std::string StatsJson(const Snapshot& snapshot, const std::vector<uint64_t>& workers_acknowledged) {
+  std::string out = fmt::format(R"({{"version":{},"workers_acknowledged":[{}],"latency_bounds_us":[)",
+                                snapshot.version, fmt::join(workers_acknowledged, ","));
   for (size_t i = 0; i < kLatencyBoundsUs.size(); ++i) {
     if (i > 0) out.push_back(',');
     fmt::format_to(std::back_inserter(out), "{}", kLatencyBoundsUs[i]);
@@ -44,8 +46,14 @@ std::string StatsJson(const Snapshot& snapshot) {
   for (const Cluster& cluster : snapshot.clusters) {
     if (!first) out.push_back(',');
     first = false;
-    fmt::format_to(std::back_inserter(out), R"("{}":{{"endpoints":{},"panic":{},)",
+    fmt::format_to(std::back_inserter(out), R"("{}":{{"endpoints":{},"panic":{},"instances":[)",
                    http::JsonEscape(cluster.service), cluster.endpoints.size(), cluster.panic);
+    for (size_t i = 0; i < cluster.endpoints.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      fmt::format_to(std::back_inserter(out), R"("{}")",
+                     http::JsonEscape(cluster.endpoints[i].instance_id));
+    }
+    out.append("],");
     const CircuitBreaker& breaker = cluster.runtime->breaker;
     fmt::format_to(
         std::back_inserter(out),

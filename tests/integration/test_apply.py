@@ -121,6 +121,22 @@ class Apply(unittest.TestCase):
             self.assertTrue(any("rolling back" in m for m in messages), messages)
             self.assertIn("rolled back to the previous app file", stderr)
 
+    def test_apply_that_lowers_a_scaled_count_and_rolls_the_service(self):
+        # Scaled to 3, then an app file with 2 and a changed env: the third replica is scaled
+        # away (still stopping) when the rollout wants it back as its surge replica. It used to
+        # wait for it forever (until the deadline) and roll back.
+        with self.start(BEFORE) as agent:
+            result = subprocess.run([GANTRY, "scale", "hello=3", "--api", agent.api],
+                                    capture_output=True, text=True, timeout=30)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            wait_for(lambda: len([r for r in agent.ps() if r["service"] == "hello"
+                                  and r["health"] == "healthy"]) == 3, 30, "three replicas")
+            result = apply(agent, BEFORE.replace("GREETING: one", "GREETING: three"))
+            self.assertEqual(result.returncode, 0, result.stderr)
+            wait_for(lambda: sorted(r["id"] for r in agent.ps() if r["service"] == "hello"
+                                    and r["health"] == "healthy") == ["hello-1", "hello-2"], 30,
+                     "two replicas with the new settings")
+
     def test_new_listen_addresses_are_refused(self):
         with self.start(BEFORE) as agent:
             result = apply(agent, BEFORE + "mesh:\n  listen: 127.0.0.1:1\n")
