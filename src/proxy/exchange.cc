@@ -233,7 +233,7 @@ void Exchange::EndTry() {
 }
 
 void Exchange::TryFailed(TryOutcome outcome, std::string_view detail) {
-  bool committed = phase_ == Phase::kRelaying;
+  bool committed = responded_;
   bool nothing_seen = !got_response_bytes_;
   ReleaseUpstream(false);
   runtime_.stats.RecordUpstreamFailure(static_cast<size_t>(worker_.index()));
@@ -299,7 +299,7 @@ void Exchange::OnTimer(net::Timer& timer) {
                                  FormatDuration(cluster_.policy.retries.per_try_timeout)));
   }
   // The whole request's deadline: no more tries.
-  bool committed = phase_ == Phase::kRelaying;
+  bool committed = responded_;
   if (upstream_) NoteTryResult(0, true);
   ReleaseUpstream(false);
   runtime_.stats.RecordTimeout(static_cast<size_t>(worker_.index()));

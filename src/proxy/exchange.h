@@ -129,6 +129,9 @@ class Exchange final : public net::LoopOwned, public net::TimerHandler, public U
   bool pending_ = false;        // holds the breaker's pending slot (connecting)
   bool holding_retry_ = false;  // holds a retry from the budget
   bool got_response_bytes_ = false;
+  // Some of the response went to the client: a failure now can only cut the connection. Until
+  // then (a bad chunk in the first bytes of the body too) it is retried or answered 502.
+  bool responded_ = false;
   bool paused_ = false;  // waiting for the client's output to drain
   int retries_ = 0;
   int64_t timeout_ms_ = 0;   // the whole request's ...

@@ -150,6 +150,7 @@ bool Exchange::Relay() {
   in.Consume(piece.size());  // only offsets move: `piece` stays readable until the next recv
   bool sent = client_.Send(head_out_, piece);
   if (!sent) return false;  // the client is gone; it cancelled this exchange
+  responded_ = true;
   head_out_.clear();
   if (done) {
     Finish(upstream_keep_alive_ && clean && info_.method != http::h1::Method::kHead);
@@ -180,7 +181,10 @@ void Exchange::OnUpstreamEof() {
     IoBuffer& in = *upstream_->in;
     std::string_view rest(in.read_ptr(), in.size());
     in.Consume(rest.size());
-    if (client_.Send(head_out_, rest)) Finish(false);
+    if (client_.Send(head_out_, rest)) {
+      responded_ = true;
+      Finish(false);
+    }
     return;
   }
   TryFailed(TryOutcome::kReset, got_response_bytes_

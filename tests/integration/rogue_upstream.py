@@ -3,7 +3,8 @@
 On every request it first sends an unsolicited interim response (103 Early Hints), then the
 final one, whose body echoes "<METHOD> <path> <body>"; it answers HEAD with a body too (a
 protocol violation some servers commit); GET /headers echoes the received header names as JSON;
-it closes a kept-alive connection after 1 s idle, as servers with short keep-alive timeouts do.
+it closes a kept-alive connection after 1 s idle, as servers with short keep-alive timeouts do;
+/bad-chunked answers a chunked body whose first chunk size is not hex, then closes.
 Listens on 127.0.0.1:$PORT.
 """
 import json
@@ -40,6 +41,10 @@ class Handler(socketserver.BaseRequestHandler):
             while len(buffer) < length:
                 buffer += conn.recv(65536)
             body, buffer = buffer[:length], buffer[length:]
+            if path == "/bad-chunked":
+                conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             b"zz\r\nnot a chunk\r\n0\r\n\r\n")
+                return
             if path == "/headers":
                 answer = json.dumps(headers, sort_keys=True).encode()
             else:

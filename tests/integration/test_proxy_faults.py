@@ -52,6 +52,12 @@ gateway:
             status, _, body = http_request(self.agent.gateway, "GET", f"/g{i}")
             self.assertEqual((status, body), (200, f"GET /g{i} "))
 
+    def test_bad_chunked_framing_before_anything_was_forwarded_is_a_502(self):
+        for method in ("GET", "POST"):
+            status, _, body = http_request(self.agent.gateway, method, "/bad-chunked", body="x")
+            self.assertEqual(status, 502, body)
+            self.assertEqual(json.loads(body)["code"], "upstream_reset")
+
     def test_connections_the_upstream_closed_while_idle_are_not_used(self):
         def fill():
             http_request(self.agent.gateway, "GET", "/fill")
