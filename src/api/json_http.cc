@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/status.h"
+#include "core/strings.h"
 
 namespace gantry::api {
 
@@ -16,7 +17,9 @@ http::Response Json(const boost::json::value& body, uint64_t index, int status) 
   r.status = status;
   r.headers.emplace_back("Content-Type", "application/json");
   if (index) r.headers.emplace_back("X-Gantry-Index", std::to_string(index));
-  r.body = boost::json::serialize(body);
+  // Boost.JSON writes strings' bytes as they are; what it is given may carry any (an app file's
+  // text quoted back in an error): JSON text must be UTF-8.
+  r.body = ToValidUtf8(boost::json::serialize(body));
   r.body += '\n';
   return r;
 }

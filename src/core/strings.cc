@@ -62,26 +62,48 @@ std::optional<std::string> ClosestMatch(std::string_view word,
   return best;
 }
 
-bool IsValidUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    int extra = c < 0x80             ? 0
-                : (c & 0xe0) == 0xc0 ? 1
-                : (c & 0xf0) == 0xe0 ? 2
-                : (c & 0xf8) == 0xf0 ? 3
-                                     : -1;
-    if (extra < 0) return false;
-    if (i + static_cast<size_t>(extra) >= text.size() && extra > 0) return false;  // cut short
-    uint32_t code = extra == 0 ? c : c & (0x3f >> extra);
-    for (int k = 1; k <= extra; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3f);
+size_t Utf8SequenceAt(std::string_view text, size_t at) {
+  auto c = static_cast<unsigned char>(text[at]);
+  int extra = c < 0x80             ? 0
+              : (c & 0xe0) == 0xc0 ? 1
+              : (c & 0xf0) == 0xe0 ? 2
+              : (c & 0xf8) == 0xf0 ? 3
+                                   : -1;
+  if (extra < 0) return 0;
+  if (at + static_cast<size_t>(extra) >= text.size() && extra > 0) return 0;  // cut short
+  uint32_t code = extra == 0 ? c : c & (0x3f >> extra);
+  for (int k = 1; k <= extra; ++k) {
+    auto next = static_cast<unsigned char>(text[at + static_cast<size_t>(k)]);
+    if ((next & 0xc0) != 0x80) return 0;
+    code = (code << 6) | (next & 0x3f);
+  }
+  static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  if (code < kMin[extra] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
+  return 1 + static_cast<size_t>(extra);
+}
+
+std::string ToValidUtf8(std::string text) {
+  if (IsValidUtf8(text)) return text;
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (size_t i = 0; i < text.size();) {
+    size_t length = Utf8SequenceAt(text, i);
+    if (length == 0) {
+      out += "\xef\xbf\xbd";  // U+FFFD
+      ++i;
+    } else {
+      out.append(text, i, length);
+      i += length;
     }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (code < kMin[extra] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
-    i += 1 + static_cast<size_t>(extra);
+  }
+  return out;
+}
+
+bool IsValidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    size_t length = Utf8SequenceAt(text, i);
+    if (length == 0) return false;
+    i += length;
   }
   return true;
 }

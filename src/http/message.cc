@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include "core/strings.h"
+
 #include <strings.h>
 
 #include <array>
@@ -108,13 +110,14 @@ std::string_view ReasonPhrase(int status) {
 void AppendJsonEscaped(std::string& out, std::string_view text) {
   static constexpr auto kPlain = [] {
     std::array<bool, 256> plain{};
-    for (int c = 0x20; c < 256; ++c) plain[c] = c != '"' && c != '\\';
+    for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
     return plain;
   }();
-  size_t run = 0;  // the common case, nothing to escape, is one append
+  size_t run = 0;  // the common case, ASCII with nothing to escape, is one append
   while (run < text.size() && kPlain[static_cast<unsigned char>(text[run])]) ++run;
   out.append(text.substr(0, run));
-  for (char c : text.substr(run)) {
+  for (size_t i = run; i < text.size(); ++i) {
+    char c = text[i];
     switch (c) {
       case '"':
         out += "\\\"";
@@ -134,8 +137,13 @@ void AppendJsonEscaped(std::string& out, std::string_view text) {
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
+        } else if (static_cast<unsigned char>(c) < 0x80) {
           out += c;
+        } else if (size_t length = Utf8SequenceAt(text, i); length > 0) {
+          out.append(text.substr(i, length));
+          i += length - 1;
+        } else {
+          out += "\\ufffd";  // JSON text is UTF-8: a byte that is not becomes U+FFFD
         }
     }
   }

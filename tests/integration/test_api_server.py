@@ -2,6 +2,7 @@
 while its request waits (a lock waiter, a blocking read) is noticed, so the waiter leaves the
 lock's queue and the read gives its descriptor back; a head or body that stalls gets 408 at the
 gateway's limits (10 s), not a minute of silence."""
+import http.client
 import json
 import os
 import socket
@@ -72,6 +73,17 @@ class ApiServer(unittest.TestCase):
         wait_for(lambda: descriptors(pid) <= before + 2, 15,
                  "the abandoned reads' sockets closed by the agent")
         self.assertEqual(http_request(self.agent.api, "GET", "/api/v1/agent")[0], 200)
+
+    def test_json_answers_are_utf8_even_when_they_quote_bytes_that_are_not(self):
+        host, port = self.agent.api.rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("POST", "/api/v1/apply", body=b'services:\n  "a\xffb": { command: [x] }\n')
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        self.assertEqual(response.status, 400, body)
+        answer = json.loads(body.decode("utf-8"))  # strict: raises on a bad byte
+        self.assertIn('"a\ufffdb"', answer["error"])
 
     def test_a_stalled_head_or_body_gets_408_within_the_gateways_limit(self):
         host, port = self.agent.api.rsplit(":", 1)
