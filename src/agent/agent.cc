@@ -28,6 +28,7 @@
 #include "net/asio.h"
 #include "net/tls.h"
 #include "orchestrator/supervisor.h"
+#include "proxy/connection_budget.h"
 #include "proxy/owner.h"
 #include "proxy/proxy.h"
 #include "proxy/snapshot_builder.h"
@@ -87,7 +88,17 @@ class Agent {
 
     proxy::ProxyOptions proxy_options;
     proxy_options.workers = options_.workers;
-    proxy_options.max_connections = options_.max_connections;
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);  // raised to the hard limit at start (RunAgent)
+    proxy::ConnectionBudget budget = proxy::BudgetFor(files.rlim_cur, options_.max_connections);
+    if (budget.clamped) {
+      GANTRY_LOG(kWarn,
+                 "--max-connections {} is more than the descriptor limit ({}) allows; using {} "
+                 "(raise the limit with ulimit -n)",
+                 options_.max_connections, files.rlim_cur, budget.clients);
+    }
+    proxy_options.max_connections = budget.clients;
+    proxy_options.max_gateway_connections = budget.gateway;
     proxy_options.access_log = options_.access_log;
     proxy_options.tracing = options_.tracing;
     proxy_options.trace_sample_rate = options_.trace_sample_rate;

@@ -20,7 +20,7 @@ struct UpFlags {
   int workers = 0;  // 0: one per core
   std::string api, gateway, mesh;
   std::filesystem::path state_dir;
-  size_t max_connections = 100000;  // client connections the proxy holds at most
+  size_t max_connections = 0;  // client connections the proxy holds at most; 0: by the limit
   std::string access_log;           // the proxy's JSON access log; "": none
   bool no_tracing = false;          // --no-tracing: no spans, traceparent passed on untouched
   double trace_sample_rate = 0.1;   // of traces without errors or slow spans

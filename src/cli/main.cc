@@ -58,7 +58,8 @@ int Main(int argc, char** argv) {
                      "logs and agent.json (default .gantry/ beside the app file)");
   up_cmd
       ->add_option("--max-connections", up.max_connections,
-                   "client connections the gateway and mesh hold at most (default 100000)")
+                   "client connections the gateway and mesh hold at most (default: as many as "
+                   "the descriptor limit allows, after a reserve for the agent itself)")
       ->check(CLI::Range(1, 10000000));
   up_cmd->add_option("--access-log", up.access_log,
                      "write one JSON line per proxied request to this file (default: off)");

@@ -21,7 +21,7 @@ absl::Status Listener::Register() { return worker_.loop().AddListener(fd_, this)
 
 void Listener::OnIo(uint32_t) {
   for (;;) {
-    if (worker_.AtConnectionLimit()) return Pause();  // a leaving client resumes
+    if (worker_.AtConnectionLimit(kind_)) return Pause();  // a leaving client resumes
     std::string peer_ip;
     int fd = net::AcceptSocket(fd_, peer_ip);
     if (fd >= 0) {

@@ -20,6 +20,7 @@ class Listener final : public net::IoHandler, public net::TimerHandler {
   void OnTimer(net::Timer& timer) override;
   void ResumeIfPaused();
   void Close();
+  ListenerKind kind() const { return kind_; }
 
  private:
   void Pause();

@@ -20,6 +20,8 @@ absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Create(const ProxyOptions& options
   WorkerLimits limits;
   limits.max_connections =
       std::max<size_t>(1, options.max_connections / static_cast<size_t>(count));
+  limits.max_gateway_connections =
+      std::max<size_t>(1, options.max_gateway_connections / static_cast<size_t>(count));
   Proxy* self = proxy.get();
   auto post = options.post_to_control;
   WorkerHooks hooks;

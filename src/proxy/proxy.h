@@ -28,6 +28,7 @@ struct ProxyOptions {
   HostPort gateway;  // port 0 picks a free port
   HostPort mesh;
   size_t max_connections = 100000;  // client connections, split evenly over the workers
+  size_t max_gateway_connections = 75000;  // of which from the gateway (ConnectionBudget)
   std::string access_log;           // a file for JSON lines, one per request; "": none
   std::shared_ptr<const net::TlsServerContext> gateway_tls;  // null: plain HTTP
   bool tracing = true;  // a span per proxied hop and traceparent carried on (DrainSpans)

@@ -269,6 +269,7 @@ void Worker::Accepted(int fd, ListenerKind kind, std::string peer_ip) {
   if (client_list_) client_list_->list_prev = connection;
   client_list_ = connection;
   ++clients_;
+  if (kind == ListenerKind::kGateway) ++gateway_clients_;
   connection->Start();
 }
 
@@ -281,9 +282,10 @@ void Worker::ClientClosed(ClientConn* connection) {
   if (connection->list_next) connection->list_next->list_prev = connection->list_prev;
   connection->list_prev = connection->list_next = nullptr;
   --clients_;
+  if (connection->kind() == ListenerKind::kGateway) --gateway_clients_;
   loop_->DeleteLater(std::unique_ptr<net::LoopOwned>(connection));
-  if (clients_ + 1 == limits_.max_connections) {
-    for (auto& listener : listeners_) listener->ResumeIfPaused();
+  for (auto& listener : listeners_) {  // one paused at its limit takes connections again
+    if (!AtConnectionLimit(listener->kind())) listener->ResumeIfPaused();
   }
 }
 

@@ -43,6 +43,7 @@ struct WorkerView {
 
 struct WorkerLimits {
   size_t max_connections = 100000;  // client connections of this worker; past it, accepting waits
+  size_t max_gateway_connections = 75000;  // of which from the gateway (the rest: the mesh's)
 };
 
 class AccessLog;
@@ -124,7 +125,10 @@ class Worker final : public net::TimerHandler {
   // Client connections: accepted ones are counted until they close.
   void Accepted(int fd, ListenerKind kind, std::string peer_ip);
   void ClientClosed(ClientConn* connection);
-  bool AtConnectionLimit() const { return clients_ >= limits_.max_connections; }
+  bool AtConnectionLimit(ListenerKind kind) const {
+    return clients_ >= limits_.max_connections ||
+           (kind == ListenerKind::kGateway && gateway_clients_ >= limits_.max_gateway_connections);
+  }
 
   void NewRequestId(char (&out)[36]);  // a random UUID
   // Strings that keep their capacity from one request to the next (no allocation per request).
@@ -166,6 +170,7 @@ class Worker final : public net::TimerHandler {
   WorkerView* view_ = nullptr;
   uint64_t generation_ = 0;
   size_t clients_ = 0;
+  size_t gateway_clients_ = 0;
   ClientConn* client_list_ = nullptr;  // every open client connection (intrusive)
   FastRandom random_;
   net::Timer sweep_timer_{this};

@@ -118,15 +118,22 @@ class Agent:
         agent.wait_ready(timeout=60)
         return agent
 
-    def __init__(self, app_file, workers=2, state_dir=None, extra_args=()):
+    def __init__(self, app_file, workers=2, state_dir=None, extra_args=(), descriptors=None):
+        """`descriptors`: the agent's descriptor limit (soft and hard), when not the default."""
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="gantry-it-")
         self.lines = []
         self._lock = threading.Lock()
+
+        def limit():
+            import resource
+            resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
+
         self.proc = subprocess.Popen(
             [GANTRY, "up", "-f", app_file, "--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0",
              "--mesh", "127.0.0.1:0", "--state-dir", self.state_dir, "--workers", str(workers),
              *extra_args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            preexec_fn=limit if descriptors else None)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         info = wait_for(self._agent_file, 30, "agent.json\n" + self.output())
