@@ -22,6 +22,7 @@
 #include "broker/broker.h"
 #include "config/app_diff.h"
 #include "config/app_file.h"
+#include "core/crc32.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "http/server.h"
@@ -75,8 +76,12 @@ class Agent {
     for (const auto& service : spec_->services) registry_.DeclareService(service.name);
     PublishSnapshot();
 
+    // Named after the state folder, which one agent at a time runs from: the next agent on it
+    // finds the groups of the replicas it adopts, and what a killed one left behind.
+    std::error_code ignored;
+    std::string state = std::filesystem::absolute(options_.state_dir, ignored).string();
     cgroups_ = orchestrator::Cgroups::Detect("/sys/fs/cgroup", "/proc/self/cgroup",
-                                             fmt::format("{}-{}", spec_->name, ::getpid()));
+                                             fmt::format("{}-{:08x}", spec_->name, Crc32(state)));
     for (const auto& service : spec_->services) {
       if (service.resources.any() && cgroups_->version() == orchestrator::CgroupVersion::kNone) {
         return absl::FailedPreconditionError(fmt::format(

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
+#include "net/asio.h"
 #include "core/status.h"
 #include "orchestrator/proc_stats.h"
 #include "orchestrator/process.h"
@@ -56,7 +57,29 @@ std::vector<ReplicaView> Supervisor::Adopt(const std::vector<ReplicaRecord>& rec
     }
   }
   SaveRecords();
+  if (HasCgroups()) CleanUpCgroups(records);
   return adopted;
+}
+
+void Supervisor::CleanUpCgroups(const std::vector<ReplicaRecord>& records) {
+  std::set<std::string> keep;  // the groups of replicas that still run (adopted or stopping)
+  for (const ReplicaRecord& record : records) {
+    std::optional<uint64_t> started = ProcessStartTime(record.pid);
+    if (record.start_time != 0 && started && *started == record.start_time) keep.insert(record.id);
+  }
+  for (const std::string& name : options_.cgroups->CleanUp(keep)) {
+    GANTRY_LOG(kInfo, "cgroup {} was left by an earlier agent: its processes killed", name);
+  }
+  RemoveCgroupLeftovers(0);
+}
+
+void Supervisor::RemoveCgroupLeftovers(int attempt) {
+  if (options_.cgroups->RemoveLeftovers() || attempt >= 50) return;
+  auto timer = std::make_shared<net::asio::steady_timer>(io_, std::chrono::milliseconds(20));
+  timer->async_wait(
+      [this, timer, attempt, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+        if (!ec && !alive.expired()) RemoveCgroupLeftovers(attempt + 1);
+      });
 }
 
 void Supervisor::WatchAdopted(Replica& replica) {

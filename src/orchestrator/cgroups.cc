@@ -1,5 +1,6 @@
 #include "orchestrator/cgroups.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -123,6 +124,12 @@ Cgroups::Cgroups(CgroupVersion version, fs::path root, std::string v2_base, std:
       app_dir_("gantry-" + app) {}
 
 Cgroups::~Cgroups() {
+  // The agent is stopping, its replicas stopped: what is still in their groups goes too. Killed
+  // processes leave their groups a moment later, so the removal is tried for up to a second.
+  if (version_ != CgroupVersion::kNone) {
+    CleanUp({});
+    for (int attempt = 0; attempt < 100 && !RemoveLeftovers(); ++attempt) ::usleep(10'000);
+  }
   std::error_code ignored;  // not empty (replicas left behind): kept
   for (const fs::path& dir : Dirs("")) fs::remove(dir.parent_path(), ignored);  // gantry-<app>
 }
@@ -241,9 +248,55 @@ absl::Status Cgroups::MoveProcessGroup(const std::string& replica, int pgid) {
   return absl::OkStatus();
 }
 
-void Cgroups::Remove(const std::string& replica) {
-  std::error_code ignored;
-  for (const fs::path& dir : Dirs(replica)) fs::remove(dir, ignored);
+void Cgroups::KillAll(const std::string& replica) {
+  for (const fs::path& dir : Dirs(replica)) {
+    // cgroup.kill (v2, Linux 5.14) kills the whole group at once, forks racing it included.
+    if (version_ == CgroupVersion::kV2 && fs::exists(dir / "cgroup.kill") &&
+        WriteFile(dir / "cgroup.kill", "1").ok()) {
+      continue;
+    }
+    std::istringstream pids(ReadFile(dir / "cgroup.procs"));
+    for (int pid; pids >> pid;) {
+      if (pid > 0) ::kill(pid, SIGKILL);
+    }
+  }
+}
+
+bool Cgroups::Remove(const std::string& replica) {
+  bool removed = true;
+  for (const fs::path& dir : Dirs(replica)) {
+    std::error_code ec;
+    fs::remove(dir, ec);
+    // EBUSY: processes still in it (cgroupfs says so for a group that is not empty); any other
+    // failure is not going to pass.
+    if (ec == std::errc::device_or_resource_busy) removed = false;
+  }
+  return removed;
+}
+
+std::vector<std::string> Cgroups::CleanUp(const std::set<std::string>& keep) {
+  std::set<std::string> found;
+  for (const fs::path& dir : Dirs("")) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir.parent_path(), ec)) {
+      if (!entry.is_directory()) continue;
+      std::string name = entry.path().filename().string();
+      if (!keep.count(name)) found.insert(name);
+    }
+  }
+  for (const std::string& name : found) {
+    KillAll(name);
+    if (!Remove(name)) leftovers_.insert(name);
+  }
+  return {found.begin(), found.end()};
+}
+
+bool Cgroups::RemoveLeftovers() {
+  for (auto it = leftovers_.begin(); it != leftovers_.end();) {
+    KillAll(*it);
+    it = Remove(*it) ? leftovers_.erase(it) : std::next(it);
+  }
+  return leftovers_.empty();
 }
 
 }  // namespace gantry::orchestrator

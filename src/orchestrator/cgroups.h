@@ -3,8 +3,12 @@
 // replica gets its own group under the agent's own (so gantry nests wherever it was put):
 //   v1: <root>/{cpu,cpuacct,memory}/<agent's group>/gantry-<app>/<replica>
 //   v2: <root>/<agent's group>/gantry-<app>/<replica>  (cpu and memory enabled for children)
+// where <app> names the app and its state folder (the agent's caller chooses it), so that the
+// next agent on that folder finds its predecessor's groups.
 // The child joins its groups itself between fork and exec (ProcessSpec::cgroup_procs), so no
-// instruction of the replica runs outside its limits.
+// instruction of the replica runs outside its limits. Every replica gets groups, limits or not:
+// they are how all of its processes are found and killed when it ends, also those that left
+// its process group (setsid), as a container's die with it.
 // Control-plane thread only. `root` is /sys/fs/cgroup except in tests (a fake tree).
 #pragma once
 
@@ -12,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,8 +58,17 @@ class Cgroups {
   // Changes the limits of a running replica in place.
   absl::Status SetLimits(const std::string& replica, const ResourceLimits& limits);
   std::optional<CgroupUsage> Usage(const std::string& replica) const;
-  // Removes the replica's groups (after its processes are gone).
-  void Remove(const std::string& replica);
+  // SIGKILL to every process in the replica's groups.
+  void KillAll(const std::string& replica);
+  // Removes the replica's groups; false while one still holds a process (killed, not yet gone:
+  // try again).
+  bool Remove(const std::string& replica);
+  // The groups under the app's that are not `keep`'s (an earlier agent's, killed with its
+  // replicas: whatever they left behind): their processes are killed, the groups removed (now,
+  // or by a later RemoveLeftovers). Returns the names of the groups found.
+  std::vector<std::string> CleanUp(const std::set<std::string>& keep);
+  // Tries again to remove what CleanUp could not yet; true when nothing is left.
+  bool RemoveLeftovers();
 
  private:
   Cgroups(CgroupVersion version, std::filesystem::path root, std::string v2_base,
@@ -71,6 +85,7 @@ class Cgroups {
   std::string v2_base_;                                // the agent's group in the unified tree
   std::string cpu_base_, cpuacct_base_, memory_base_;  // the agent's v1 groups
   std::string app_dir_;                                // gantry-<app>
+  std::set<std::string> leftovers_;                    // CleanUp's groups not removed yet
 };
 
 }  // namespace gantry::orchestrator

@@ -133,13 +133,15 @@ void Supervisor::Start(Replica& replica) {
     absl::Status limited = absl::OkStatus();
     const ResourceLimits& limits = limits_[replica.service->name];
     process.die_with_parent = !options_.replicas_outlive_agent;
-    if (limits.any()) {
+    // Groups for every replica where there are cgroups (how all of its processes are found
+    // when it ends); without limits, a replica starts without them if they cannot be made.
+    if (limits.any() || HasCgroups()) {
       absl::StatusOr<std::vector<std::filesystem::path>> procs =
-          options_.cgroups ? options_.cgroups->Prepare(replica.view.id, limits)
-                           : absl::FailedPreconditionError("CPU and memory limits need cgroups");
+          HasCgroups() ? options_.cgroups->Prepare(replica.view.id, limits)
+                       : absl::FailedPreconditionError("CPU and memory limits need cgroups");
       if (procs.ok()) {
         process.cgroup_procs = std::move(*procs);
-      } else {
+      } else if (limits.any()) {
         limited = procs.status();
       }
     }
@@ -211,7 +213,9 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
   std::string why = unknown ? "exited (adopted from an earlier agent: its exit status is unknown)"
                             : DescribeWaitStatus(wait_status);
   bool oom = false;
-  if (options_.cgroups && options_.cgroups->version() != CgroupVersion::kNone) {
+  if (HasCgroups()) {
+    // Those that left the process group too (setsid), as a container's processes die with it.
+    options_.cgroups->KillAll(replica.view.id);
     // The kernel's OOM killer sends SIGKILL; the group's counter says whether it did.
     auto usage = options_.cgroups->Usage(replica.view.id);
     oom = usage && usage->oom_kills > 0 && !unknown && WIFSIGNALED(wait_status);
@@ -221,7 +225,7 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
       Record("oom", replica, why);
       ++replica.view.oom_kills;
     }
-    options_.cgroups->Remove(replica.view.id);  // a restart starts with fresh counters
+    RemoveCgroupOf(replica.view.id, 0);  // a restart starts with fresh counters
   }
   replica.view.pid = 0;
   replica.view.state = ReplicaState::kExited;
@@ -241,6 +245,24 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
     Start(replica);
   }
   MaybeFinishStopping();
+}
+
+bool Supervisor::HasCgroups() const {
+  return options_.cgroups && options_.cgroups->version() != CgroupVersion::kNone;
+}
+
+// Killed processes leave their group a moment later: the removal is tried again for a while,
+// unless the replica runs again (in the same group) by then.
+void Supervisor::RemoveCgroupOf(const std::string& id, int attempt) {
+  for (const auto& replica : replicas_) {
+    if (replica->view.id == id && replica->view.pid != 0) return;
+  }
+  if (options_.cgroups->Remove(id) || attempt >= 50) return;
+  auto timer = std::make_shared<net::asio::steady_timer>(io_, std::chrono::milliseconds(20));
+  timer->async_wait([this, timer, id, attempt, alive = std::weak_ptr<bool>(alive_)](
+                        const boost::system::error_code& ec) {
+    if (!ec && !alive.expired()) RemoveCgroupOf(id, attempt + 1);
+  });
 }
 
 void Supervisor::Record(const char* kind, const Replica& replica, std::string message) {
@@ -414,6 +436,7 @@ void Supervisor::KillAll() {
   for (auto& replica : replicas_) {
     replica->restart_timer.cancel();
     if (replica->view.pid != 0) SignalProcessGroup(replica->view.pid, SIGKILL);
+    if (HasCgroups()) options_.cgroups->KillAll(replica->view.id);
   }
 }
 

@@ -138,6 +138,12 @@ class Supervisor {
   void FinishRollout(const std::string& service, absl::Status status);
   void Record(const char* kind, const Replica& replica, std::string message);
   std::vector<std::string> EnvironmentFor(const Replica& replica) const;
+  bool HasCgroups() const;
+  void RemoveCgroupOf(const std::string& id, int attempt);
+  // After adoption: an earlier agent's groups not of a live replica (what a killed agent's
+  // replicas left running) are killed and removed.
+  void CleanUpCgroups(const std::vector<ReplicaRecord>& records);
+  void RemoveCgroupLeftovers(int attempt);
 
   boost::asio::io_context& io_;
   Clock& clock_;
@@ -154,6 +160,7 @@ class Supervisor {
   std::unique_ptr<Reaper> reaper_;
   bool stopping_all_ = false;
   std::function<void()> stopped_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for timers that outlive it
 };
 
 }  // namespace gantry::orchestrator

@@ -12,6 +12,7 @@ $GANTRY_INSTANCE) and, for GET /whoami, says it in the body too.
 Faults by instance (comma-separated ids in the environment):
   SICK=ids   every request but /healthz is answered 503
   SLOW=ids   every request but /healthz waits 2 s first
+  SICK_FILE=path   /healthz answers 503 while that file exists
 """
 import json
 import os
@@ -43,6 +44,9 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length).decode() if length else ""
         path = self.path
         if path == "/healthz":
+            sick_file = os.environ.get("SICK_FILE")
+            if sick_file and os.path.exists(sick_file):
+                return self.answer(503, "sick")
             return self.answer(200, "ok")
         if SLOW:
             time.sleep(2)

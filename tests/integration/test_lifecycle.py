@@ -3,11 +3,28 @@ import json
 import os
 import signal
 import subprocess
+import sys
+import tempfile
 import time
 import unittest
 
 from gantry_support import (GANTRY, HELLO, Agent, copy_example, group_alive, group_members,
                             http_request, pid_alive, wait_for, write_app)
+
+
+FLAKY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flaky_upstream.py")
+
+
+def has_cgroups():
+    """v1 cpu and memory hierarchies, or a v2 tree with both controllers (as Cgroups::Detect)."""
+    if os.path.exists("/sys/fs/cgroup/memory/cgroup.procs"):
+        return os.path.exists("/sys/fs/cgroup/cpu/cgroup.procs")
+    try:
+        with open("/sys/fs/cgroup/cgroup.controllers") as f:
+            controllers = f.read().split()
+    except OSError:
+        return False
+    return "cpu" in controllers and "memory" in controllers
 
 
 def hello_app(replicas=3, health_path="/healthz", extra=""):
@@ -106,11 +123,82 @@ services:
             self.assertEqual(agent.stop(), 0)
             wait_for(lambda: not group_alive(parent), 10, "the parent's orphaned child to be killed")
 
-    def test_under_the_panic_threshold_unhealthy_replicas_still_get_traffic(self):
+    @unittest.skipUnless(has_cgroups(), "no cgroups here: only the process group is killed")
+    def test_children_that_left_the_process_group_die_with_their_replica(self):
+        # setsid puts the child in a session (and group) of its own: only the replica's cgroup
+        # still knows it. It dies when the replica does, and when the agent stops; after a
+        # kill -9 of a foreground agent it survives, and the next agent's start kills it.
+        folder = tempfile.mkdtemp(prefix="gantry-setsid-")
+        pidfile = os.path.join(folder, "escaped")
+        escape = f'setsid sh -c "echo \\$\\$ > {pidfile}.\\$PPID; exec sleep 1000" & exec {HELLO}'
+        app = write_app(f"""
+name: setsid
+services:
+  hello:
+    command: [/bin/sh, -c, '{escape}']
+    health: {{ http: /healthz, interval: 200ms }}
+    stop_grace: 2s
+gateway:
+  routes:
+    - {{ path: /, service: hello }}
+""")
+
+        def escaped():
+            pids = []
+            for name in os.listdir(folder):
+                with open(os.path.join(folder, name)) as f:
+                    text = f.read().strip()
+                if text:
+                    pids.append(int(text))
+            return [pid for pid in pids if pid_alive(pid)]
+
+        state = tempfile.mkdtemp(prefix="gantry-setsid-state-")
+        with Agent(app, state_dir=state) as agent:
+            agent.wait_ready()
+            first = wait_for(escaped, 10, "the escaped child")[0]
+            self.assertNotEqual(os.getpgid(first), agent.ps()[0]["pid"])  # out of the group
+            os.kill(agent.ps()[0]["pid"], signal.SIGKILL)
+            wait_for(lambda: not pid_alive(first), 10, "the escaped child to die with its replica")
+            wait_for(lambda: escaped() and agent.ps()[0]["health"] == "healthy", 20,
+                     "the replacement and its escaped child")
+            second = escaped()[0]
+            self.assertEqual(agent.stop(), 0)
+            wait_for(lambda: not pid_alive(second), 10, "the escaped child to die with the agent")
+        with Agent(app, state_dir=state) as agent:
+            agent.wait_ready()
+            third = wait_for(escaped, 10, "the escaped child")[0]
+            agent.kill9()  # the replica dies with it (PDEATHSIG); its escaped child does not
+            time.sleep(0.5)
+            self.assertTrue(pid_alive(third))
+        with Agent(app, state_dir=state) as agent:
+            wait_for(lambda: not pid_alive(third), 15, "the next agent to kill what was left")
+            agent.wait_ready()
+
+    def test_under_the_panic_threshold_replicas_that_fell_unhealthy_still_get_traffic(self):
+        sick = os.path.join(tempfile.mkdtemp(prefix="gantry-sick-"), "sick")
+        app = write_app(f"""
+services:
+  flaky:
+    command: [{sys.executable}, {FLAKY}]
+    env: {{ SICK_FILE: {sick} }}
+    health: {{ http: /healthz, interval: 200ms }}
+gateway:
+  routes:
+    - {{ path: /, service: flaky }}
+""")
+        with Agent(app) as agent:
+            agent.wait_ready()
+            open(sick, "w").close()  # its check fails from now on
+            wait_for(lambda: agent.ps()[0]["health"] == "unhealthy", 15, "flaky-1 unhealthy")
+            status, _, body = http_request(agent.gateway, "GET", "/whoami")
+            self.assertEqual((status, body), (200, "flaky-1"))
+
+    def test_a_replica_that_never_passed_its_check_gets_no_traffic_even_in_panic(self):
         with Agent(hello_app(replicas=1, health_path="/missing")) as agent:
             wait_for(lambda: agent.ps()[0]["health"] == "unhealthy", 15, "hello-1 unhealthy")
             status, _, body = http_request(agent.gateway, "GET", "/")
-            self.assertEqual((status, body), (200, "hello from hello-1\n"))
+            self.assertEqual(status, 503, body)
+            self.assertEqual(json.loads(body)["code"], "no_healthy_upstream")
 
     def test_no_healthy_replica_gives_503_json(self):
         app = hello_app(replicas=1, health_path="/missing",
