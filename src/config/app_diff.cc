@@ -52,13 +52,14 @@ const char* ChangeKindName(AppChange::Kind kind) {
 std::vector<AppChange> DiffApps(const AppSpec& before, const AppSpec& after) {
   using Kind = AppChange::Kind;
   std::vector<AppChange> changes;
+  ServiceIndex before_index(before), after_index(after);
   for (const ServiceSpec& old : before.services) {
-    if (!after.FindService(old.name)) {
+    if (!after_index.Find(old.name)) {
       changes.push_back({Kind::kRemoveService, old.name, "removed: its replicas stop"});
     }
   }
   for (const ServiceSpec& now : after.services) {
-    const ServiceSpec* old = before.FindService(now.name);
+    const ServiceSpec* old = before_index.Find(now.name);
     if (!old) {
       changes.push_back(
           {Kind::kAddService, now.name, fmt::format("new service, {} replicas", now.replicas)});

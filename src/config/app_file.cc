@@ -322,6 +322,7 @@ void ParseServices(const Entry& block, AppSpec& spec, References& refs, Diagnost
     return;
   }
   static const std::regex kName("[a-z0-9][a-z0-9_-]{0,62}");
+  std::unordered_map<std::string, Location> first_at;  // services so far, by name
   for (auto it = block.value.begin(); it != block.value.end(); ++it) {
     Location at = LocationOf(it->first.Mark());
     std::string name = it->first.IsScalar() ? it->first.Scalar() : "";
@@ -331,9 +332,9 @@ void ParseServices(const Entry& block, AppSpec& spec, References& refs, Diagnost
                                name));
       continue;
     }
-    if (const ServiceSpec* first = spec.FindService(name)) {
+    if (auto [first, added] = first_at.emplace(name, at); !added) {
       diag.Add(at, fmt::format("services: duplicate service \"{}\" (first defined at {}:{})", name,
-                               first->location.line, first->location.column));
+                               first->second.line, first->second.column));
       continue;
     }
     ServiceSpec& s = spec.services.emplace_back();

@@ -9,6 +9,11 @@ const ServiceSpec* AppSpec::FindService(std::string_view service_name) const {
   return nullptr;
 }
 
+ServiceIndex::ServiceIndex(const AppSpec& spec) {
+  by_name_.reserve(spec.services.size());
+  for (const auto& service : spec.services) by_name_.emplace(service.name, &service);
+}
+
 const char* RestartPolicyName(RestartPolicy policy) {
   switch (policy) {
     case RestartPolicy::kAlways:

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/duration.h"
@@ -227,7 +228,22 @@ struct AppSpec {
   GatewaySpec gateway;
   MeshSpec mesh;
 
+  // A scan, for a few lookups; many (checks over every service) go through a ServiceIndex.
   const ServiceSpec* FindService(std::string_view service_name) const;
+};
+
+// Services by name, so that code looking up every service's references stays linear in the
+// app's size. Valid while the spec's services are neither added, removed nor renamed.
+class ServiceIndex {
+ public:
+  explicit ServiceIndex(const AppSpec& spec);
+  const ServiceSpec* Find(std::string_view name) const {
+    auto it = by_name_.find(name);
+    return it == by_name_.end() ? nullptr : it->second;
+  }
+
+ private:
+  std::unordered_map<std::string_view, const ServiceSpec*> by_name_;
 };
 
 const char* RestartPolicyName(RestartPolicy policy);

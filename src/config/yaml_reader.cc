@@ -45,9 +45,9 @@ MapReader::MapReader(const YAML::Node& node, Location where, const std::string& 
       continue;
     }
     std::string key = it->first.Scalar();
-    auto previous = std::find(keys_.begin(), keys_.end(), key);
-    if (previous != keys_.end()) {
-      const Entry& first = entries_[previous - keys_.begin()];
+    auto [previous, added] = index_.emplace(key, keys_.size());
+    if (!added) {
+      const Entry& first = entries_[previous->second];
       diag_.Add(key_at, fmt::format("duplicate key \"{}\" (first at {}:{})", key, first.key_at.line,
                                     first.key_at.column));
       continue;
@@ -64,13 +64,10 @@ MapReader::MapReader(const YAML::Node& node, Location where, const std::string& 
 
 const Entry* MapReader::Take(std::string_view key) {
   known_.emplace_back(key);
-  for (size_t i = 0; i < keys_.size(); ++i) {
-    if (keys_[i] == key) {
-      used_[i] = true;
-      return &entries_[i];
-    }
-  }
-  return nullptr;
+  auto it = index_.find(std::string(key));
+  if (it == index_.end()) return nullptr;
+  used_[it->second] = true;
+  return &entries_[it->second];
 }
 
 void MapReader::NotSupportedYet(std::string_view key) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -55,6 +56,7 @@ class MapReader {
  private:
   std::vector<Entry> entries_;
   std::vector<std::string> keys_;
+  std::unordered_map<std::string, size_t> index_;  // key -> its place in keys_ (big maps: env)
   std::vector<bool> used_;
   std::vector<std::string> known_;
   Diagnostics& diag_;

@@ -53,6 +53,10 @@ std::optional<std::string> ClosestMatch(std::string_view word,
   std::optional<std::string> best;
   size_t best_distance = limit + 1;
   for (const auto& candidate : candidates) {
+    // The distance is at least the difference in length: most candidates need no table.
+    size_t gap = word.size() > candidate.size() ? word.size() - candidate.size()
+                                                : candidate.size() - word.size();
+    if (gap >= best_distance) continue;
     size_t d = EditDistance(word, candidate);
     if (d < best_distance) {
       best_distance = d;
