@@ -488,6 +488,7 @@ AppFileResult ParseAppFile(std::string_view text, const std::filesystem::path& f
       std::filesystem::weakly_canonical(std::filesystem::absolute(directory)).filename().string();
   if (spec.name.empty()) spec.name = "app";
   References refs;
+  bool read = false;  // the YAML was read into the spec, with or without errors of its own
   try {
     YAML::Node root = YAML::Load(std::string(text));
     if (root.IsNull()) {
@@ -506,12 +507,14 @@ AppFileResult ParseAppFile(std::string_view text, const std::filesystem::path& f
         if (const Entry* e = top.Take("gateway")) ParseGateway(*e, spec, refs, diag);
         if (const Entry* e = top.Take("mesh")) ParseMesh(*e, spec, diag);
         top.Finish();
+        read = true;
       }
     }
   } catch (const YAML::Exception& e) {
     diag.Add(LocationOf(e.mark), fmt::format("invalid YAML: {}", e.msg));
   }
-  if (diag.empty()) CheckReferences(spec, refs, diag);
+  // With the shape errors, not after they are fixed: every error of the file in one go.
+  if (read) CheckReferences(spec, refs, diag);
   AppFileResult result;
   result.errors = diag.Take();
   if (result.errors.empty()) result.spec = std::move(spec);

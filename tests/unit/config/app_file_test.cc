@@ -144,6 +144,18 @@ TEST(AppFile, RouteToMissingServiceWithDidYouMean) {
       5, 27, "no service named \"helo\"; did you mean \"hello\"?");
 }
 
+// Every error in one go: a shape error does not hide a reference to a missing service.
+TEST(AppFile, ReferenceErrorsComeWithShapeErrors) {
+  AppFileResult result = Parse(
+      "services:\n  hello: { command: [h], replicas: many, depends_on: [nope] }\n"
+      "gateway:\n  routes:\n    - { path: /, service: helo }\n");
+  ASSERT_FALSE(result.spec.has_value());
+  ASSERT_EQ(result.errors.size(), 3u);
+  EXPECT_NE(result.errors[0].message.find("replicas"), std::string::npos);
+  EXPECT_NE(result.errors[1].message.find("no service named \"nope\""), std::string::npos);
+  EXPECT_NE(result.errors[2].message.find("no service named \"helo\""), std::string::npos);
+}
+
 TEST(AppFile, DependencyCycle) {
   ExpectError(
       "services:\n  a: { command: [a], depends_on: [b] }\n  b: { command: [b], depends_on: [c] }\n"
@@ -408,11 +420,13 @@ TEST(AppFile, ReportsEveryErrorInFileOrder) {
   AppFileResult result = Parse(
       "services:\n  a:\n    replicas: x\n    comand: [a]\n  b: { command: [b], depends_on: [z] "
       "}\n");
-  ASSERT_EQ(result.errors.size(), 3u);
+  ASSERT_EQ(result.errors.size(), 4u);
   EXPECT_EQ(result.errors[0].line, 2);  // missing command, at the service
   EXPECT_EQ(result.errors[1].line, 3);  // replicas
   EXPECT_EQ(result.errors[2].line, 4);  // comand: did you mean command
   EXPECT_NE(result.errors[2].message.find("did you mean \"command\""), std::string::npos);
+  EXPECT_EQ(result.errors[3].line, 5);  // depends_on names no service
+  EXPECT_NE(result.errors[3].message.find("no service named \"z\""), std::string::npos);
 }
 
 TEST(AppFile, MissingFile) {
