@@ -1,5 +1,8 @@
 #include "api/api.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
@@ -354,8 +357,20 @@ http::Response Api::Instances(const std::string& name, bool healthy_only) const 
 }
 
 http::Response Api::Replicas(const std::string& service) const {
+  if (!service.empty() && !registry_.services().count(service)) return UnknownService(service);
+  std::vector<orchestrator::ReplicaView> replicas = supervisor_.Replicas();
+  // By service, then by number: web-2 before web-10.
+  auto number = [](const std::string& id) {
+    size_t dash = id.rfind('-');
+    return dash == std::string::npos ? 0 : std::strtol(id.c_str() + dash + 1, nullptr, 10);
+  };
+  std::sort(replicas.begin(), replicas.end(), [&](const auto& a, const auto& b) {
+    if (a.service != b.service) return a.service < b.service;
+    long na = number(a.id), nb = number(b.id);
+    return na != nb ? na < nb : a.id < b.id;
+  });
   json::array out;
-  for (const auto& replica : supervisor_.Replicas()) {
+  for (const auto& replica : replicas) {
     if (!service.empty() && replica.service != service) continue;
     const registry::Instance* instance = registry_.Find(replica.id);
     bool running = replica.pid != 0;
@@ -370,6 +385,7 @@ http::Response Api::Replicas(const std::string& service) const {
         {"uptime_seconds",
          running ? std::chrono::duration<double>(clock_.Now() - replica.started_at).count() : 0.0},
         {"last_exit", replica.last_exit},
+        {"reason", replica.reason},
         {"check", instance ? instance->check_output : ""}};
     if (instance && instance->health_changed_at != std::chrono::system_clock::time_point{}) {
       row["check_changed_at"] = UnixSeconds(instance->health_changed_at);

@@ -81,7 +81,7 @@ int Ps(const AgentLocator& locator, const std::string& service, const std::strin
     table += fmt::format(kRow, Text(row, "id"), Text(row, "service"),
                          Text(row, "pid") == "0" ? "-" : Text(row, "pid"), Text(row, "address"),
                          Text(row, "state"), Text(row, "health"), Text(row, "restarts"), uptime,
-                         cpu, memory, Check(row));
+                         cpu, memory, Text(row, "reason") != "-" ? Text(row, "reason") : Check(row));
   }
   std::fputs(table.c_str(), stdout);
   return 0;

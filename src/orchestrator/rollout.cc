@@ -52,6 +52,7 @@ void Supervisor::StartRollout(const config::ServiceSpec& target,
     r.surge.push_back(index);
     r.waiting[index] = replica->view.pid;
     if (replica->view.pid == 0) {
+      replica->planned_start = true;
       Start(*replica);
     } else {  // scaled away a moment ago (apply lowered the count) and still stopping
       replica->start_after_exit = true;
@@ -80,6 +81,7 @@ void Supervisor::RestartReplica(Rollout& rollout, Replica& replica) {
   replica.service = rollout.target;  // it starts again with the rollout's settings
   if (replica.view.pid == 0) {       // not running (in its restart backoff): start it now
     replica.restart_timer.cancel();
+    replica.planned_start = true;
     Start(replica);
     return;
   }

@@ -28,6 +28,10 @@ const char* ReplicaStateName(ReplicaState state) {
       return "stopping";
     case ReplicaState::kExited:
       return "exited";
+    case ReplicaState::kWaiting:
+      return "waiting";
+    case ReplicaState::kFailed:
+      return "failed";
   }
   return "?";
 }
@@ -82,8 +86,20 @@ void Supervisor::StartReady(const std::function<bool(const std::string&)>& has_h
   if (stopping_all_) return;
   for (const auto& service : spec_->services) {
     if (started_services_.count(service.name)) continue;
-    bool ready = std::all_of(service.depends_on.begin(), service.depends_on.end(), has_healthy);
-    if (!ready) continue;
+    std::vector<std::string> unready;
+    for (const std::string& dependency : service.depends_on) {
+      if (!has_healthy(dependency)) unready.push_back(dependency);
+    }
+    if (!unready.empty()) {
+      std::string reason =
+          fmt::format("waiting for {} to be healthy (depends_on)", fmt::join(unready, ", "));
+      for (auto& replica : replicas_) {
+        if (replica->service->name != service.name || replica->view.pid != 0) continue;
+        replica->view.state = ReplicaState::kWaiting;
+        replica->view.reason = reason;
+      }
+      continue;
+    }
     started_services_.insert(service.name);
     for (auto& replica : replicas_) {
       // Adopted ones are running already.
@@ -147,10 +163,14 @@ void Supervisor::Start(Replica& replica) {
     }
     absl::StatusOr<pid_t> pid = limited.ok() ? SpawnProcess(process) : limited;
     if (pid.ok()) {
-      if (replica.ever_started) ++replica.view.restarts;
-      Record(replica.ever_started ? "restarted" : "started", replica,
+      // A replacement (a rollout's, a replica scaled back in) is not a restart.
+      bool restart = replica.ever_started && !replica.planned_start;
+      if (restart) ++replica.view.restarts;
+      Record(restart ? "restarted" : "started", replica,
              fmt::format("pid {} on {}", *pid, replica.view.address.ToString()));
       replica.ever_started = true;
+      replica.planned_start = false;
+      replica.view.reason.clear();
       replica.stop_requested = false;
       replica.view.pid = *pid;
       replica.view.state = ReplicaState::kStarting;
@@ -166,6 +186,8 @@ void Supervisor::Start(Replica& replica) {
   }
   // Could not start: counts as a failed run, retried with backoff like a crash.
   replica.view.last_exit = error;
+  replica.view.state = ReplicaState::kFailed;
+  replica.view.reason = "cannot start: " + error;
   Record("failed", replica, "cannot start: " + error);
   events_.failed_to_start(replica.view.id, error);
   if (replica.service->restart == config::RestartPolicy::kNever) return;
@@ -242,6 +264,7 @@ void Supervisor::OnExit(Replica& replica, int wait_status) {
   if (replica.scaled_away) Forget(replica);
   if (replica.start_after_exit && !stopping_all_) {
     replica.start_after_exit = false;
+    replica.planned_start = true;
     Start(replica);
   }
   MaybeFinishStopping();
@@ -389,6 +412,7 @@ absl::Status Supervisor::Scale(const std::string& service, int count, const std:
     if (replica.view.pid != 0) {
       replica.start_after_exit = true;
     } else if (started) {
+      replica.planned_start = true;
       Start(replica);
     }
   }

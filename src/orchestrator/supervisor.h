@@ -31,7 +31,9 @@ class io_context;
 
 namespace gantry::orchestrator {
 
-enum class ReplicaState { kStarting, kRunning, kStopping, kExited };
+// kWaiting: not started yet (its depends_on are not healthy); kFailed: could not be started
+// (the command cannot run), retried with backoff; kExited: exited (restarted by its policy).
+enum class ReplicaState { kWaiting, kStarting, kRunning, kStopping, kExited, kFailed };
 const char* ReplicaStateName(ReplicaState state);
 
 // A replica as `ps` shows it.
@@ -45,6 +47,7 @@ struct ReplicaView {
   int oom_kills = 0;  // exits the kernel's OOM killer caused (cgroup limits), this agent's run
   Clock::TimePoint started_at{};
   std::string last_exit;  // "exited with code 1", or "" if it never exited
+  std::string reason;     // why it is waiting or failed ("" otherwise)
 };
 
 struct SupervisorOptions {

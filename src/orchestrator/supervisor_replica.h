@@ -20,7 +20,8 @@ struct Supervisor::Replica {
       : service(&service), index(index), restart_timer(io), kill_timer(io) {
     view.id = fmt::format("{}-{}", service.name, index);
     view.service = service.name;
-    view.state = ReplicaState::kExited;
+    view.state = ReplicaState::kWaiting;
+    view.reason = "not started yet";
   }
   // Its settings: those of the app file it was started from (`apply` replaces replicas one by
   // one, so old and new settings live side by side for a while).
@@ -31,6 +32,7 @@ struct Supervisor::Replica {
   net::asio::steady_timer restart_timer;
   net::asio::steady_timer kill_timer;
   bool ever_started = false;
+  bool planned_start = false;     // the next start replaces it on purpose: not a restart
   bool stop_requested = false;
   bool scaled_away = false;       // removed by Scale: forgotten once it has exited
   bool start_after_exit = false;  // scaled back in while still stopping

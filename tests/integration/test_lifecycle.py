@@ -281,7 +281,39 @@ services:
         with Agent(app) as agent:
             wait_for(lambda: "ghost-1          failed" in agent.output(), 10, "failure line")
             self.assertIn("No such file or directory", agent.output())
-            self.assertIn("No such file", agent.ps()[0]["last_exit"])
+            row = wait_for(lambda: next((r for r in agent.ps() if r["state"] == "failed"), None),
+                           10, "ghost-1 failed in ps")
+            self.assertIn("No such file", row["last_exit"])
+            self.assertTrue(row["reason"].startswith("cannot start: "), row)
+
+    def test_ps_shows_waiting_replicas_sorted_rows_and_refuses_an_unknown_service(self):
+        app = write_app(f"""
+services:
+  web:
+    command: [{HELLO}]
+    replicas: 10
+    depends_on: [db]
+    health: {{ http: /healthz, interval: 200ms }}
+  db:
+    command: [{HELLO}]
+    health: {{ http: /missing, interval: 200ms }}   # never healthy: web waits for it
+""")
+        with Agent(app) as agent:
+            wait_for(lambda: any(r["service"] == "db" and r["health"] == "unhealthy"
+                                 for r in agent.ps()), 15, "db unhealthy")
+            rows = agent.ps()
+            self.assertEqual([r["id"] for r in rows],
+                             ["db-1"] + [f"web-{n}" for n in range(1, 11)])  # web-2 < web-10
+            for row in rows[1:]:
+                self.assertEqual((row["state"], row["pid"], row["restarts"]), ("waiting", 0, 0))
+                self.assertEqual(row["reason"], "waiting for db to be healthy (depends_on)")
+            table = subprocess.run([GANTRY, "ps", "--api", agent.api], capture_output=True,
+                                   text=True, timeout=15).stdout
+            self.assertIn("waiting for db to be healthy", table)
+            result = subprocess.run([GANTRY, "ps", "nope", "--api", agent.api],
+                                    capture_output=True, text=True, timeout=15)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn('no service named "nope"', result.stderr)
 
     def test_port_in_use_is_a_clear_error(self):
         with Agent(hello_app(replicas=1)) as first:

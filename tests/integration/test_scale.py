@@ -117,6 +117,8 @@ class Restart(unittest.TestCase):
             for id, pid in before.items():
                 self.assertNotEqual(after[id], pid, f"{id} was not replaced")
             self.assertTrue(all(r["health"] == "healthy" for r in agent.ps()))
+            # A planned replacement is not a restart.
+            self.assertEqual([r["restarts"] for r in agent.ps()], [0] * len(before))
             return agent
 
     def test_restart_with_a_surge_replica_fails_no_request(self):
