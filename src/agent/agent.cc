@@ -129,7 +129,7 @@ class Agent {
       GANTRY_ASSIGN_OR_RETURN(otlp_, OtlpExporter::Create(io_, options_.otlp_endpoint));
     }
 
-    HostPort api_address = options_.api.value_or(HostPort{"127.0.0.1", 7700});
+    HostPort api_address = options_.api.value_or(kDefaultApi);
     GANTRY_ASSIGN_OR_RETURN(
         api_server_,
         http::Server::Create(io_, api_address,

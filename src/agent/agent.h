@@ -6,13 +6,14 @@
 #include <optional>
 #include <string>
 
+#include "agent/state_dir.h"
 #include "config/app_spec.h"
 #include "core/address.h"
 
 namespace gantry::agent {
 
 struct AgentOptions {
-  std::optional<HostPort> api;      // default 127.0.0.1:7700
+  std::optional<HostPort> api;      // default kDefaultApi
   std::optional<HostPort> gateway;  // default: the app file's gateway.listen
   std::optional<HostPort> mesh;     // default: the app file's mesh.listen
   std::filesystem::path state_dir;  // logs and agent.json

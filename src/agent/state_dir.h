@@ -11,6 +11,9 @@
 
 namespace gantry::agent {
 
+// Where the API listens unless told otherwise, and where the CLI looks when nothing says.
+inline const HostPort kDefaultApi{"127.0.0.1", 7700};
+
 struct AgentFile {
   int pid = 0;
   HostPort api;

@@ -12,17 +12,22 @@
 
 namespace gantry::cli {
 
-absl::StatusOr<HostPort> FindAgent(const AgentLocator& locator) {
-  if (!locator.api.empty()) return ParseHostPort(locator.api);
-  if (const char* env = std::getenv("GANTRY_API"); env && *env) return ParseHostPort(env);
+absl::StatusOr<FoundAgent> FindAgent(const AgentLocator& locator) {
+  auto named = [](absl::StatusOr<HostPort> api) -> absl::StatusOr<FoundAgent> {
+    if (!api.ok()) return api.status();
+    return FoundAgent{*api, false};
+  };
+  if (!locator.api.empty()) return named(ParseHostPort(locator.api));
+  if (const char* env = std::getenv("GANTRY_API"); env && *env) return named(ParseHostPort(env));
   std::filesystem::path state_dir = locator.state_dir.empty() ? ".gantry" : locator.state_dir;
   auto file = agent::ReadAgentFile(state_dir);
-  if (!file.ok()) {
-    return absl::NotFoundError(
-        fmt::format("no agent found: run `gantry up` here, or pass --api or set GANTRY_API ({})",
-                    StatusMessage(file.status())));
+  if (file.ok()) return FoundAgent{file->api, false};
+  if (locator.state_dir.empty() && !std::filesystem::exists(state_dir)) {
+    return FoundAgent{agent::kDefaultApi, true};  // an agent started elsewhere, on the default
   }
-  return file->api;
+  return absl::NotFoundError(
+      fmt::format("no agent found: run `gantry up` here, or pass --api or set GANTRY_API ({})",
+                  StatusMessage(file.status())));
 }
 
 absl::StatusOr<std::string> GetFromAgent(const AgentLocator& locator, const std::string& path) {
@@ -35,8 +40,15 @@ absl::StatusOr<std::string> GetFromAgent(const AgentLocator& locator, const std:
 
 absl::StatusOr<http::Response> CallAgent(const AgentLocator& locator, const http::Request& request,
                                          Duration timeout) {
-  GANTRY_ASSIGN_OR_RETURN(HostPort api, FindAgent(locator));
-  return http::Fetch(api, request, timeout);
+  GANTRY_ASSIGN_OR_RETURN(FoundAgent agent, FindAgent(locator));
+  absl::StatusOr<http::Response> response = http::Fetch(agent.api, request, timeout);
+  if (!response.ok() && agent.by_default) {
+    return absl::UnavailableError(fmt::format(
+        "no agent found: none runs from .gantry/ here, and none answers at {} (the default "
+        "address); run `gantry up`, or pass --api or set GANTRY_API",
+        agent.api.ToString()));
+  }
+  return response;
 }
 
 std::string ErrorOf(const http::Response& response) {

@@ -11,7 +11,13 @@
 
 namespace gantry::cli {
 
-absl::StatusOr<HostPort> FindAgent(const AgentLocator& locator);
+// The agent's API: --api, then GANTRY_API, then <state dir>/agent.json (.gantry here by
+// default), then the default address when no state folder was named and none is here.
+struct FoundAgent {
+  HostPort api;
+  bool by_default = false;  // nothing named it: the default address, tried on the chance
+};
+absl::StatusOr<FoundAgent> FindAgent(const AgentLocator& locator);
 
 // GET path from the agent; the body when the answer is 2xx, else the API's error as a status.
 absl::StatusOr<std::string> GetFromAgent(const AgentLocator& locator, const std::string& path);

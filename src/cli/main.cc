@@ -1,10 +1,16 @@
 // gantry <verb>: flag parsing only; each verb lives in its own file.
 #include <cstdio>
 
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "version.h"
 
 namespace gantry::cli {
@@ -25,6 +31,26 @@ void AddNotYet(CLI::App& app, const char* verb, const char* what, int& exit_code
     std::fprintf(stderr, "gantry %s: not supported yet\n", verb);
     exit_code = 2;
   });
+}
+
+// A verb that is none of gantry's: one line naming the closest, as git does ("did you mean").
+bool UnknownVerb(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--log-level") {
+      ++i;  // and its value
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    std::vector<std::string> verbs;
+    for (const CLI::App* command : app.get_subcommands({})) verbs.push_back(command->get_name());
+    if (std::find(verbs.begin(), verbs.end(), arg) != verbs.end()) return false;
+    std::string line = fmt::format("gantry: \"{}\" is not a gantry command", arg);
+    if (auto close = ClosestMatch(arg, verbs)) line += fmt::format("; did you mean \"{}\"?", *close);
+    std::fprintf(stderr, "%s (gantry --help lists them)\n", line.c_str());
+    return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -231,6 +257,7 @@ int Main(int argc, char** argv) {
   AddNotYet(app, "call", "one request through the mesh", exit_code);
   AddNotYet(app, "agent", "run one machine of a multi-machine deployment", exit_code);
 
+  if (UnknownVerb(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

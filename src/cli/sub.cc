@@ -84,7 +84,7 @@ int Sub(const SubFlags& flags) {
     return flags.count == 0 || ++printed < flags.count;
   };
   auto response =
-      http::FetchStreaming(*api, request, std::chrono::seconds(10),
+      http::FetchStreaming(api->api, request, std::chrono::seconds(10),
                            [&](std::string_view piece) { return parser.Feed(piece, on_event); });
   if (!response.ok()) {
     std::fprintf(stderr, "gantry sub: %s\n", std::string(StatusMessage(response.status())).c_str());

@@ -9,7 +9,8 @@
 
 namespace gantry {
 
-// Levenshtein distance between two ASCII strings.
+// Edit distance between two ASCII strings: insertions, deletions, substitutions and swaps of
+// neighbours (the restricted Damerau-Levenshtein distance), each counting one.
 size_t EditDistance(std::string_view a, std::string_view b);
 
 // Whether `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF),

@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -348,6 +349,23 @@ services:
                                 timeout=15, env={k: v for k, v in os.environ.items() if k != "GANTRY_API"})
         self.assertEqual(result.returncode, 1)
         self.assertIn("no agent found", result.stderr)
+
+    def test_without_a_state_folder_here_the_cli_tries_the_default_address(self):
+        with socket.socket() as probe:  # an agent of someone else's on 7700 would answer
+            if probe.connect_ex(("127.0.0.1", 7700)) == 0:
+                self.skipTest("something listens on 127.0.0.1:7700")
+        empty = tempfile.mkdtemp(prefix="gantry-no-state-")
+        env = {k: v for k, v in os.environ.items() if k != "GANTRY_API"}
+        result = subprocess.run([GANTRY, "ps"], capture_output=True, text=True, timeout=15,
+                                env=env, cwd=empty)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("none answers at 127.0.0.1:7700 (the default address)", result.stderr)
+
+    def test_a_mistyped_verb_gets_a_suggestion(self):
+        result = subprocess.run([GANTRY, "--log-level", "info", "sclae", "web=2"],
+                                capture_output=True, text=True, timeout=15)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn('"sclae" is not a gantry command; did you mean "scale"?', result.stderr)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ TEST(EditDistance, Basics) {
   EXPECT_EQ(EditDistance("", ""), 0u);
   EXPECT_EQ(EditDistance("replicas", "replcas"), 1u);
   EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+  EXPECT_EQ(EditDistance("sclae", "scale"), 1u);  // a swap of neighbours is one edit
+  EXPECT_EQ(EditDistance("stauts", "status"), 1u);
+  EXPECT_EQ(EditDistance("ab", "ba"), 1u);
+  EXPECT_EQ(EditDistance("abc", "ca"), 3u);
 }
 
 TEST(ClosestMatch, OnlyWhenClose) {
