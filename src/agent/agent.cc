@@ -54,7 +54,7 @@ absl::StatusOr<HostPort> Choose(const std::optional<HostPort>& flag, const std::
 class Agent {
  public:
   Agent(const config::AppSpec& spec, const AgentOptions& options)
-      : spec_(&spec), options_(options), progress_(spec) {}
+      : spec_(&spec), options_(options), progress_(spec, options.detached) {}
 
   int Run() {
     if (auto status = Setup(); !status.ok()) {

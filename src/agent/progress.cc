@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "ui/dashboard.h"
+
 namespace gantry::agent {
 
 void Progress::Line(const std::string& text) {
@@ -57,15 +59,16 @@ void Progress::MaybeReady(const registry::Registry& registry, const HostPort& ga
   }
   ready_printed_ = true;
   Line(fmt::format("ready: app \"{}\"", spec_.name));
-  Line(fmt::format("  gateway  {}://{}/", spec_.gateway.tls.empty() ? "http" : "https",
+  Line(fmt::format("  gateway   {}://{}/", spec_.gateway.tls.empty() ? "http" : "https",
                    gateway.ToString()));
   for (const auto& route : spec_.gateway.routes) {
-    Line(fmt::format("           {}{} -> {}", route.host.empty() ? "" : route.host, route.path,
+    Line(fmt::format("            {}{} -> {}", route.host.empty() ? "" : route.host, route.path,
                      route.service));
   }
-  Line(fmt::format("  mesh     http://{}/  (HTTP_PROXY for replicas)", mesh.ToString()));
-  Line(fmt::format("  api      http://{}/api/v1/services", api.ToString()));
-  Line("press Ctrl-C to stop");
+  Line(fmt::format("  mesh      http://{}/  (HTTP_PROXY for replicas)", mesh.ToString()));
+  Line(fmt::format("  api       http://{}/api/v1/services", api.ToString()));
+  if (ui::DashboardBuilt()) Line(fmt::format("  dashboard http://{}/ui/", api.ToString()));
+  Line(detached_ ? std::string(kDetachedReadyLine) : "press Ctrl-C to stop");
 }
 
 }  // namespace gantry::agent

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "config/app_spec.h"
 #include "core/address.h"
@@ -12,9 +13,14 @@
 
 namespace gantry::agent {
 
+// The last line of the ready banner of a detached agent: `up -d` follows the agent's log until
+// it comes.
+inline constexpr std::string_view kDetachedReadyLine = "runs in the background: gantry down stops it";
+
 class Progress {
  public:
-  explicit Progress(const config::AppSpec& spec) : spec_(spec) {}
+  // `detached`: the agent runs in the background (up -d), its lines going to agent.log.
+  Progress(const config::AppSpec& spec, bool detached) : spec_(spec), detached_(detached) {}
 
   void Line(const std::string& text);
   void Started(const orchestrator::ReplicaView& replica);
@@ -28,6 +34,7 @@ class Progress {
 
  private:
   const config::AppSpec& spec_;
+  bool detached_;
   std::map<std::string, registry::Health> last_health_;
   bool ready_printed_ = false;
 };

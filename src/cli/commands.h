@@ -17,6 +17,8 @@ struct AgentLocator {
 struct UpFlags {
   std::filesystem::path file = "gantry.yaml";
   bool detach = false;
+  bool no_wait = false;   // with -d: return once the agent's API is up, not when the app is ready
+  int wait_timeout = 120;  // seconds up -d waits for the app to be ready
   int workers = 0;  // 0: one per core
   std::string api, gateway, mesh;
   std::filesystem::path state_dir;

@@ -73,7 +73,14 @@ int Main(int argc, char** argv) {
   CLI::App* up_cmd = app.add_subcommand("up", "start the agent and run the app in the foreground");
   up_cmd->add_option("-f,--file", up.file, "app file (default gantry.yaml)");
   up_cmd->add_flag("-d,--detach", up.detach,
-                   "run in the background (output in <state dir>/agent.log; gantry down stops it)");
+                   "run in the background (output in <state dir>/agent.log; gantry down stops it); "
+                   "returns once every replica is healthy, printing the progress");
+  up_cmd->add_flag("--no-wait", up.no_wait,
+                   "with -d: return as soon as the agent runs, not when the app is ready");
+  up_cmd->add_option("--wait-timeout", up.wait_timeout,
+                     "with -d: seconds to wait for the app to be ready (default 120); past it, "
+                     "exit 1 (the app keeps running)")
+      ->check(CLI::Range(1, 86400));
   up_cmd->add_option("--workers", up.workers, "proxy worker threads (default: one per core)")
       ->check(CLI::Range(1, 256));
   up_cmd->add_option("--api", up.api,

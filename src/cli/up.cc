@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "agent/progress.h"
 #include "agent/state_dir.h"
 #include "cli/commands.h"
 #include "config/app_file.h"
@@ -41,9 +42,56 @@ bool ParseAddressFlag(const char* name, const std::string& text, std::optional<H
   return true;
 }
 
+// Prints what the detached agent writes to its log from `offset` on, until its ready banner
+// has been printed (0), the agent exits (1) or `timeout` passes (1; the app keeps running).
+int FollowUntilReady(const std::filesystem::path& log, off_t offset, pid_t agent,
+                     std::chrono::seconds timeout) {
+  int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    std::fprintf(stderr, "gantry up: cannot read %s: %s\n", log.c_str(), std::strerror(errno));
+    return 1;
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string pending;
+  char buffer[16384];
+  int result = -1;
+  while (result < 0) {
+    ssize_t n = ::pread(fd, buffer, sizeof buffer, offset);
+    if (n > 0) {
+      offset += n;
+      pending.append(buffer, static_cast<size_t>(n));
+      for (size_t end; (end = pending.find('\n')) != std::string::npos;) {
+        std::string line = pending.substr(0, end);
+        pending.erase(0, end + 1);
+        std::printf("%s\n", line.c_str());
+        if (line == agent::kDetachedReadyLine) result = 0;
+      }
+      std::fflush(stdout);
+      continue;
+    }
+    int status = 0;
+    if (::waitpid(agent, &status, WNOHANG) == agent) {
+      std::fprintf(stderr, "gantry up: the agent stopped; see %s\n", log.c_str());
+      result = 1;
+    } else if (std::chrono::steady_clock::now() > deadline) {
+      std::fprintf(stderr,
+                   "gantry up: the app is not ready after %llds; it keeps running in the "
+                   "background (gantry ps shows what is not healthy, gantry down stops it)\n",
+                   static_cast<long long>(timeout.count()));
+      result = 1;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ::close(fd);
+  return result;
+}
+
 // `up -d`: the agent runs on in a new session, its output in <state dir>/agent.log; this
-// process returns once the agent's API is up (or says why it is not).
-int RunDetached(const config::AppSpec& spec, const agent::AgentOptions& options) {
+// process returns once the app is ready, printing its progress (or at once with --no-wait,
+// once the agent's API is up), or says why it is not.
+int RunDetached(const config::AppSpec& spec, const agent::AgentOptions& options,
+                const UpFlags& flags) {
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   std::filesystem::path log = options.state_dir / "agent.log";
@@ -53,6 +101,9 @@ int RunDetached(const config::AppSpec& spec, const agent::AgentOptions& options)
                  options.state_dir.c_str());
     return 1;
   }
+  std::error_code size_ec;
+  auto log_size = std::filesystem::file_size(log, size_ec);
+  off_t offset = size_ec ? 0 : static_cast<off_t>(log_size);  // where this agent's lines begin
   pid_t pid = ::fork();
   if (pid < 0) {
     std::fprintf(stderr, "gantry up: fork: %s\n", std::strerror(errno));
@@ -77,7 +128,9 @@ int RunDetached(const config::AppSpec& spec, const agent::AgentOptions& options)
           "gantry: app \"%s\" runs in the background (pid %d, api http://%s); its output "
           "is in %s; gantry down stops it\n",
           spec.name.c_str(), pid, file->api.ToString().c_str(), log.c_str());
-      return 0;
+      std::fflush(stdout);
+      if (flags.no_wait) return 0;
+      return FollowUntilReady(log, offset, pid, std::chrono::seconds(flags.wait_timeout));
     }
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
@@ -118,7 +171,7 @@ int Up(const UpFlags& flags) {
   options.trace_sample_rate = flags.trace_sample_rate;
   options.otlp_endpoint = flags.otlp_endpoint;
   options.detached = flags.detach;
-  if (flags.detach) return RunDetached(*spec, options);
+  if (flags.detach) return RunDetached(*spec, options, flags);
   return agent::RunAgent(*spec, options);
 }
 

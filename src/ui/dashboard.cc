@@ -35,7 +35,7 @@ http::Response ServeDashboard(const http::Request& request) {
     response.headers.emplace_back("Location", "/ui/");
     return response;
   }
-  if (UiAssets().empty()) {
+  if (!DashboardBuilt()) {
     return http::JsonError(
         501, "not_supported",
         "the dashboard is not built into this binary (built with -DGANTRY_UI=OFF)");
@@ -58,5 +58,7 @@ http::Response ServeDashboard(const http::Request& request) {
   response.body.assign(asset->body);
   return response;
 }
+
+bool DashboardBuilt() { return !UiAssets().empty(); }
 
 }  // namespace gantry::ui

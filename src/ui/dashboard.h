@@ -14,5 +14,7 @@ inline constexpr std::string_view kDashboardPath = "/ui";
 
 // `request`'s path is /ui or under /ui/.
 http::Response ServeDashboard(const http::Request& request);
+// Whether this binary has the dashboard's files (not one built with -DGANTRY_UI=OFF).
+bool DashboardBuilt();
 
 }  // namespace gantry::ui

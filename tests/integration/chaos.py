@@ -143,8 +143,9 @@ class Run:
                               timeout=timeout)
 
     def up(self):
+        # --no-wait: the crash-looping service is never ready; convergence is checked instead.
         result = subprocess.run(
-            [GANTRY, "up", "-d", "-f", self.app, "--state-dir", self.state, "--workers",
+            [GANTRY, "up", "-d", "--no-wait", "-f", self.app, "--state-dir", self.state, "--workers",
              str(self.workers), "--api", self.api, "--gateway", self.gateway, "--mesh",
              f"127.0.0.1:{self.ports['mesh']}"], capture_output=True, text=True, timeout=60)
         if result.returncode != 0:

@@ -124,6 +124,32 @@ class Detached(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         wait_for(lambda: not pid_alive(before["hello-2"][0]), 10, "the adopted hello-2 to stop")
 
+    def test_up_detached_returns_when_the_app_is_ready_printing_its_progress(self):
+        result = self.up()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for line in ("hello-1          started", "hello-2          healthy", "ready: app",
+                     "  dashboard http://", "runs in the background: gantry down stops it"):
+            self.assertIn(line, result.stdout)
+        api = self.agent_file()["api"].removeprefix("http://")
+        rows = json.loads(subprocess.run([GANTRY, "ps", "-o", "json", "--api", api],
+                                         capture_output=True, text=True, timeout=15).stdout)
+        self.assertEqual([r["health"] for r in rows], ["healthy", "healthy"])  # already
+        subprocess.run([GANTRY, "down", "--state-dir", self.state], timeout=120)
+
+    def test_up_detached_says_when_the_app_is_not_ready_in_time_and_leaves_it_running(self):
+        never = write_app(APP.replace("/healthz", "/missing"))
+        result = subprocess.run([GANTRY, "up", "-d", "-f", never, "--api", "127.0.0.1:0",
+                                 "--gateway", "127.0.0.1:0", "--mesh", "127.0.0.1:0",
+                                 "--state-dir", self.state, "--wait-timeout", "2"],
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("the app is not ready after 2s; it keeps running", result.stderr)
+        self.assertTrue(pid_alive(self.agent_file()["pid"]))
+        again = subprocess.run([GANTRY, "up", "-d", "--no-wait", "-f", never, "--state-dir",
+                                self.state], capture_output=True, text=True, timeout=60)
+        self.assertIn("already runs", again.stderr)  # --no-wait parses; the folder is taken
+        subprocess.run([GANTRY, "down", "--state-dir", self.state], timeout=120)
+
     def test_a_bad_app_file_fails_before_detaching(self):
         bad = write_app("services:\n  hello:\n    replicas: 2\n")
         result = self.up(bad)
