@@ -361,9 +361,12 @@ class Agent {
     std::set<std::string> replace;
     bool listen_changed = false;
     for (const auto& change : changes) {
+      json::array fields;
+      for (const std::string& field : change.fields) fields.emplace_back(field);
       listed.emplace_back(json::object{{"kind", config::ChangeKindName(change.kind)},
                                        {"service", change.service},
-                                       {"detail", change.detail}});
+                                       {"detail", change.detail},
+                                       {"fields", std::move(fields)}});
       if (change.kind == config::AppChange::Kind::kReplace) replace.insert(change.service);
       if (change.kind == config::AppChange::Kind::kListen) listen_changed = true;
     }

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "config/app_diff_fields.h"
+
 namespace gantry::config {
 namespace {
 
@@ -65,6 +67,17 @@ std::vector<AppChange> DiffApps(const AppSpec& before, const AppSpec& after) {
           {Kind::kAddService, now.name, fmt::format("new service, {} replicas", now.replicas)});
       continue;
     }
+    // Each field's lines go with the change that acts on it: a replacement or an in-place one.
+    std::vector<std::string> replace_fields, hot_fields;
+    for (std::string& line : ChangedFields(*old, now)) {
+      bool replacing = false;
+      for (std::string_view name :
+           {"command:", "env.", "health:", "restart:", "depends_on:", "stop_grace:"}) {
+        replacing = replacing || line.starts_with(name);
+      }
+      if (line.starts_with("replicas:")) continue;  // the replicas change says it already
+      (replacing ? replace_fields : hot_fields).push_back(std::move(line));
+    }
     std::vector<std::string> replaced;
     if (old->command != now.command) replaced.push_back("command");
     if (old->env != now.env) replaced.push_back("env");
@@ -77,7 +90,8 @@ std::vector<AppChange> DiffApps(const AppSpec& before, const AppSpec& after) {
                          fmt::format("{}: replicas replaced (rolling, max_surge {}, "
                                      "max_unavailable {})",
                                      fmt::join(replaced, ", "), now.update.max_surge,
-                                     now.update.max_unavailable)});
+                                     now.update.max_unavailable),
+                         std::move(replace_fields)});
     }
     if (old->replicas != now.replicas) {
       changes.push_back({Kind::kReplicas, now.name,
@@ -95,14 +109,15 @@ std::vector<AppChange> DiffApps(const AppSpec& before, const AppSpec& after) {
     if (!(old->autoscale == now.autoscale)) hot.push_back("autoscale");
     if (!(old->update == now.update)) hot.push_back("update");
     if (!hot.empty()) {
-      changes.push_back(
-          {Kind::kPolicy, now.name, fmt::format("{} (in place)", fmt::join(hot, ", "))});
+      changes.push_back({Kind::kPolicy, now.name, fmt::format("{} (in place)", fmt::join(hot, ", ")),
+                         std::move(hot_fields)});
     }
   }
   if (!SameRoutes(before.gateway.routes, after.gateway.routes)) {
     changes.push_back({Kind::kRoutes, "",
                        fmt::format("gateway routes: {} -> {} (in place)",
-                                   before.gateway.routes.size(), after.gateway.routes.size())});
+                                   before.gateway.routes.size(), after.gateway.routes.size()),
+                       ChangedRoutes(before.gateway.routes, after.gateway.routes)});
   }
   if (before.gateway.listen != after.gateway.listen || before.mesh.listen != after.mesh.listen) {
     changes.push_back({Kind::kListen, "", "gateway.listen or mesh.listen: needs an agent restart"});
@@ -123,6 +138,9 @@ std::string DescribeChanges(const std::vector<AppChange>& changes) {
                                                                  : '~';
     fmt::format_to(std::back_inserter(out), "{} {}{}{}\n", mark, change.service,
                    change.service.empty() ? "" : ": ", change.detail);
+    for (const std::string& field : change.fields) {
+      fmt::format_to(std::back_inserter(out), "    {}\n", field);
+    }
   }
   return out;
 }

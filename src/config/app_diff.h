@@ -26,11 +26,13 @@ struct AppChange {
   Kind kind;
   std::string service;  // "" for app-wide changes
   std::string detail;   // for people: "replicas 3 -> 5", "command, env"
+  std::vector<std::string> fields = {};  // each changed field: "env.GREETING: \"one\" -> \"two\""
 };
 
 std::vector<AppChange> DiffApps(const AppSpec& before, const AppSpec& after);
 
-// One line per change: "+ web: new service, 2 replicas", "~ web: replicas 3 -> 5", ...
+// One line per change: "+ web: new service, 2 replicas", "~ web: replicas 3 -> 5", ..., each
+// followed by its fields' old and new values, indented.
 std::string DescribeChanges(const std::vector<AppChange>& changes);
 
 const char* ChangeKindName(AppChange::Kind kind);
