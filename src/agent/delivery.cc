@@ -156,7 +156,9 @@ void Delivery::Deliver(std::shared_ptr<Subscription> sub, broker::Message messag
                    ++sub->delivered;
                    return Acked(sub, message);
                  }
-                 if (attempt >= sub->spec.max_deliver) return DeadLetter(sub, std::move(message));
+                 if (attempt >= sub->spec.max_deliver) {
+                   return DeadLetter(sub, std::move(message), FailureOf(response), attempt);
+                 }
                  ++sub->redelivered;
                  Duration wait =
                      std::min(kFirstRetry * (int64_t{1} << std::min(attempt - 1, 10)), kMaxRetry);
@@ -169,7 +171,23 @@ void Delivery::Deliver(std::shared_ptr<Subscription> sub, broker::Message messag
                });
 }
 
-void Delivery::DeadLetter(std::shared_ptr<Subscription> sub, broker::Message message) {
+// Why a delivery failed, for the dead letter: "HTTP 500: <the body's first 200 bytes>", or the
+// transport's error.
+std::string Delivery::FailureOf(const absl::StatusOr<http::Response>& response) {
+  if (!response.ok()) return std::string(StatusMessage(response.status()));
+  constexpr size_t kExcerpt = 200;
+  std::string body = response->body.substr(0, kExcerpt);
+  for (char& c : body) {
+    if (c == '\r' || c == '\n') c = ' ';  // a header value of one line
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  std::string out = fmt::format("HTTP {}", response->status);
+  if (!body.empty()) out += ": " + body + (response->body.size() > kExcerpt ? "..." : "");
+  return out;
+}
+
+void Delivery::DeadLetter(std::shared_ptr<Subscription> sub, broker::Message message,
+                          std::string failure, int attempts) {
   broker::Broker::Outgoing dead;
   // Per subscription: two services giving up on one message make two dead letters.
   dead.id = fmt::format("{}/{}", sub->service, message.id);
@@ -178,12 +196,14 @@ void Delivery::DeadLetter(std::shared_ptr<Subscription> sub, broker::Message mes
   dead.headers.emplace_back("x-gantry-original-topic", sub->spec.topic);
   dead.headers.emplace_back("x-gantry-original-offset", std::to_string(message.offset));
   dead.headers.emplace_back("x-gantry-service", sub->service);
+  dead.headers.emplace_back("x-gantry-attempts", std::to_string(attempts));
+  dead.headers.emplace_back("x-gantry-last-failure", failure);
   dead.payload = message.payload;
   std::weak_ptr<bool> alive = alive_;
   broker_.Publish(
       sub->spec.dead_letter, std::move(dead),
-      [this, alive, sub,
-       message = std::move(message)](absl::StatusOr<broker::Broker::Published> done) mutable {
+      [this, alive, sub, message = std::move(message), failure,
+       attempts](absl::StatusOr<broker::Broker::Published> done) mutable {
         if (alive.expired() || sub->removed) return;
         if (done.ok()) {
           ++sub->dead_lettered;
@@ -193,10 +213,11 @@ void Delivery::DeadLetter(std::shared_ptr<Subscription> sub, broker::Message mes
         GANTRY_LOG(kError, "delivery: cannot dead-letter offset {} of {}: {}; trying again",
                    message.offset, sub->spec.topic, StatusMessage(done.status()));
         auto timer = std::make_shared<net::asio::steady_timer>(io_, kMaxRetry);
-        timer->async_wait([this, alive, sub, timer,
-                           message = std::move(message)](boost::system::error_code error) mutable {
+        timer->async_wait([this, alive, sub, timer, message = std::move(message),
+                           failure = std::move(failure),
+                           attempts](boost::system::error_code error) mutable {
           if (error || alive.expired() || sub->removed) return;
-          DeadLetter(sub, std::move(message));
+          DeadLetter(sub, std::move(message), std::move(failure), attempts);
         });
       });
 }

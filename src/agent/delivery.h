@@ -47,7 +47,10 @@ class Delivery {
   void Pump(const std::shared_ptr<Subscription>& sub);
   void Deliver(std::shared_ptr<Subscription> sub, broker::Message message, int attempt);
   void Acked(const std::shared_ptr<Subscription>& sub, const broker::Message& message);
-  void DeadLetter(std::shared_ptr<Subscription> sub, broker::Message message);
+  // `failure`: the last delivery's (FailureOf), kept with the dead letter.
+  void DeadLetter(std::shared_ptr<Subscription> sub, broker::Message message, std::string failure,
+                  int attempts);
+  static std::string FailureOf(const absl::StatusOr<http::Response>& response);
   void Save(std::shared_ptr<Subscription> sub);
 
   boost::asio::io_context& io_;

@@ -43,16 +43,19 @@ int Dlq(const DlqFlags& flags) {
   }
   json::array messages = json::parse(answer->body).as_object().at("messages").as_array();
   if (flags.verb == "ls") {
-    std::printf("%-8s %-10s %-12s %-36s %s\n", "OFFSET", "FROM", "SERVICE", "ID", "MESSAGE");
+    std::printf("%-8s %-10s %-12s %-36s %-42s %s\n", "OFFSET", "FROM", "SERVICE", "ID", "MESSAGE",
+                "LAST FAILURE");
     for (const json::value& value : messages) {
       const json::object& m = value.as_object();
       std::string payload = Base64Decode(std::string(m.at("payload").as_string())).value_or("");
       if (payload.size() > 40) payload = payload.substr(0, 37) + "...";
       std::string from = Header(m, "x-gantry-original-offset");
-      std::printf("%-8lld %-10s %-12s %-36s %s\n",
+      std::string failure = Header(m, "x-gantry-last-failure");
+      std::printf("%-8lld %-10s %-12s %-36s %-42s %s\n",
                   static_cast<long long>(m.at("offset").to_number<int64_t>()),
                   from.empty() ? "-" : from.c_str(), Header(m, "x-gantry-service").c_str(),
-                  std::string(m.at("id").as_string()).c_str(), payload.c_str());
+                  std::string(m.at("id").as_string()).c_str(), payload.c_str(),
+                  failure.empty() ? "-" : failure.c_str());
     }
     return 0;
   }

@@ -91,6 +91,9 @@ class Delivery(unittest.TestCase):
             http_request(self.agent.api, "GET", "/api/v1/topics/orders.dlq")[0] == 200 else
             {"messages": []}), 30, "the dead letter")
         self.assertEqual(dlq[0]["headers"]["x-gantry-original-offset"], str(sent["offset"]))
+        self.assertEqual(dlq[0]["headers"]["x-gantry-last-failure"],
+                         "HTTP 500: cannot take: fail please")
+        self.assertEqual(dlq[0]["headers"]["x-gantry-attempts"], "3")
         attempts = sorted(r["headers"]["x-gantry-attempt"] for r in records(
             self.record, "/events/orders") if r["body"] == "fail please")
         self.assertEqual(attempts, ["1", "2", "3"])
