@@ -2,7 +2,7 @@
 APP ?= examples/hello/gantry.yaml
 SOURCES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
 
-.PHONY: setup run release debug test lint format clean
+.PHONY: setup run release debug test fuzz lint format clean
 
 setup:
 	@scripts/setup
@@ -22,6 +22,11 @@ run: release
 
 test: debug
 	ctest --preset debug
+
+# Every fuzz target under libFuzzer for SECONDS each (tests/fuzz/; scripts/fuzz --help).
+SECONDS ?= 60
+fuzz:
+	@scripts/fuzz --seconds $(SECONDS)
 
 lint: setup
 	clang-format --dry-run -Werror $(SOURCES)

@@ -39,8 +39,7 @@ struct TopicStreams::Timer {
 };
 
 TopicStreams::TopicStreams(net::asio::io_context& io, broker::Broker& broker)
-    : io_(io),
-      broker_(broker),
+    : broker_(broker),
       alive_(std::make_shared<bool>(true)),
       keepalive_(std::make_unique<Timer>(io)) {
   std::weak_ptr<bool> alive = alive_;

@@ -44,7 +44,6 @@ class TopicStreams {
   void OnPublished(const std::string& topic);
   void KeepAlive();
 
-  boost::asio::io_context& io_;
   broker::Broker& broker_;
   std::shared_ptr<bool> alive_;
   std::list<std::shared_ptr<Follower>> followers_;

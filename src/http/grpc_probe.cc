@@ -1,5 +1,7 @@
 #include "http/grpc_probe.h"
 
+#include "http/grpc_wire.h"
+
 #include <nghttp2/nghttp2.h>
 
 #include <memory>
@@ -78,7 +80,7 @@ ProbeResult Verdict(const Call& call) {
                                call.grpc_status.empty() ? "missing" : call.grpc_status,
                                call.grpc_message)};
   }
-  int status = GrpcHealthStatus(call.data);
+  int status = grpc::HealthStatus(call.data);
   if (status < 0) return {false, "malformed HealthCheckResponse"};
   const char* name = status < 4 ? kStatusNames[status] : "UNKNOWN";
   return {status == 1, name};
@@ -94,7 +96,7 @@ net::Awaitable<void> RunGrpcProbe(HostPort target, std::string service, Duration
   }
 
   Call call;
-  call.request = GrpcHealthRequest(service);
+  call.request = grpc::HealthRequest(service);
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
   nghttp2_session_callbacks_set_on_header_callback(callbacks, OnHeader);
@@ -155,56 +157,6 @@ net::Awaitable<void> RunGrpcProbe(HostPort target, std::string service, Duration
 }
 
 }  // namespace
-
-std::string GrpcHealthRequest(const std::string& service) {
-  std::string message;
-  if (!service.empty()) {  // field 1, length-delimited
-    message.push_back(0x0a);
-    for (size_t n = service.size();; n >>= 7) {
-      message.push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
-      if (n < 0x80) break;
-    }
-    message += service;
-  }
-  std::string framed(5, '\0');  // not compressed, then the length big-endian
-  for (int i = 0; i < 4; ++i)
-    framed[1 + i] = static_cast<char>((message.size() >> (8 * (3 - i))) & 0xff);
-  return framed + message;
-}
-
-int GrpcHealthStatus(std::string_view framed) {
-  if (framed.size() < 5 || framed[0] != 0) return -1;
-  std::string_view message = framed.substr(5);
-  int status = 0;  // a field left out is its zero value: UNKNOWN
-  size_t i = 0;
-  while (i < message.size()) {
-    uint64_t value = 0;
-    auto varint = [&](uint64_t& v) {
-      v = 0;
-      for (int shift = 0; i < message.size() && shift < 64; shift += 7) {
-        auto byte = static_cast<uint8_t>(message[i++]);
-        v |= uint64_t{byte & 0x7fu} << shift;
-        if (!(byte & 0x80)) return true;
-      }
-      return false;
-    };
-    uint64_t key = 0;
-    if (!varint(key)) return -1;
-    switch (key & 7) {
-      case 0:
-        if (!varint(value)) return -1;
-        if (key >> 3 == 1) status = static_cast<int>(value);
-        break;
-      case 2:
-        if (!varint(value) || value > message.size() - i) return -1;
-        i += value;
-        break;
-      default:
-        return -1;  // HealthCheckResponse has no other wire types
-    }
-  }
-  return status;
-}
 
 void ProbeGrpc(net::asio::io_context& io, HostPort target, std::string service, Duration timeout,
                ProbeCallback done) {

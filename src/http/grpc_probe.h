@@ -16,9 +16,4 @@ namespace gantry::http {
 void ProbeGrpc(boost::asio::io_context& io, HostPort target, std::string service, Duration timeout,
                ProbeCallback done);
 
-// The protobuf pieces, exposed for tests: HealthCheckRequest{service} framed as a gRPC message,
-// and the status of a framed HealthCheckResponse (-1 when malformed).
-std::string GrpcHealthRequest(const std::string& service);
-int GrpcHealthStatus(std::string_view framed_response);
-
 }  // namespace gantry::http

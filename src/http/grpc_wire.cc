@@ -1,5 +1,7 @@
 #include "http/grpc_wire.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace gantry::http::grpc {
@@ -41,6 +43,7 @@ std::string FormatTimeoutMs(int64_t ms) {
     value = (value + factor - 1) / factor;
     unit = next_unit;
   }
+  value = std::min<int64_t>(value, 99'999'999);  // 11,000 years: a valid value all the same
   return fmt::format("{}{}", value, unit);
 }
 
@@ -62,6 +65,75 @@ std::string EncodeMessage(std::string_view message) {
     }
   }
   return out;
+}
+
+std::string FrameMessage(std::string_view message) {
+  std::string framed(5, '\0');  // not compressed, then the length big-endian
+  for (int i = 0; i < 4; ++i)
+    framed[1 + i] = static_cast<char>((message.size() >> (8 * (3 - i))) & 0xff);
+  framed += message;
+  return framed;
+}
+
+FrameStatus NextMessage(std::string_view data, Framed& out, size_t max_size) {
+  if (data.size() < 5) return FrameStatus::kIncomplete;
+  auto flag = static_cast<uint8_t>(data[0]);
+  if (flag > 1) return FrameStatus::kMalformed;
+  uint64_t length = 0;
+  for (int i = 1; i <= 4; ++i) length = length << 8 | static_cast<uint8_t>(data[i]);
+  if (length > max_size) return FrameStatus::kMalformed;
+  if (data.size() - 5 < length) return FrameStatus::kIncomplete;
+  out.compressed = flag == 1;
+  out.message = data.substr(5, length);
+  out.size = 5 + length;
+  return FrameStatus::kComplete;
+}
+
+std::string HealthRequest(const std::string& service) {
+  std::string message;
+  if (!service.empty()) {  // field 1, length-delimited
+    message.push_back(0x0a);
+    for (size_t n = service.size();; n >>= 7) {
+      message.push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
+      if (n < 0x80) break;
+    }
+    message += service;
+  }
+  return FrameMessage(message);
+}
+
+int HealthStatus(std::string_view framed) {
+  Framed frame;
+  if (NextMessage(framed, frame) != FrameStatus::kComplete || frame.compressed) return -1;
+  std::string_view message = frame.message;
+  int status = 0;  // a field left out is its zero value: UNKNOWN
+  size_t i = 0;
+  auto varint = [&](uint64_t& v) {
+    v = 0;
+    for (int shift = 0; i < message.size() && shift < 64; shift += 7) {
+      auto byte = static_cast<uint8_t>(message[i++]);
+      v |= uint64_t{byte & 0x7fu} << shift;
+      if (!(byte & 0x80)) return true;
+    }
+    return false;
+  };
+  while (i < message.size()) {
+    uint64_t key = 0, value = 0;
+    if (!varint(key)) return -1;
+    switch (key & 7) {
+      case 0:
+        if (!varint(value)) return -1;
+        if (key >> 3 == 1) status = static_cast<int>(value);
+        break;
+      case 2:
+        if (!varint(value) || value > message.size() - i) return -1;
+        i += value;
+        break;
+      default:
+        return -1;  // HealthCheckResponse has no other wire types
+    }
+  }
+  return status;
 }
 
 }  // namespace gantry::http::grpc

@@ -1,5 +1,7 @@
 #include "registry/instance_json.h"
 
+#include <limits>
+
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
@@ -77,8 +79,14 @@ absl::StatusOr<Instance> InstanceFromJson(std::string_view text) {
     const json::value* ever = o.if_contains("ever_healthy");  // older records: by health
     instance.ever_healthy = ever ? ever->as_bool() : instance.health == Health::kHealthy;
     instance.check_output = json::value_to<std::string>(o.at("output"));
-    instance.health_changed_at = std::chrono::system_clock::time_point(
-        std::chrono::milliseconds(o.at("changed_ms").to_number<int64_t>()));
+    int64_t changed_ms = o.at("changed_ms").to_number<int64_t>();
+    // As a time point it counts nanoseconds: past 2262 it would overflow.
+    constexpr int64_t kLatestMs = std::numeric_limits<int64_t>::max() / 1'000'000;
+    if (changed_ms < 0 || changed_ms > kLatestMs) {
+      return absl::DataLossError("instance record: changed_ms out of range");
+    }
+    instance.health_changed_at =
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(changed_ms));
     instance.source = json::value_to<std::string>(o.at("source"));
     if (const json::value* weight = o.if_contains("weight")) {  // records before weights: 1
       instance.weight = static_cast<uint32_t>(weight->to_number<int64_t>());

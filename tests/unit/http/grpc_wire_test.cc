@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 namespace gantry::http::grpc {
 namespace {
 
@@ -26,6 +28,8 @@ TEST(GrpcWire, TimeoutsFormatWithinEightDigits) {
   EXPECT_EQ(FormatTimeoutMs(250), "250m");
   EXPECT_EQ(FormatTimeoutMs(-5), "0m");
   EXPECT_EQ(FormatTimeoutMs(100'000'000), "100000S");
+  EXPECT_EQ(FormatTimeoutMs(ParseTimeoutMs("99999999H")), "99999999H");  // 8 digits at most
+  EXPECT_EQ(FormatTimeoutMs(INT64_MAX), "99999999H");
   EXPECT_EQ(FormatTimeoutMs(123'456'789'012), "2057614M");  // 123,456,790 S has 9 digits
 }
 
