@@ -1,6 +1,7 @@
 #include "http/grpc_wire.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -40,7 +41,7 @@ std::string FormatTimeoutMs(int64_t ms) {
   char unit = 'm';
   for (auto [next_unit, factor] : kUnits) {
     if (value <= 99'999'999) break;
-    value = (value + factor - 1) / factor;
+    value = value / factor + (value % factor != 0);  // rounded up, without overflow
     unit = next_unit;
   }
   value = std::min<int64_t>(value, 99'999'999);  // 11,000 years: a valid value all the same
@@ -123,7 +124,10 @@ int HealthStatus(std::string_view framed) {
     switch (key & 7) {
       case 0:
         if (!varint(value)) return -1;
-        if (key >> 3 == 1) status = static_cast<int>(value);
+        if (key >> 3 == 1) {
+          if (value > static_cast<uint64_t>(INT32_MAX)) return -1;  // no ServingStatus value
+          status = static_cast<int>(value);
+        }
         break;
       case 2:
         if (!varint(value) || value > message.size() - i) return -1;

@@ -1,5 +1,5 @@
 """The chaos run: an app under keep-alive and Connection: close HTTP/1.1, HTTP/2 and gRPC load,
-with KV puts and publishes, while a seeded random sequence of operations is applied to it:
+with KV puts, publishes and lock acquisitions, while a seeded random sequence of operations is applied to it:
 scale, restart, apply (a changed env value), kill -9 of a replica, kill -9 of the detached
 agent followed by `up -d` (its replicas adopted). A crash-looping service runs beside the
 others. After every step: the agent is alive, no request failed, every acknowledged KV put and
@@ -130,6 +130,8 @@ class Run:
         self.step = "start"
         self.seen_pids = set()
         self.threads = []
+        self.key_space = None  # KV keys the writer cycles through; None: a new key every put
+        self.write_limit = 8000
         self.write_app()
 
     # --- the app and the agent ---
@@ -352,7 +354,9 @@ class Run:
 
         def call(api):
             n[0] += 1
-            key, value = f"chaos/k{n[0]:06d}", f"v{n[0]}-{self.seed}"
+            # A bounded key space for long runs (soak): each key's last acknowledged value counts.
+            slot = n[0] if self.key_space is None else n[0] % self.key_space
+            key, value = f"chaos/k{slot:06d}", f"v{n[0]}-{self.seed}"
             if n[0] % 2:
                 api.conn.request("PUT", f"/api/v1/kv/{key}", body=value)
                 response = api.conn.getresponse()
@@ -372,6 +376,34 @@ class Run:
             return None
         self.client_loop("writer", Api, call, limit)
 
+    def locker(self, limit):
+        """Takes and gives back one lock over and over: tokens must only grow."""
+        host, port = self.api.split(":")
+        last = [0]
+
+        class Api:
+            def __init__(self):
+                self.conn = http.client.HTTPConnection(host, int(port), timeout=30)
+
+            def close(self):
+                self.conn.close()
+
+        def call(api):
+            api.conn.request("POST", "/api/v1/locks/chaos", body='{"ttl": "10s", "wait": "10s"}')
+            response = api.conn.getresponse()
+            body = response.read()
+            if response.status != 200:
+                return ("lock", response.status, body[:200])
+            token = json.loads(body)["token"]
+            if token <= last[0]:
+                return ("lock token went back", last[0], token)
+            last[0] = token
+            api.conn.request("DELETE", f"/api/v1/locks/chaos?token={token}")
+            response = api.conn.getresponse()
+            body = response.read()
+            return None if response.status == 200 else ("unlock", response.status, body[:200])
+        self.client_loop("locker", Api, call, limit)
+
     def start_load(self):
         clients = [("h1-keepalive-1", self.http1(True), 200000),
                    ("h1-keepalive-2", self.http1(True), 200000),
@@ -383,9 +415,10 @@ class Run:
                                  daemon=True)
             t.start()
             self.threads.append(t)
-        t = threading.Thread(target=self.writer, args=(8000,), daemon=True)
-        t.start()
-        self.threads.append(t)
+        for target, limit in ((self.writer, self.write_limit), (self.locker, 100000)):
+            t = threading.Thread(target=target, args=(limit,), daemon=True)
+            t.start()
+            self.threads.append(t)
 
     def stop_load(self):
         self.stop.set()

@@ -25,6 +25,8 @@ TEST(GrpcHealth, ResponseStatus) {
   EXPECT_EQ(HealthStatus("\0\0\0\0\x02\x08"s), -1);        // truncated varint
   EXPECT_EQ(HealthStatus("\0\0\0\0\x02\x12\x09"s), -1);    // length past the end
   EXPECT_EQ(HealthStatus("\0\0\0\0\x02\x08\x01\x08\x02"s), 1);  // past the frame: not read
+  // A status past int32 (a negative enum value on the wire) is no ServingStatus.
+  EXPECT_EQ(HealthStatus("\0\0\0\0\x0b\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"s), -1);
 }
 
 TEST(GrpcFraming, NextMessage) {
