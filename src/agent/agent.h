@@ -18,7 +18,7 @@ struct AgentOptions {
   std::optional<HostPort> mesh;     // default: the app file's mesh.listen
   std::filesystem::path state_dir;  // logs and agent.json
   int workers = 1;                  // proxy worker threads
-  size_t max_connections = 0;  // client connections the proxy holds at most; 0: by the limit
+  size_t max_connections = 0;       // client connections the proxy holds at most; 0: by the limit
   std::string access_log;           // a file for the proxy's JSON access log; "": none
   bool detached = false;  // `up -d`: replicas outlive a killed agent; the next one adopts them
   bool tracing = true;    // a span per proxied hop, traceparent carried on

@@ -200,26 +200,26 @@ void Delivery::DeadLetter(std::shared_ptr<Subscription> sub, broker::Message mes
   dead.headers.emplace_back("x-gantry-last-failure", failure);
   dead.payload = message.payload;
   std::weak_ptr<bool> alive = alive_;
-  broker_.Publish(
-      sub->spec.dead_letter, std::move(dead),
-      [this, alive, sub, message = std::move(message), failure,
-       attempts](absl::StatusOr<broker::Broker::Published> done) mutable {
-        if (alive.expired() || sub->removed) return;
-        if (done.ok()) {
-          ++sub->dead_lettered;
-          return Acked(sub, message);
-        }
-        // Stored nowhere yet: it stays in flight and is dead-lettered again later.
-        GANTRY_LOG(kError, "delivery: cannot dead-letter offset {} of {}: {}; trying again",
-                   message.offset, sub->spec.topic, StatusMessage(done.status()));
-        auto timer = std::make_shared<net::asio::steady_timer>(io_, kMaxRetry);
-        timer->async_wait([this, alive, sub, timer, message = std::move(message),
-                           failure = std::move(failure),
-                           attempts](boost::system::error_code error) mutable {
-          if (error || alive.expired() || sub->removed) return;
-          DeadLetter(sub, std::move(message), std::move(failure), attempts);
-        });
-      });
+  broker_.Publish(sub->spec.dead_letter, std::move(dead),
+                  [this, alive, sub, message = std::move(message), failure,
+                   attempts](absl::StatusOr<broker::Broker::Published> done) mutable {
+                    if (alive.expired() || sub->removed) return;
+                    if (done.ok()) {
+                      ++sub->dead_lettered;
+                      return Acked(sub, message);
+                    }
+                    // Stored nowhere yet: it stays in flight and is dead-lettered again later.
+                    GANTRY_LOG(kError,
+                               "delivery: cannot dead-letter offset {} of {}: {}; trying again",
+                               message.offset, sub->spec.topic, StatusMessage(done.status()));
+                    auto timer = std::make_shared<net::asio::steady_timer>(io_, kMaxRetry);
+                    timer->async_wait([this, alive, sub, timer, message = std::move(message),
+                                       failure = std::move(failure),
+                                       attempts](boost::system::error_code error) mutable {
+                      if (error || alive.expired() || sub->removed) return;
+                      DeadLetter(sub, std::move(message), std::move(failure), attempts);
+                    });
+                  });
 }
 
 void Delivery::Acked(const std::shared_ptr<Subscription>& sub, const broker::Message& message) {

@@ -15,7 +15,8 @@ namespace gantry::agent {
 
 // The last line of the ready banner of a detached agent: `up -d` follows the agent's log until
 // it comes.
-inline constexpr std::string_view kDetachedReadyLine = "runs in the background: gantry down stops it";
+inline constexpr std::string_view kDetachedReadyLine =
+    "runs in the background: gantry down stops it";
 
 class Progress {
  public:

@@ -163,15 +163,15 @@ void KvApi::Read(const store::KeyRange& range, bool list, http::Respond respond)
 void KvApi::ReadWhenChanged(const store::KeyRange& range, bool list, BlockingQuery blocking,
                             std::shared_ptr<http::Abandonment> gone, http::Respond respond) {
   // An index past the store's revision cannot be waited for (it came from elsewhere): answer.
-  store_.Range({range.key, false}, [this, range, list, blocking, gone = std::move(gone),
-                                    respond = std::move(respond)](
-                                       const absl::StatusOr<store::RangeResult>& r) mutable {
-    if (!r.ok()) return respond(ErrorFor(r.status()));
-    if (static_cast<store::Revision>(blocking.index) > r->revision) {
-      return Read(range, list, std::move(respond));
-    }
-    ParkUntilChanged(range, list, blocking, std::move(gone), std::move(respond));
-  });
+  store_.Range({range.key, false},
+               [this, range, list, blocking, gone = std::move(gone),
+                respond = std::move(respond)](const absl::StatusOr<store::RangeResult>& r) mutable {
+                 if (!r.ok()) return respond(ErrorFor(r.status()));
+                 if (static_cast<store::Revision>(blocking.index) > r->revision) {
+                   return Read(range, list, std::move(respond));
+                 }
+                 ParkUntilChanged(range, list, blocking, std::move(gone), std::move(respond));
+               });
 }
 
 void KvApi::ParkUntilChanged(const store::KeyRange& range, bool list, BlockingQuery blocking,

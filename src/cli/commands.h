@@ -17,16 +17,16 @@ struct AgentLocator {
 struct UpFlags {
   std::filesystem::path file = "gantry.yaml";
   bool detach = false;
-  bool no_wait = false;   // with -d: return once the agent's API is up, not when the app is ready
+  bool no_wait = false;    // with -d: return once the agent's API is up, not when the app is ready
   int wait_timeout = 120;  // seconds up -d waits for the app to be ready
-  int workers = 0;  // 0: one per core
+  int workers = 0;         // 0: one per core
   std::string api, gateway, mesh;
   std::filesystem::path state_dir;
-  size_t max_connections = 0;  // client connections the proxy holds at most; 0: by the limit
-  std::string access_log;           // the proxy's JSON access log; "": none
-  bool no_tracing = false;          // --no-tracing: no spans, traceparent passed on untouched
-  double trace_sample_rate = 0.1;   // of traces without errors or slow spans
-  std::string otlp_endpoint;        // --otlp-endpoint: an OTLP/HTTP collector for kept spans
+  size_t max_connections = 0;      // client connections the proxy holds at most; 0: by the limit
+  std::string access_log;          // the proxy's JSON access log; "": none
+  bool no_tracing = false;         // --no-tracing: no spans, traceparent passed on untouched
+  double trace_sample_rate = 0.1;  // of traces without errors or slow spans
+  std::string otlp_endpoint;       // --otlp-endpoint: an OTLP/HTTP collector for kept spans
 };
 
 struct LockFlags {

@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "core/log.h"
@@ -46,7 +46,8 @@ bool UnknownVerb(const CLI::App& app, int argc, char** argv) {
     for (const CLI::App* command : app.get_subcommands({})) verbs.push_back(command->get_name());
     if (std::find(verbs.begin(), verbs.end(), arg) != verbs.end()) return false;
     std::string line = fmt::format("gantry: \"{}\" is not a gantry command", arg);
-    if (auto close = ClosestMatch(arg, verbs)) line += fmt::format("; did you mean \"{}\"?", *close);
+    if (auto close = ClosestMatch(arg, verbs))
+      line += fmt::format("; did you mean \"{}\"?", *close);
     std::fprintf(stderr, "%s (gantry --help lists them)\n", line.c_str());
     return true;
   }
@@ -77,9 +78,10 @@ int Main(int argc, char** argv) {
                    "returns once every replica is healthy, printing the progress");
   up_cmd->add_flag("--no-wait", up.no_wait,
                    "with -d: return as soon as the agent runs, not when the app is ready");
-  up_cmd->add_option("--wait-timeout", up.wait_timeout,
-                     "with -d: seconds to wait for the app to be ready (default 120); past it, "
-                     "exit 1 (the app keeps running)")
+  up_cmd
+      ->add_option("--wait-timeout", up.wait_timeout,
+                   "with -d: seconds to wait for the app to be ready (default 120); past it, "
+                   "exit 1 (the app keeps running)")
       ->check(CLI::Range(1, 86400));
   up_cmd->add_option("--workers", up.workers, "proxy worker threads (default: one per core)")
       ->check(CLI::Range(1, 256));

@@ -78,10 +78,11 @@ int Ps(const AgentLocator& locator, const std::string& service, const std::strin
     if (const auto* m = row.if_contains("memory_bytes"); m && m->is_number()) {
       memory = FormatSize(m->to_number<uint64_t>() / (1 << 20) << 20);
     }
-    table += fmt::format(kRow, Text(row, "id"), Text(row, "service"),
-                         Text(row, "pid") == "0" ? "-" : Text(row, "pid"), Text(row, "address"),
-                         Text(row, "state"), Text(row, "health"), Text(row, "restarts"), uptime,
-                         cpu, memory, Text(row, "reason") != "-" ? Text(row, "reason") : Check(row));
+    table +=
+        fmt::format(kRow, Text(row, "id"), Text(row, "service"),
+                    Text(row, "pid") == "0" ? "-" : Text(row, "pid"), Text(row, "address"),
+                    Text(row, "state"), Text(row, "health"), Text(row, "restarts"), uptime, cpu,
+                    memory, Text(row, "reason") != "-" ? Text(row, "reason") : Check(row));
   }
   std::fputs(table.c_str(), stdout);
   return 0;

@@ -78,13 +78,13 @@ void CheckReferences(const AppSpec& spec, const References& refs, Diagnostics& d
   std::map<std::pair<std::string_view, std::string_view>, const RouteSpec*> routes;
   for (size_t i = 0; i < spec.gateway.routes.size(); ++i) {
     const RouteSpec& route = spec.gateway.routes[i];
-    auto [it, added] = routes.emplace(std::make_pair(std::string_view(route.host),
-                                                     std::string_view(route.path)), &route);
+    auto [it, added] = routes.emplace(
+        std::make_pair(std::string_view(route.host), std::string_view(route.path)), &route);
     if (!added) {
-      diag.Add(route.location, fmt::format("gateway.routes[{}]: same host and path as the route at "
-                                           "{}:{}",
-                                           i, it->second->location.line,
-                                           it->second->location.column));
+      diag.Add(route.location,
+               fmt::format("gateway.routes[{}]: same host and path as the route at "
+                           "{}:{}",
+                           i, it->second->location.line, it->second->location.column));
     }
   }
 }

@@ -86,12 +86,12 @@ std::vector<AppChange> DiffApps(const AppSpec& before, const AppSpec& after) {
     if (old->depends_on != now.depends_on) replaced.push_back("depends_on");
     if (old->stop_grace != now.stop_grace) replaced.push_back("stop_grace");
     if (!replaced.empty()) {
-      changes.push_back({Kind::kReplace, now.name,
-                         fmt::format("{}: replicas replaced (rolling, max_surge {}, "
-                                     "max_unavailable {})",
-                                     fmt::join(replaced, ", "), now.update.max_surge,
-                                     now.update.max_unavailable),
-                         std::move(replace_fields)});
+      changes.push_back(
+          {Kind::kReplace, now.name,
+           fmt::format("{}: replicas replaced (rolling, max_surge {}, "
+                       "max_unavailable {})",
+                       fmt::join(replaced, ", "), now.update.max_surge, now.update.max_unavailable),
+           std::move(replace_fields)});
     }
     if (old->replicas != now.replicas) {
       changes.push_back({Kind::kReplicas, now.name,
@@ -109,7 +109,8 @@ std::vector<AppChange> DiffApps(const AppSpec& before, const AppSpec& after) {
     if (!(old->autoscale == now.autoscale)) hot.push_back("autoscale");
     if (!(old->update == now.update)) hot.push_back("update");
     if (!hot.empty()) {
-      changes.push_back({Kind::kPolicy, now.name, fmt::format("{} (in place)", fmt::join(hot, ", ")),
+      changes.push_back({Kind::kPolicy, now.name,
+                         fmt::format("{} (in place)", fmt::join(hot, ", ")),
                          std::move(hot_fields)});
     }
   }

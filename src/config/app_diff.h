@@ -24,8 +24,8 @@ struct AppChange {
     kListen,   // gateway.listen or mesh.listen: needs an agent restart
   };
   Kind kind;
-  std::string service;  // "" for app-wide changes
-  std::string detail;   // for people: "replicas 3 -> 5", "command, env"
+  std::string service;                   // "" for app-wide changes
+  std::string detail;                    // for people: "replicas 3 -> 5", "command, env"
   std::vector<std::string> fields = {};  // each changed field: "env.GREETING: \"one\" -> \"two\""
 };
 

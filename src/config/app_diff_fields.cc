@@ -86,8 +86,8 @@ std::string Text(const OutlierSpec& o) {
 
 std::string Text(const AutoscaleSpec& a) {
   if (!a.enabled) return "off";
-  return fmt::format("min {}, max {}, target_rps {:g}, target_cpu {:g}", a.min, a.max,
-                     a.target_rps, a.target_cpu);
+  return fmt::format("min {}, max {}, target_rps {:g}, target_cpu {:g}", a.min, a.max, a.target_rps,
+                     a.target_cpu);
 }
 
 std::string Text(const UpdateSpec& u) {
@@ -96,8 +96,8 @@ std::string Text(const UpdateSpec& u) {
 }
 
 std::string Text(const SubscribeSpec& s) {
-  return fmt::format("{} -> {} (dead_letter {}, max_deliver {}{})", s.topic, s.path,
-                     s.dead_letter, s.max_deliver, s.ordered ? ", ordered" : "");
+  return fmt::format("{} -> {} (dead_letter {}, max_deliver {}{})", s.topic, s.path, s.dead_letter,
+                     s.max_deliver, s.ordered ? ", ordered" : "");
 }
 
 std::string Text(const RouteSpec& r) {

@@ -121,8 +121,8 @@ std::function<void()> LockService::Acquire(const std::string& name, Duration ttl
   return [this, alive, weak = std::weak_ptr<Acquisition>(acquisition)] {
     auto acquisition = weak.lock();
     if (alive.expired() || !acquisition || acquisition->finished) return;
-    GiveUp(acquisition, absl::CancelledError(fmt::format(
-                            "the wait for lock \"{}\" was given up", acquisition->name)));
+    GiveUp(acquisition, absl::CancelledError(fmt::format("the wait for lock \"{}\" was given up",
+                                                         acquisition->name)));
   };
 }
 

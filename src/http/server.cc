@@ -188,8 +188,9 @@ net::Awaitable<void> Connection::Refuse(int status, std::string_view why) {
                      : status == 431 ? "headers_too_large"
                      : status == 408 ? "request_timeout"
                                      : "bad_request";
-  Response error = JsonError(
-      status, code, status == 408 ? std::string(why) : fmt::format("malformed HTTP request: {}", why));
+  Response error =
+      JsonError(status, code,
+                status == 408 ? std::string(why) : fmt::format("malformed HTTP request: {}", why));
   co_await Write(SerializeHead(error, error.body.size(), ConnectionField::kClose) + error.body);
   boost::system::error_code ignored;
   socket_.shutdown(net::tcp::socket::shutdown_send, ignored);

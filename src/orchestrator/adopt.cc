@@ -10,8 +10,8 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
-#include "net/asio.h"
 #include "core/status.h"
+#include "net/asio.h"
 #include "orchestrator/proc_stats.h"
 #include "orchestrator/process.h"
 #include "orchestrator/supervisor.h"
@@ -76,10 +76,10 @@ void Supervisor::CleanUpCgroups(const std::vector<ReplicaRecord>& records) {
 void Supervisor::RemoveCgroupLeftovers(int attempt) {
   if (options_.cgroups->RemoveLeftovers() || attempt >= 50) return;
   auto timer = std::make_shared<net::asio::steady_timer>(io_, std::chrono::milliseconds(20));
-  timer->async_wait(
-      [this, timer, attempt, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
-        if (!ec && !alive.expired()) RemoveCgroupLeftovers(attempt + 1);
-      });
+  timer->async_wait([this, timer, attempt,
+                     alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+    if (!ec && !alive.expired()) RemoveCgroupLeftovers(attempt + 1);
+  });
 }
 
 void Supervisor::WatchAdopted(Replica& replica) {

@@ -282,8 +282,8 @@ void Supervisor::RemoveCgroupOf(const std::string& id, int attempt) {
   }
   if (options_.cgroups->Remove(id) || attempt >= 50) return;
   auto timer = std::make_shared<net::asio::steady_timer>(io_, std::chrono::milliseconds(20));
-  timer->async_wait([this, timer, id, attempt, alive = std::weak_ptr<bool>(alive_)](
-                        const boost::system::error_code& ec) {
+  timer->async_wait([this, timer, id, attempt,
+                     alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
     if (!ec && !alive.expired()) RemoveCgroupOf(id, attempt + 1);
   });
 }

@@ -32,7 +32,7 @@ struct Supervisor::Replica {
   net::asio::steady_timer restart_timer;
   net::asio::steady_timer kill_timer;
   bool ever_started = false;
-  bool planned_start = false;     // the next start replaces it on purpose: not a restart
+  bool planned_start = false;  // the next start replaces it on purpose: not a restart
   bool stop_requested = false;
   bool scaled_away = false;       // removed by Scale: forgotten once it has exited
   bool start_after_exit = false;  // scaled back in while still stopping

@@ -10,9 +10,9 @@
 namespace gantry::proxy {
 
 struct ConnectionBudget {
-  size_t clients = 0;  // client connections, gateway and mesh together
-  size_t gateway = 0;  // of which the gateway may hold at most this many (the rest: the mesh's)
-  size_t reserve = 0;  // descriptors left to the control plane
+  size_t clients = 0;    // client connections, gateway and mesh together
+  size_t gateway = 0;    // of which the gateway may hold at most this many (the rest: the mesh's)
+  size_t reserve = 0;    // descriptors left to the control plane
   bool clamped = false;  // the requested count was more than the limit allows
 };
 

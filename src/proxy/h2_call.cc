@@ -293,8 +293,7 @@ void H2Call::TryFailed(TryOutcome outcome, std::string_view detail) {
   NoteTryResult(true);
   LeaveUpstream();
   runtime_.stats.RecordUpstreamFailure(static_cast<size_t>(worker_.index()));
-  bool allowed =
-      replayable_ && runtime_.retry_policy.Allows(outcome, 0, method_, retries_);
+  bool allowed = replayable_ && runtime_.retry_policy.Allows(outcome, 0, method_, retries_);
   if (allowed && TakeRetry()) return ScheduleRetry();
   if (outcome == TryOutcome::kConnectFailure) {
     return AnswerError(502, "upstream_connect_failed", "cannot connect upstream: " + where);

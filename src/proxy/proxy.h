@@ -27,11 +27,11 @@ struct ProxyOptions {
   int workers = 1;   // threads, each with its own listeners (SO_REUSEPORT)
   HostPort gateway;  // port 0 picks a free port
   HostPort mesh;
-  size_t max_connections = 100000;  // client connections, split evenly over the workers
+  size_t max_connections = 100000;         // client connections, split evenly over the workers
   size_t max_gateway_connections = 75000;  // of which from the gateway (ConnectionBudget)
-  std::string access_log;           // a file for JSON lines, one per request; "": none
+  std::string access_log;                  // a file for JSON lines, one per request; "": none
   std::shared_ptr<const net::TlsServerContext> gateway_tls;  // null: plain HTTP
-  bool tracing = true;  // a span per proxied hop and traceparent carried on (DrainSpans)
+  bool tracing = true;             // a span per proxied hop and traceparent carried on (DrainSpans)
   double trace_sample_rate = 0.1;  // the sampled flag of the traces the proxy starts
   // Runs a task on the control-plane thread (from any thread).
   std::function<void(std::function<void()>)> post_to_control;

@@ -35,8 +35,9 @@ void AppendTotals(const TrafficTotals& t, std::string& out) {
 }  // namespace
 
 std::string StatsJson(const Snapshot& snapshot, const std::vector<uint64_t>& workers_acknowledged) {
-  std::string out = fmt::format(R"({{"version":{},"workers_acknowledged":[{}],"latency_bounds_us":[)",
-                                snapshot.version, fmt::join(workers_acknowledged, ","));
+  std::string out =
+      fmt::format(R"({{"version":{},"workers_acknowledged":[{}],"latency_bounds_us":[)",
+                  snapshot.version, fmt::join(workers_acknowledged, ","));
   for (size_t i = 0; i < kLatencyBoundsUs.size(); ++i) {
     if (i > 0) out.push_back(',');
     fmt::format_to(std::back_inserter(out), "{}", kLatencyBoundsUs[i]);

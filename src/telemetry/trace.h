@@ -70,8 +70,8 @@ struct SpanRecord {
   SpanId parent_id{};  // zero: the trace started here
   int64_t start_unix_us = 0;
   uint32_t duration_us = 0;
-  uint16_t status = 0;  // the response's status; 0: none was sent
-  bool mesh = false;    // false: the gateway
+  uint16_t status = 0;   // the response's status; 0: none was sent
+  bool mesh = false;     // false: the gateway
   bool sampled = false;  // the trace's sampled flag (W3C), as this hop passed it on
   uint8_t attempts = 0;
   ShortText<8> method;

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(status >= -1);
   int64_t ms = grpc::ParseTimeoutMs(text);
   constexpr int64_t kLongest = int64_t{99'999'999} * 3'600'000;  // 99999999H
-  if (ms >= 0) FUZZ_CHECK(grpc::ParseTimeoutMs(grpc::FormatTimeoutMs(ms)) >= std::min(ms, kLongest));
+  if (ms >= 0)
+    FUZZ_CHECK(grpc::ParseTimeoutMs(grpc::FormatTimeoutMs(ms)) >= std::min(ms, kLongest));
   std::string encoded = grpc::EncodeMessage(text);
   for (char c : encoded) FUZZ_CHECK(c >= 0x20 && c <= 0x7e);
   (void)grpc::IsGrpcContentType(text);

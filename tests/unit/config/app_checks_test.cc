@@ -60,8 +60,7 @@ TEST(AppChecks, ACycleAtTheEndOfALongChainAndADuplicateRouteAreFound) {
       << errors[0].message;
   EXPECT_NE(errors[0].message.find("-> s49991 -> s49990"), std::string::npos);
   EXPECT_EQ(errors[1].line, 999'999);
-  EXPECT_NE(errors[1].message.find("same host and path as the route at 50124:7"),
-            std::string::npos)
+  EXPECT_NE(errors[1].message.find("same host and path as the route at 50124:7"), std::string::npos)
       << errors[1].message;
 }
 

@@ -55,7 +55,10 @@ TEST(IsValidUtf8, AcceptsTextRejectsBadBytes) {
 
 TEST(ToValidUtf8, ReplacesOnlyTheBadBytes) {
   EXPECT_EQ(ToValidUtf8("plain \xc3\xa9"), "plain \xc3\xa9");
-  EXPECT_EQ(ToValidUtf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(ToValidUtf8("a\xff"
+                        "b"),
+            "a\xef\xbf\xbd"
+            "b");
   EXPECT_EQ(ToValidUtf8("\xe2\x82"), "\xef\xbf\xbd\xef\xbf\xbd");  // cut short: each byte
   EXPECT_TRUE(IsValidUtf8(ToValidUtf8("\xed\xa0\x80\xc0\xaf\xf8")));
 }

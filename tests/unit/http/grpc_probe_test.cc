@@ -21,9 +21,9 @@ TEST(GrpcHealth, ResponseStatus) {
   EXPECT_EQ(HealthStatus("\0\0\0\0\0"s), 0);                      // a zero value is left out
   EXPECT_EQ(HealthStatus("\0\0\0\0\x06\x12\x02hi\x08\x01"s), 1);  // unknown field skipped
   EXPECT_EQ(HealthStatus(""), -1);
-  EXPECT_EQ(HealthStatus("\x01\0\0\0\x02\x08\x01"s), -1);  // compressed: not asked for
-  EXPECT_EQ(HealthStatus("\0\0\0\0\x02\x08"s), -1);        // truncated varint
-  EXPECT_EQ(HealthStatus("\0\0\0\0\x02\x12\x09"s), -1);    // length past the end
+  EXPECT_EQ(HealthStatus("\x01\0\0\0\x02\x08\x01"s), -1);       // compressed: not asked for
+  EXPECT_EQ(HealthStatus("\0\0\0\0\x02\x08"s), -1);             // truncated varint
+  EXPECT_EQ(HealthStatus("\0\0\0\0\x02\x12\x09"s), -1);         // length past the end
   EXPECT_EQ(HealthStatus("\0\0\0\0\x02\x08\x01\x08\x02"s), 1);  // past the frame: not read
   // A status past int32 (a negative enum value on the wire) is no ServingStatus.
   EXPECT_EQ(HealthStatus("\0\0\0\0\x0b\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"s), -1);
@@ -39,7 +39,7 @@ TEST(GrpcFraming, NextMessage) {
   ASSERT_EQ(NextMessage(std::string_view(two).substr(frame.size), frame), FrameStatus::kComplete);
   EXPECT_EQ(frame.message, "");
   EXPECT_EQ(NextMessage(two.substr(0, 6), frame), FrameStatus::kIncomplete);
-  EXPECT_EQ(NextMessage("\x02\0\0\0\0"s, frame), FrameStatus::kMalformed);  // flag 2
+  EXPECT_EQ(NextMessage("\x02\0\0\0\0"s, frame), FrameStatus::kMalformed);        // flag 2
   EXPECT_EQ(NextMessage("\0\x01\0\0\0"s, frame, 1000), FrameStatus::kMalformed);  // 16 MiB
 }
 

@@ -190,7 +190,8 @@ TEST_F(H2SessionTest, RapidResetEndsTheConnection) {
   }
   EXPECT_FALSE(server_->Alive()) << "2,000 resets in a burst were accepted";
   // The bucket refills at reset_rate per second meanwhile (a loaded machine takes longer).
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   auto refilled = static_cast<size_t>(seconds * static_cast<double>(Limits{}.reset_rate)) + 1;
   EXPECT_LE(server_events_.streams.size(), Limits{}.reset_burst + 1 + refilled);
 }

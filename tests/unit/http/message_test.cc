@@ -18,11 +18,15 @@ TEST(JsonEscape, EscapesWhatJsonStringsMustAndKeepsTheRest) {
 // form, a surrogate) become U+FFFD; well-formed sequences of every length stay as they are.
 TEST(JsonEscape, ReplacesBytesThatAreNotUtf8) {
   EXPECT_EQ(JsonEscape("no service \"\xff\""), "no service \\\"\\ufffd\\\"");
-  EXPECT_EQ(JsonEscape("\xc3"), "\\ufffd");                  // cut short
-  EXPECT_EQ(JsonEscape("\xc0\xaf"), "\\ufffd\\ufffd");       // overlong '/'
+  EXPECT_EQ(JsonEscape("\xc3"), "\\ufffd");                        // cut short
+  EXPECT_EQ(JsonEscape("\xc0\xaf"), "\\ufffd\\ufffd");             // overlong '/'
   EXPECT_EQ(JsonEscape("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd");  // a surrogate
-  EXPECT_EQ(JsonEscape("\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
-  EXPECT_EQ(JsonEscape("a\xff" "b\xc3\xa9"), "a\\ufffd" "b\xc3\xa9");
+  EXPECT_EQ(JsonEscape("\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+            "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(JsonEscape("a\xff"
+                       "b\xc3\xa9"),
+            "a\\ufffd"
+            "b\xc3\xa9");
 }
 
 TEST(ReasonPhrase, NamesTheStatusesGantryAnswers) {
