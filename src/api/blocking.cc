@@ -80,22 +80,21 @@ void ParkedRequests::Wake() {
   for (uint64_t id : ready) Finish(id);
 }
 
-void ParkedRequests::Finish(uint64_t id) {
+std::unique_ptr<ParkedRequests::Entry> ParkedRequests::Take(uint64_t id) {
   auto it = parked_.find(id);
-  if (it == parked_.end()) return;
+  if (it == parked_.end()) return nullptr;
   std::unique_ptr<Entry> entry = std::move(it->second);
   parked_.erase(it);
   entry->timer.cancel();
-  entry->answer();
+  return entry;
+}
+
+void ParkedRequests::Finish(uint64_t id) {
+  if (auto entry = Take(id)) entry->answer();
 }
 
 void ParkedRequests::Drop(uint64_t id) {
-  auto it = parked_.find(id);
-  if (it == parked_.end()) return;
-  std::unique_ptr<Entry> entry = std::move(it->second);
-  parked_.erase(it);
-  entry->timer.cancel();
-  if (entry->dropped) entry->dropped();
+  if (auto entry = Take(id); entry && entry->dropped) entry->dropped();
 }
 
 }  // namespace gantry::api

@@ -50,6 +50,7 @@ class ParkedRequests {
 
  private:
   struct Entry;
+  std::unique_ptr<Entry> Take(uint64_t id);  // out of the table, its timer cancelled
   void Finish(uint64_t id);
   void Drop(uint64_t id);
 

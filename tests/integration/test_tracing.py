@@ -40,15 +40,22 @@ def records(path):
         return [json.loads(line) for line in f]
 
 
+def start_traced(test_class, sample_rate):
+    """front -> back under one agent for the class, the replicas recording what they saw."""
+    test_class.record = os.path.join(tempfile.mkdtemp(prefix="gantry-trace-record-"),
+                                     "seen.jsonl")
+    test_class.state = tempfile.mkdtemp(prefix="gantry-tracing-")
+    test_class.agent = Agent(write_app(app(test_class.record)), workers=1,
+                             state_dir=test_class.state,
+                             extra_args=("--trace-sample-rate", sample_rate))
+    test_class.addClassCleanup(lambda: test_class.agent.close())
+    test_class.agent.wait_ready(timeout=60)
+
+
 class Tracing(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.record = os.path.join(tempfile.mkdtemp(prefix="gantry-trace-record-"), "seen.jsonl")
-        cls.state = tempfile.mkdtemp(prefix="gantry-tracing-")
-        cls.agent = Agent(write_app(app(cls.record)), workers=1, state_dir=cls.state,
-                          extra_args=("--trace-sample-rate", "1"))
-        cls.addClassCleanup(lambda: cls.agent.close())
-        cls.agent.wait_ready(timeout=60)
+        start_traced(cls, "1")
 
     def trace(self, trace_id):
         def fetch():
@@ -211,12 +218,7 @@ class SampledFlag(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.record = os.path.join(tempfile.mkdtemp(prefix="gantry-trace-record-"), "seen.jsonl")
-        cls.state = tempfile.mkdtemp(prefix="gantry-sampled-")
-        cls.agent = Agent(write_app(app(cls.record)), workers=1, state_dir=cls.state,
-                          extra_args=("--trace-sample-rate", "0"))
-        cls.addClassCleanup(lambda: cls.agent.close())
-        cls.agent.wait_ready(timeout=60)
+        start_traced(cls, "0")
 
     def kept(self):
         listed = json.loads(http_request(self.agent.api, "GET", "/api/v1/traces?limit=1000")[2])
