@@ -31,7 +31,6 @@ struct Server::State {
   // kWatchAfter is watched for its client leaving: a read that ends in EOF abandons it.
   std::list<std::weak_ptr<Connection>> parked;
   net::asio::steady_timer sweep;
-  bool sweeping = false;
 };
 
 namespace {
@@ -366,25 +365,22 @@ void Connection::Answered(Waiting& waiting) {
 void Connection::Park() {
   parked_since_ = CoarseNow();
   parked_at_ = state_->parked.insert(state_->parked.end(), weak_from_this());
-  if (state_->sweeping) return;
-  state_->sweeping = true;
-  net::asio::co_spawn(
-      socket_.get_executor(),
-      [](std::shared_ptr<Server::State> state) -> net::Awaitable<void> {
-        while (!state->parked.empty()) {
-          state->sweep.expires_after(kWatchAfter);
-          co_await state->sweep.async_wait(net::kUseTuple);
-          Clock::time_point before = CoarseNow() - kWatchAfter;
-          // Copied: a watch that finds its client gone unparks it at once.
-          std::vector<std::shared_ptr<Connection>> parked;
-          for (const auto& weak : state->parked) {
-            if (auto connection = weak.lock()) parked.push_back(std::move(connection));
-          }
-          for (const auto& connection : parked) connection->WatchIfParkedSince(before);
-        }
-        state->sweeping = false;
-      }(state_),
-      net::asio::detached);
+}
+
+// Once a kWatchAfter, for as long as the server runs: the parked connections that waited that
+// long are watched. (A sweep started per parked request would cost every publish a timer.)
+net::Awaitable<void> Sweep(std::shared_ptr<Server::State> state) {
+  while (state->acceptor->is_open()) {
+    state->sweep.expires_after(kWatchAfter);
+    co_await state->sweep.async_wait(net::kUseTuple);
+    Clock::time_point before = CoarseNow() - kWatchAfter;
+    // Copied: a watch that finds its client gone unparks it at once.
+    std::vector<std::shared_ptr<Connection>> parked;
+    for (const auto& weak : state->parked) {
+      if (auto connection = weak.lock()) parked.push_back(std::move(connection));
+    }
+    for (const auto& connection : parked) connection->WatchIfParkedSince(before);
+  }
 }
 
 void Connection::Unpark() {
@@ -521,11 +517,13 @@ void Server::Start() {
   };
   net::asio::co_spawn(state_->acceptor->get_executor(), net::AcceptLoop(*state_->acceptor, serve),
                       net::asio::detached);
+  net::asio::co_spawn(state_->acceptor->get_executor(), Sweep(state_), net::asio::detached);
 }
 
 void Server::Stop() {
   boost::system::error_code ignored;
   if (state_ && state_->acceptor->is_open()) state_->acceptor->close(ignored);
+  if (state_) state_->sweep.cancel();
 }
 
 }  // namespace gantry::http
