@@ -23,10 +23,15 @@ absl::StatusOr<std::vector<std::string>> Resolve(const AgentLocator& locator,
                                                  const std::string& target) {
   size_t slash = target.find('/');
   if (slash != std::string::npos) return std::vector<std::string>{target.substr(slash + 1)};
-  auto body = GetFromAgent(locator, "/api/v1/replicas?service=" + PathEscape(target));
-  if (!body.ok()) return body.status();
+  http::Request request;
+  request.target = "/api/v1/replicas?service=" + PathEscape(target);
+  auto answer = CallAgent(locator, request);
+  if (!answer.ok()) return answer.status();
+  // No service of that name (404): perhaps an instance id; the logs API says if not.
+  if (answer->status == 404) return std::vector<std::string>{target};
+  if (answer->status / 100 != 2) return absl::UnavailableError(ErrorOf(*answer));
   boost::system::error_code ec;
-  json::value replicas = json::parse(*body, ec);
+  json::value replicas = json::parse(answer->body, ec);
   std::vector<std::string> ids;
   if (!ec && replicas.is_array()) {
     for (const json::value& replica : replicas.as_array()) {

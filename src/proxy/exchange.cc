@@ -268,9 +268,10 @@ void Exchange::TryFailed(TryOutcome outcome, std::string_view detail) {
 }
 
 // Whether another try may follow one that ended so: the policy allows it and the budget has
-// room (the retry is then held from the budget until the retried try ends).
+// room (the retry is then held from the budget until the retried try ends), where it counts.
 bool Exchange::TakeRetry(TryOutcome outcome, int status) {
   if (!runtime_.retry_policy.Allows(outcome, status, info_.method, retries_)) return false;
+  if (!RetryPolicy::CountsInBudget(outcome)) return true;
   if (!runtime_.retry_budget.TryStartRetry()) return false;
   holding_retry_ = true;
   return true;

@@ -237,7 +237,7 @@ void H2Call::OnUpstreamHeaders(std::span<const Field> fields, bool end_stream) {
   bool retry_grpc =
       end_stream && grpc_status > 0 && runtime_.retry_policy.AllowsGrpc(grpc_status, retries_);
   bool retry_status = runtime_.retry_policy.Allows(TryOutcome::kStatus, status, method_, retries_);
-  if ((retry_grpc || retry_status) && replayable_ && TakeRetry()) {
+  if ((retry_grpc || retry_status) && replayable_ && TakeRetry(TryOutcome::kStatus)) {
     NoteTryResult(retry_grpc ? grpc_status == grpc::kUnavailable : status >= 500);
     LeaveUpstream();
     return ScheduleRetry();
@@ -294,16 +294,20 @@ void H2Call::TryFailed(TryOutcome outcome, std::string_view detail) {
   LeaveUpstream();
   runtime_.stats.RecordUpstreamFailure(static_cast<size_t>(worker_.index()));
   bool allowed = replayable_ && runtime_.retry_policy.Allows(outcome, 0, method_, retries_);
-  if (allowed && TakeRetry()) return ScheduleRetry();
+  if (allowed && TakeRetry(outcome)) return ScheduleRetry();
   if (outcome == TryOutcome::kConnectFailure) {
     return AnswerError(502, "upstream_connect_failed", "cannot connect upstream: " + where);
   }
   AnswerError(502, "upstream_reset", "upstream failed: " + where);
 }
 
-bool H2Call::TakeRetry() {
+bool H2Call::TakeRetry(TryOutcome outcome) {
+  if (holding_retry_) {  // the previous retry's try ended
+    runtime_.retry_budget.RetryEnded();
+    holding_retry_ = false;
+  }
+  if (!RetryPolicy::CountsInBudget(outcome)) return true;
   if (!runtime_.retry_budget.TryStartRetry()) return false;
-  if (holding_retry_) runtime_.retry_budget.RetryEnded();  // the previous retry's try ended
   holding_retry_ = true;
   return true;
 }

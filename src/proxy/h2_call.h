@@ -85,7 +85,7 @@ class H2Call final : public net::LoopOwned, public net::TimerHandler {
   void SendUpstream(std::string_view data);
   void EndUpstream();
   void TryFailed(TryOutcome outcome, std::string_view detail);
-  bool TakeRetry();
+  bool TakeRetry(TryOutcome outcome);
   void ScheduleRetry();
   void LeaveUpstream();  // forgets the replica's stream (reset if open) and the endpoint
   void NoteTryResult(bool failed);

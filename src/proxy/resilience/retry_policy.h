@@ -27,6 +27,10 @@ class RetryPolicy {
   // `retries_so_far` counts retries already made.
   bool Allows(TryOutcome outcome, int status, http::h1::Method method, int retries_so_far) const;
   bool RetriesStatus(int status) const;
+  // Whether a retry after `outcome` takes a place in the retry budget: not after a connect
+  // failure, which reached no replica (a replica's death refuses every request sent to it
+  // before the routes drop it: those must go elsewhere, however many they are).
+  static bool CountsInBudget(TryOutcome outcome) { return outcome != TryOutcome::kConnectFailure; }
   // Whether a gRPC call that ended with `grpc_status` before its response began may be tried
   // again (gRPC codes are an explicit opt-in: no idempotency rule).
   bool AllowsGrpc(int grpc_status, int retries_so_far) const;

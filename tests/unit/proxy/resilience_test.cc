@@ -46,6 +46,13 @@ TEST(RetryPolicy, ConfiguredConditionsAndIdempotence) {
   EXPECT_TRUE(lenient.Allows(TryOutcome::kTimeout, 0, Method::kPatch, 0));
 }
 
+TEST(RetryPolicy, OnlyRetriesOfTriesThatReachedAReplicaCountInTheBudget) {
+  EXPECT_FALSE(RetryPolicy::CountsInBudget(TryOutcome::kConnectFailure));
+  EXPECT_TRUE(RetryPolicy::CountsInBudget(TryOutcome::kReset));
+  EXPECT_TRUE(RetryPolicy::CountsInBudget(TryOutcome::kTimeout));
+  EXPECT_TRUE(RetryPolicy::CountsInBudget(TryOutcome::kStatus));
+}
+
 TEST(RetryPolicy, GrpcCodesOnlyWhenListedAndWithinAttempts) {
   config::RetrySpec spec;
   EXPECT_FALSE(RetryPolicy(spec).AllowsGrpc(14, 0));  // not by default
