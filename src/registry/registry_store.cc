@@ -1,5 +1,7 @@
 #include "registry/registry_store.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/log.h"
@@ -43,7 +45,8 @@ void RegistryStore::Start(store::LeaseId agent_lease, Done done) {
         continue;
       }
       if (instance->source == "api") {
-        owned_[instance->id] = Owned{*instance, kv.lease, kv.key, kv.mod_revision};
+        owned_[instance->id] =
+            Owned{*instance, kv.lease, kv.key, kv.mod_revision, next_registration_++};
       }
       view_.Upsert(std::move(*instance));
     }
@@ -98,7 +101,7 @@ void RegistryStore::Register(Instance instance, store::LeaseId lease, Done done)
       LogIfFailed("remove the old key of", id, r.status());
     });
   }
-  owned = Owned{std::move(instance), lease, key, 0};
+  owned = Owned{std::move(instance), lease, key, 0, next_registration_++};
   Write(owned, std::move(done));
 }
 
@@ -116,10 +119,12 @@ void RegistryStore::SetHealth(const std::string& id, Health health, const std::s
 
 void RegistryStore::Write(const Owned& owned, Done done) {
   store_.Put(owned.key, InstanceToJson(owned.instance), {owned.lease, std::nullopt},
-             [this, id = owned.instance.id, key = owned.key,
+             [this, id = owned.instance.id, registration = owned.registration,
               done = std::move(done)](const absl::StatusOr<store::Revision>& r) {
                auto it = owned_.find(id);
-               if (r.ok() && it != owned_.end() && it->second.key == key) it->second.revision = *r;
+               if (r.ok() && it != owned_.end() && it->second.registration == registration) {
+                 it->second.revision = std::max(it->second.revision, *r);
+               }
                done(r.status());
              });
 }

@@ -8,6 +8,7 @@
 // callback runs (the store applies, and so notifies watchers, before completing).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -42,6 +43,9 @@ class RegistryStore {
     store::LeaseId lease = 0;
     std::string key;
     store::Revision revision = 0;  // of its last applied write; 0 while the first is on its way
+    // Which registration of the id this is: a write of an earlier one (its replica died and
+    // the id was registered again meanwhile) must not stamp its revision on this one.
+    uint64_t registration = 0;
   };
   const std::map<std::string, Owned>& owned() const { return owned_; }
   // A replica an earlier agent had registered (Start deleted it), for adoption; null if none.
@@ -65,6 +69,7 @@ class RegistryStore {
   Registry& view_;
   store::WatchId watch_ = 0;
   std::map<std::string, Owned> owned_;
+  uint64_t next_registration_ = 1;
   std::map<std::string, Instance> earlier_;
   std::function<void(const std::string& id)> on_expired_;
 };

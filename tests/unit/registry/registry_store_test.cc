@@ -182,6 +182,33 @@ TEST_F(RegistryStoreTest, ADeleteQueuedBeforeARegistrationDoesNotRemoveIt) {
   EXPECT_TRUE(keys->kvs.empty());
 }
 
+// The soak caught it: a replica killed while its health write was on its way and started again
+// at once. That write's answer must not count as the new registration's, or the delete of the
+// old one (logged between the two) looked newer than the new registration and took it away: no
+// health check, no health recorded, the replica 'starting' for good.
+TEST_F(RegistryStoreTest, AnEarlierRegistrationsWriteDoesNotStampTheNextOne) {
+  auto store = Open();
+  Registry view;
+  RegistryStore registry(*store, view);
+  std::vector<std::string> expired;
+  registry.OnExpired([&](const std::string& id) { expired.push_back(id); });
+  store::LeaseId agent = Lease(*store, seconds(10));
+  ASSERT_TRUE(Start(registry, agent).ok());
+  ASSERT_TRUE(Register(registry, Sample("r-2", "gantry"), agent).ok());
+  int done = 0;
+  registry.SetHealth("r-2", Health::kUnhealthy, "timed out");  // on its way
+  registry.Deregister("r-2", [&](const absl::Status&) { ++done; });
+  Instance again = Sample("r-2", "gantry");
+  again.health = Health::kUnknown;
+  registry.Register(again, agent, [&](const absl::Status&) { ++done; });
+  ASSERT_TRUE(RunUntil(io_, [&] { return done == 2 && store->writes_in_progress() == 0; }));
+  EXPECT_TRUE(expired.empty());
+  ASSERT_EQ(registry.owned().count("r-2"), 1u);
+  registry.SetHealth("r-2", Health::kHealthy, "HTTP 200");
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return view.Find("r-2") && view.Find("r-2")->health == Health::kHealthy; }));
+}
+
 TEST(HealthChecker, TtlChecksNeedHeartbeatsWithinTheirTtl) {
   net::asio::io_context io;
   std::vector<std::pair<Health, std::string>> changes;
