@@ -23,10 +23,11 @@ run: release
 test: debug
 	ctest --preset debug
 
-# Every fuzz target under libFuzzer for SECONDS each (tests/fuzz/; scripts/fuzz --help).
+# Every fuzz target under libFuzzer for SECONDS each, JOBS at once (tests/fuzz/; scripts/fuzz --help).
 SECONDS ?= 60
+JOBS ?= 1
 fuzz:
-	@scripts/fuzz --seconds $(SECONDS)
+	@scripts/fuzz --seconds $(SECONDS) --jobs $(JOBS)
 
 lint: setup
 	clang-format --dry-run -Werror $(SOURCES)
