@@ -137,13 +137,26 @@ uint64_t TopicLog::Retain(int64_t now_ms) {
   return segments_.front().first_offset;
 }
 
+// What a cached message holds in memory: the object, its strings and its headers. Payloads are
+// often tiny, and counting only them let the 4 MiB cache hold 200,000 messages of about 400
+// bytes each (the soak's agent grew by 70 MiB).
+uint64_t TopicLog::MemoryOf(const Message& message) {
+  uint64_t bytes = sizeof(Message) + message.id.capacity() + message.key.capacity() +
+                   message.payload.capacity() +
+                   message.headers.capacity() * sizeof(decltype(message.headers)::value_type);
+  for (const auto& [name, value] : message.headers) bytes += name.capacity() + value.capacity();
+  return bytes;
+}
+
 void TopicLog::Cache(Message message) {
-  tail_bytes_ += message.payload.size();
+  tail_bytes_ += MemoryOf(message);
   tail_.push_back(std::move(message));
-  while (tail_.size() > 1 && tail_bytes_ > options_.tail_cache_bytes) {
-    tail_bytes_ -= tail_.front().payload.size();
-    tail_.pop_front();
-  }
+  while (tail_.size() > 1 && tail_bytes_ > options_.tail_cache_bytes) DropOldestCached();
+}
+
+void TopicLog::DropOldestCached() {
+  tail_bytes_ -= MemoryOf(tail_.front());
+  tail_.pop_front();
 }
 
 void TopicLog::Commit(std::vector<Message> messages, const Appended& appended) {
@@ -167,10 +180,7 @@ void TopicLog::Commit(std::vector<Message> messages, const Appended& appended) {
     index_.pop_front();
   }
   first_offset_ = std::max(first_offset_, index_.front().first_offset);
-  while (!tail_.empty() && tail_.front().offset < first_offset_) {
-    tail_bytes_ -= tail_.front().payload.size();
-    tail_.pop_front();
-  }
+  while (!tail_.empty() && tail_.front().offset < first_offset_) DropOldestCached();
 }
 
 uint64_t TopicLog::bytes() const {

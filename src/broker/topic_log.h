@@ -4,8 +4,9 @@
 // drops whole segments, oldest first, past `max_bytes` or once their newest message is older
 // than `max_age`; the active segment always stays.
 // Reads come from the files (the page cache, in practice) through an index of every record's
-// position, 4 bytes a message; only the newest messages (up to `tail_cache_bytes` of payload)
-// are kept in memory, for subscribers that keep up.
+// position, 4 bytes a message; only the newest messages (up to `tail_cache_bytes` of memory,
+// each message's object, strings and headers counted) are kept in memory, for subscribers that
+// keep up.
 // Threads: Append (and the retention it applies) runs on the broker's sync thread; Commit and
 // the readers on the loop. The broker never runs two of one topic's Appends at once, nor an
 // Append before the previous one's Commit; the two sides share nothing but what Append
@@ -32,7 +33,7 @@ struct RetentionOptions {
   uint64_t segment_bytes = uint64_t{64} << 20;
   uint64_t max_bytes = uint64_t{256} << 20;  // per topic
   Duration max_age = std::chrono::hours(24 * 7);
-  uint64_t tail_cache_bytes = uint64_t{4} << 20;  // payload bytes of the newest messages
+  uint64_t tail_cache_bytes = uint64_t{4} << 20;  // memory held by the newest messages
 };
 
 class TopicLog {
@@ -65,6 +66,8 @@ class TopicLog {
   absl::StatusOr<std::vector<Message>> Read(uint64_t from, size_t limit) const;
   uint64_t first_offset() const { return first_offset_; }
   uint64_t next_offset() const { return next_offset_; }  // the next durable message's
+  size_t cached_messages() const { return tail_.size(); }
+  uint64_t cached_bytes() const { return tail_bytes_; }  // memory the cached messages hold
   uint64_t bytes() const;                                // of the retained segments' files
 
  private:
@@ -96,8 +99,10 @@ class TopicLog {
   uint64_t durable_next_ = 0;
   // The loop's:
   std::deque<Indexed> index_;
+  static uint64_t MemoryOf(const Message& message);
+  void DropOldestCached();
   std::deque<Message> tail_;  // the newest messages
-  uint64_t tail_bytes_ = 0;
+  uint64_t tail_bytes_ = 0;   // their MemoryOf
   uint64_t first_offset_ = 0;
   uint64_t next_offset_ = 0;
 };

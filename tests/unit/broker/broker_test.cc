@@ -96,6 +96,35 @@ TEST(TopicLog, SurvivesReopenAndDropsOldSegments) {
   std::filesystem::remove_all(dir);
 }
 
+// The cache is bounded by the memory its messages hold, not by their payloads: tiny payloads
+// (the common case for events) otherwise filled 4 MiB of cache with 400 bytes a message.
+TEST(TopicLog, TheCacheCountsWhatAMessageHolds) {
+  auto dir = FreshDir("cache");
+  RetentionOptions options;
+  options.tail_cache_bytes = 64 << 10;
+  auto log = TopicLog::Open(dir, options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  for (uint64_t i = 0; i < 10'000; i += 100) {
+    std::vector<Message> batch;
+    std::vector<std::string> records;
+    for (uint64_t j = i; j < i + 100; ++j) {
+      batch.push_back(Sample(j, "x"));
+      batch.back().headers = {{"traceparent", std::string(55, 'f')}};
+      records.push_back(EncodeMessage(batch.back()));
+    }
+    auto appended = (*log)->Append(records, batch.back().time_ms);
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    (*log)->Commit(batch, *appended);
+  }
+  EXPECT_LE((*log)->cached_bytes(), options.tail_cache_bytes);
+  EXPECT_LT((*log)->cached_messages(), options.tail_cache_bytes / sizeof(Message));
+  EXPECT_GT((*log)->cached_messages(), 0u);
+  std::vector<Message> newest = ReadAll(**log, 9'990);
+  ASSERT_EQ(newest.size(), 10u);
+  EXPECT_EQ(newest.back().offset, 9'999u);
+  std::filesystem::remove_all(dir);
+}
+
 // Only a small tail stays in memory: older messages come from the segment files, across
 // segment boundaries and in runs of any length, before and after a reopen.
 TEST(TopicLog, ReadsOlderMessagesFromItsFiles) {
