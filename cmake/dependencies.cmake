@@ -8,6 +8,27 @@ find_package(Threads REQUIRED)
 find_package(OpenSSL 3 REQUIRED)  # TLS at the gateway, behind net/tls.h
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2)  # HTTP/2, behind http/grpc_probe.h
+# grpc++: the etcd store's client (store/etcd/) and examples/hello's inventory service.
+pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++ protobuf)
+find_program(GANTRY_PROTOC protoc REQUIRED)
+find_program(GANTRY_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+
+# gantry_grpc_sources(OUT PROTO): generates PROTO's message and service code into the current
+# binary folder and names the four files in OUT.
+function(gantry_grpc_sources out proto)
+  get_filename_component(base ${proto} NAME_WE)
+  get_filename_component(dir ${proto} DIRECTORY)
+  set(files ${CMAKE_CURRENT_BINARY_DIR}/${base}.pb.cc ${CMAKE_CURRENT_BINARY_DIR}/${base}.pb.h
+            ${CMAKE_CURRENT_BINARY_DIR}/${base}.grpc.pb.cc ${CMAKE_CURRENT_BINARY_DIR}/${base}.grpc.pb.h)
+  add_custom_command(
+    OUTPUT ${files}
+    COMMAND ${GANTRY_PROTOC} --proto_path=${dir} --cpp_out=${CMAKE_CURRENT_BINARY_DIR}
+            --grpc_out=${CMAKE_CURRENT_BINARY_DIR} --plugin=protoc-gen-grpc=${GANTRY_GRPC_CPP_PLUGIN}
+            ${proto}
+    DEPENDS ${proto}
+    VERBATIM)
+  set(${out} ${files} PARENT_SCOPE)
+endfunction()
 
 # Asio and Beast are compiled once, in src/net/asio_impl.cc.
 add_compile_definitions(

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "net/asio.h"
+#include "store/put_txn.h"
 #include "store/snapshot_file.h"
 
 namespace gantry::store {
@@ -35,15 +36,6 @@ int64_t SystemWallMs() {
   return std::chrono::duration_cast<milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-absl::Status CheckTtl(Duration ttl) {
-  if (ttl < kMinLeaseTtl || ttl > kMaxLeaseTtl) {
-    return absl::InvalidArgumentError(fmt::format("lease TTL {}: must be from {} to {}",
-                                                  FormatDuration(ttl), FormatDuration(kMinLeaseTtl),
-                                                  FormatDuration(kMaxLeaseTtl)));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -280,26 +272,9 @@ void EmbeddedStore::AfterApply(bool leases_changed) {
 void EmbeddedStore::Put(std::string key, std::string value, PutOptions options,
                         Done<Revision> done) {
   if (auto status = CheckKeyValue(key, value); !status.ok()) return Fail(std::move(done), status);
-  TxnRequest request;
-  if (options.expect_mod_revision) {
-    Compare compare;
-    compare.key = key;
-    compare.number = *options.expect_mod_revision;
-    request.compares.push_back(std::move(compare));
-    request.failure.push_back(TxnOp::Get(KeyRange{key, false}));
-  }
-  request.success.push_back(TxnOp::Put(std::move(key), std::move(value), options.lease));
-  Txn(std::move(request), [done = std::move(done), expected = options.expect_mod_revision](
-                              absl::StatusOr<TxnResult> result) {
-    if (!result.ok()) return done(result.status());
-    if (!result->succeeded) {
-      const auto& found = result->results.front().kvs;
-      return done(absl::FailedPreconditionError(
-          fmt::format("the key is at mod revision {}, not {}",
-                      found.empty() ? 0 : found.front().mod_revision, *expected)));
-    }
-    done(result->revision);
-  });
+  Txn(PutAsTxn(std::move(key), std::move(value), options),
+      [done = std::move(done), expected = options.expect_mod_revision](
+          absl::StatusOr<TxnResult> result) { done(PutTxnResult(std::move(result), expected)); });
 }
 
 void EmbeddedStore::Delete(KeyRange range, Done<DeleteResult> done) {

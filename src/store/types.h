@@ -25,6 +25,8 @@ inline constexpr std::chrono::milliseconds kMaxLeaseTtl{std::chrono::hours(24)};
 
 // InvalidArgument for an empty or oversized key, or an oversized value.
 absl::Status CheckKeyValue(const std::string& key, const std::string& value);
+// InvalidArgument for a lease TTL outside [kMinLeaseTtl, kMaxLeaseTtl].
+absl::Status CheckTtl(std::chrono::milliseconds ttl);
 
 struct KeyValue {
   std::string key;

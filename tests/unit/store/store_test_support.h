@@ -34,6 +34,15 @@ bool RunUntil(net::asio::io_context& io, Pred done) {
   return done();
 }
 
+// Runs the loop for `duration`: for what must not happen, or to let real time pass.
+inline void RunFor(net::asio::io_context& io, std::chrono::milliseconds duration) {
+  auto deadline = std::chrono::steady_clock::now() + duration;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (io.stopped()) io.restart();
+    io.run_one_for(std::chrono::milliseconds(10));
+  }
+}
+
 // Starts a store call and waits for its result.
 template <typename T, typename Start>
 absl::StatusOr<T> Await(net::asio::io_context& io, Start start) {

@@ -1,0 +1,255 @@
+#include "store/etcd/etcd_store.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <grpcpp/grpcpp.h>
+
+#include "store/etcd/call_tracker.h"
+#include "store/etcd/etcd_codec.h"
+#include "store/etcd/etcd_keepalives.h"
+#include "store/etcd/etcd_rpc.grpc.pb.h"
+#include "store/etcd/etcd_watches.h"
+#include "store/put_txn.h"
+
+namespace gantry::store {
+
+using etcd::Codec;
+using etcd::FromGrpc;
+
+struct EtcdStore::Impl {
+  Impl(boost::asio::io_context& io, EtcdStoreOptions options_in)
+      : options(std::move(options_in)),
+        codec(options.key_prefix),
+        tracker(io),
+        channel(MakeChannel(options)),
+        kv(etcdserverpb::KV::NewStub(channel)),
+        watch(etcdserverpb::Watch::NewStub(channel)),
+        lease(etcdserverpb::Lease::NewStub(channel)),
+        watches(io, tracker, *watch, codec),
+        keepalives(tracker, *lease) {}
+
+  ~Impl() { tracker.Shutdown(); }  // before the streams' owners below go
+
+  static std::shared_ptr<::grpc::Channel> MakeChannel(const EtcdStoreOptions& options) {
+    ::grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);  // a large range is the caller's choice
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                static_cast<int>(options.max_reconnect_backoff.count()));
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetLoadBalancingPolicyName("pick_first");  // one member at a time, the next on failure
+    // Dead connections found within seconds, not when the OS gives up.
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    std::string target = "ipv4:" + fmt::format("{}", fmt::join(options.endpoints, ","));
+    return ::grpc::CreateCustomChannel(target, ::grpc::InsecureChannelCredentials(), args);
+  }
+
+  // One unary call: `start` passes the context, request, response and gRPC's callback to the
+  // stub; `finish` turns the response into the Store's answer, on the loop.
+  template <typename Request, typename Response, typename T, typename Start, typename Finish>
+  void Call(Request request, Start start, Finish finish, Done<T> done) {
+    struct State {
+      ::grpc::ClientContext context;
+      Request request;
+      Response response;
+    };
+    auto state = std::make_shared<State>();
+    state->request = std::move(request);
+    state->context.set_deadline(std::chrono::system_clock::now() + options.call_timeout);
+    if (!tracker.Begin(&state->context, state)) {
+      return done(absl::UnavailableError("etcd: the store is shutting down"));
+    }
+    start(&state->context, &state->request, &state->response,
+          [this, state, finish = std::move(finish),
+           done = std::move(done)](::grpc::Status status) mutable {
+            tracker.Post([state, status, finish = std::move(finish), done = std::move(done)] {
+              if (!status.ok()) return done(FromGrpc(status));
+              done(finish(state->response));
+            });
+            tracker.End(&state->context);
+          });
+  }
+
+  EtcdStoreOptions options;
+  Codec codec;
+  etcd::CallTracker tracker;
+  std::shared_ptr<::grpc::Channel> channel;
+  std::unique_ptr<etcdserverpb::KV::Stub> kv;
+  std::unique_ptr<etcdserverpb::Watch::Stub> watch;
+  std::unique_ptr<etcdserverpb::Lease::Stub> lease;
+  etcd::Watches watches;
+  etcd::KeepAlives keepalives;
+};
+
+absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::Open(boost::asio::io_context& io,
+                                                           EtcdStoreOptions options) {
+  if (options.endpoints.empty()) return absl::InvalidArgumentError("etcd: no endpoint given");
+  auto impl = std::make_unique<Impl>(io, std::move(options));
+  auto deadline = std::chrono::system_clock::now() + impl->options.call_timeout;
+  if (!impl->channel->WaitForConnected(deadline)) {
+    return absl::UnavailableError(fmt::format("etcd at {} did not answer in {}",
+                                              fmt::join(impl->options.endpoints, ","),
+                                              FormatDuration(impl->options.call_timeout)));
+  }
+  return std::unique_ptr<EtcdStore>(new EtcdStore(std::move(impl)));
+}
+
+EtcdStore::EtcdStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EtcdStore::~EtcdStore() = default;
+
+void EtcdStore::Range(const KeyRange& range, Done<RangeResult> done) {
+  etcdserverpb::RangeRequest request;
+  impl_->codec.SetRange(range, request.mutable_key(), request.mutable_range_end());
+  impl_->Call<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse, RangeResult>(
+      std::move(request),
+      [this](auto* context, auto* request, auto* response, auto callback) {
+        impl_->kv->async()->Range(context, request, response, std::move(callback));
+      },
+      [this](const etcdserverpb::RangeResponse& response) -> absl::StatusOr<RangeResult> {
+        RangeResult result;
+        result.revision = response.header().revision();
+        result.kvs.reserve(response.kvs_size());
+        for (const auto& kv : response.kvs()) result.kvs.push_back(impl_->codec.FromEtcd(kv));
+        return result;
+      },
+      std::move(done));
+}
+
+void EtcdStore::Put(std::string key, std::string value, PutOptions options, Done<Revision> done) {
+  if (auto status = CheckKeyValue(key, value); !status.ok()) return done(status);
+  if (options.expect_mod_revision) {  // compare-and-set: a transaction
+    return Txn(
+        PutAsTxn(std::move(key), std::move(value), options),
+        [done = std::move(done), expected = options.expect_mod_revision](
+            absl::StatusOr<TxnResult> result) { done(PutTxnResult(std::move(result), expected)); });
+  }
+  etcdserverpb::PutRequest request;
+  request.set_key(impl_->codec.EtcdKey(key));
+  request.set_value(std::move(value));
+  request.set_lease(options.lease);
+  impl_->Call<etcdserverpb::PutRequest, etcdserverpb::PutResponse, Revision>(
+      std::move(request),
+      [this](auto* context, auto* request, auto* response, auto callback) {
+        impl_->kv->async()->Put(context, request, response, std::move(callback));
+      },
+      [](const etcdserverpb::PutResponse& response) -> absl::StatusOr<Revision> {
+        return response.header().revision();
+      },
+      std::move(done));
+}
+
+void EtcdStore::Delete(KeyRange range, Done<DeleteResult> done) {
+  if (range.key.empty() && !range.prefix) return done(absl::InvalidArgumentError("empty key"));
+  etcdserverpb::DeleteRangeRequest request;
+  impl_->codec.SetRange(range, request.mutable_key(), request.mutable_range_end());
+  impl_->Call<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse, DeleteResult>(
+      std::move(request),
+      [this](auto* context, auto* request, auto* response, auto callback) {
+        impl_->kv->async()->DeleteRange(context, request, response, std::move(callback));
+      },
+      [](const etcdserverpb::DeleteRangeResponse& response) -> absl::StatusOr<DeleteResult> {
+        return DeleteResult{response.deleted(), response.header().revision()};
+      },
+      std::move(done));
+}
+
+void EtcdStore::Txn(TxnRequest request, Done<TxnResult> done) {
+  for (const auto& ops : {&request.success, &request.failure}) {
+    for (const TxnOp& op : *ops) {
+      if (op.type != TxnOp::Type::kPut) continue;
+      if (auto status = CheckKeyValue(op.range.key, op.value); !status.ok()) return done(status);
+    }
+  }
+  impl_->Call<etcdserverpb::TxnRequest, etcdserverpb::TxnResponse, TxnResult>(
+      impl_->codec.ToEtcd(request),
+      [this](auto* context, auto* request, auto* response, auto callback) {
+        impl_->kv->async()->Txn(context, request, response, std::move(callback));
+      },
+      [this](const etcdserverpb::TxnResponse& response) -> absl::StatusOr<TxnResult> {
+        TxnResult result;
+        result.succeeded = response.succeeded();
+        result.revision = response.header().revision();
+        for (const auto& op : response.responses())
+          result.results.push_back(impl_->codec.FromEtcd(op));
+        return result;
+      },
+      std::move(done));
+}
+
+void EtcdStore::GrantLease(Duration ttl, Done<LeaseGrant> done) {
+  if (auto status = CheckTtl(ttl); !status.ok()) return done(status);
+  etcdserverpb::LeaseGrantRequest request;
+  // etcd counts whole seconds: round up, so a lease never ends before it was asked to.
+  request.set_ttl((ttl.count() + 999) / 1000);
+  impl_->Call<etcdserverpb::LeaseGrantRequest, etcdserverpb::LeaseGrantResponse, LeaseGrant>(
+      std::move(request),
+      [this](auto* context, auto* request, auto* response, auto callback) {
+        impl_->lease->async()->LeaseGrant(context, request, response, std::move(callback));
+      },
+      [](const etcdserverpb::LeaseGrantResponse& response) -> absl::StatusOr<LeaseGrant> {
+        if (!response.error().empty()) {
+          return absl::UnavailableError(fmt::format("etcd: {}", response.error()));
+        }
+        return LeaseGrant{response.id(), std::chrono::seconds(response.ttl())};
+      },
+      std::move(done));
+}
+
+void EtcdStore::KeepAlive(LeaseId id, Done<LeaseGrant> done) {
+  impl_->keepalives.Renew(id, std::move(done));
+}
+
+void EtcdStore::RevokeLease(LeaseId id, Done<Revision> done) {
+  etcdserverpb::LeaseRevokeRequest request;
+  request.set_id(id);
+  impl_->Call<etcdserverpb::LeaseRevokeRequest, etcdserverpb::LeaseRevokeResponse, Revision>(
+      std::move(request),
+      [this](auto* context, auto* request, auto* response, auto callback) {
+        impl_->lease->async()->LeaseRevoke(context, request, response, std::move(callback));
+      },
+      [](const etcdserverpb::LeaseRevokeResponse& response) -> absl::StatusOr<Revision> {
+        return response.header().revision();
+      },
+      std::move(done));
+}
+
+void EtcdStore::TimeToLive(LeaseId id, Done<Duration> done) {
+  etcdserverpb::LeaseTimeToLiveRequest request;
+  request.set_id(id);
+  impl_
+      ->Call<etcdserverpb::LeaseTimeToLiveRequest, etcdserverpb::LeaseTimeToLiveResponse, Duration>(
+          std::move(request),
+          [this](auto* context, auto* request, auto* response, auto callback) {
+            impl_->lease->async()->LeaseTimeToLive(context, request, response, std::move(callback));
+          },
+          [id](const etcdserverpb::LeaseTimeToLiveResponse& response) -> absl::StatusOr<Duration> {
+            if (response.ttl() < 0)
+              return absl::NotFoundError(fmt::format("lease {:x} not found", id));
+            return std::chrono::seconds(response.ttl());
+          },
+          std::move(done));
+}
+
+WatchId EtcdStore::Watch(KeyRange range, Revision from, WatchCallback callback) {
+  return impl_->watches.Add(std::move(range), from, std::move(callback));
+}
+
+void EtcdStore::CancelWatch(WatchId id) { impl_->watches.Cancel(id); }
+
+void EtcdStore::Compact(Revision revision, Done<Revision> done) {
+  etcdserverpb::CompactionRequest request;
+  request.set_revision(revision);
+  impl_->Call<etcdserverpb::CompactionRequest, etcdserverpb::CompactionResponse, Revision>(
+      std::move(request),
+      [this](auto* context, auto* request, auto* response, auto callback) {
+        impl_->kv->async()->Compact(context, request, response, std::move(callback));
+      },
+      [revision](const etcdserverpb::CompactionResponse&) -> absl::StatusOr<Revision> {
+        return revision;
+      },
+      std::move(done));
+}
+
+}  // namespace gantry::store
