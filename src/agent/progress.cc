@@ -14,12 +14,17 @@ void Progress::Line(const std::string& text) {
 }
 
 void Progress::Started(const orchestrator::ReplicaView& replica) {
+  last_health_.erase(replica.id);  // a new process: its health is not known yet
   Line(fmt::format("  {:<16} started    pid {} on {}", replica.id, replica.pid,
                    replica.address.ToString()));
 }
 
 void Progress::Exited(const orchestrator::ReplicaView& replica, const std::string& why,
                       bool stopping) {
+  // The next process of this replica starts unknown, even when the registry sees it healthy
+  // before the next call to HealthChanges (old one healthy, new one healthy): that is a
+  // transition the supervisor waits for.
+  last_health_.erase(replica.id);
   Line(fmt::format("  {:<16} {}    {}", replica.id, stopping ? "stopped" : "exited ", why));
 }
 

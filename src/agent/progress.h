@@ -27,7 +27,8 @@ class Progress {
   void Started(const orchestrator::ReplicaView& replica);
   void Exited(const orchestrator::ReplicaView& replica, const std::string& why, bool stopping);
   void FailedToStart(const std::string& id, const std::string& error);
-  // Prints health transitions since the last call; returns the ids that changed.
+  // Prints health transitions since the last call; returns the ids that changed. A replica
+  // that exited or started since then changed from unknown.
   std::map<std::string, registry::Health> HealthChanges(const registry::Registry& registry);
   // The URLs, once, when every replica is healthy for the first time.
   void MaybeReady(const registry::Registry& registry, const HostPort& gateway, const HostPort& mesh,
