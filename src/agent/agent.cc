@@ -8,6 +8,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
 
@@ -37,6 +38,7 @@
 #include "registry/health_checker.h"
 #include "registry/registry_store.h"
 #include "store/embedded_store.h"
+#include "store/etcd/etcd_store.h"
 #include "telemetry/span_collector.h"
 
 namespace gantry::agent {
@@ -69,9 +71,7 @@ class Agent {
  private:
   absl::Status Setup() {
     GANTRY_RETURN_IF_ERROR(ClaimStateDir(options_.state_dir));
-    store::EmbeddedStoreOptions store_options;
-    store_options.dir = options_.state_dir / "store";
-    GANTRY_ASSIGN_OR_RETURN(store_, store::EmbeddedStore::Open(io_, store_options));
+    GANTRY_ASSIGN_OR_RETURN(store_, OpenStore());
     GANTRY_ASSIGN_OR_RETURN(broker_, broker::Broker::Open(io_, options_.state_dir / "broker"));
     for (const auto& service : spec_->services) registry_.DeclareService(service.name);
     PublishSnapshot();
@@ -490,12 +490,32 @@ class Agent {
     });
   }
 
+  // The embedded store in the state folder, or etcd with this app's keys under /gantry/<app>/.
+  absl::StatusOr<std::unique_ptr<store::Store>> OpenStore() {
+    if (options_.store.kind == store::StoreUrl::Kind::kEmbedded) {
+      store::EmbeddedStoreOptions embedded;
+      embedded.dir = options_.state_dir / "store";
+      GANTRY_ASSIGN_OR_RETURN(auto opened, store::EmbeddedStore::Open(io_, embedded));
+      embedded_store_ = opened.get();
+      return opened;
+    }
+    store::EtcdStoreOptions etcd;
+    for (const HostPort& endpoint : options_.store.endpoints) {
+      etcd.endpoints.push_back(endpoint.ToString());
+    }
+    etcd.key_prefix = fmt::format("/gantry/{}/", spec_->name);
+    GANTRY_ASSIGN_OR_RETURN(auto opened, store::EtcdStore::Open(io_, etcd));
+    GANTRY_LOG(kInfo, "store: etcd at {}, keys under {}", fmt::join(etcd.endpoints, ","),
+               etcd.key_prefix);
+    return opened;
+  }
+
   // Returns the published snapshot's version.
   std::string Metrics() {
     auto snapshot = snapshots_.Load();
     MetricsSources sources{spec_->name,       snapshot.get(),     &outliers_,
                            supervisor_.get(), broker_.get(),      {},
-                           store_.get(),      start_time_seconds_};
+                           embedded_store_,   start_time_seconds_};
     if (delivery_) sources.subscriptions = delivery_->List();
     if (options_.tracing) {
       sources.traces = &traces_;
@@ -573,8 +593,9 @@ class Agent {
   Progress progress_;
   net::asio::io_context io_{1};
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
-  std::unique_ptr<store::EmbeddedStore> store_;
-  std::unique_ptr<broker::Broker> broker_;  // before api_: the API holds it
+  std::unique_ptr<store::Store> store_;
+  store::EmbeddedStore* embedded_store_ = nullptr;  // store_, when embedded: for its metrics
+  std::unique_ptr<broker::Broker> broker_;          // before api_: the API holds it
   registry::Registry registry_;
   orchestrator::EventLog events_;
   std::unique_ptr<orchestrator::Cgroups> cgroups_;

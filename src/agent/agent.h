@@ -9,6 +9,7 @@
 #include "agent/state_dir.h"
 #include "config/app_spec.h"
 #include "core/address.h"
+#include "store/store_url.h"
 
 namespace gantry::agent {
 
@@ -24,6 +25,7 @@ struct AgentOptions {
   bool tracing = true;    // a span per proxied hop, traceparent carried on
   double trace_sample_rate = 0.1;  // of the traces without an error or a slow span
   std::string otlp_endpoint;       // http://host:port[/path]: kept spans go there; "": nowhere
+  store::StoreUrl store;           // embedded (in state_dir/store) or etcd
 };
 
 // Runs until SIGINT/SIGTERM, then stops every replica. Returns the process exit code.

@@ -27,6 +27,8 @@ struct UpFlags {
   bool no_tracing = false;         // --no-tracing: no spans, traceparent passed on untouched
   double trace_sample_rate = 0.1;  // of traces without errors or slow spans
   std::string otlp_endpoint;       // --otlp-endpoint: an OTLP/HTTP collector for kept spans
+  std::string store;               // --store etcd://h:p,...: "" for the embedded store
+  std::string broker;              // --broker nats://h:p,...: not supported yet
 };
 
 struct LockFlags {

@@ -106,6 +106,11 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   up_cmd->add_option("--otlp-endpoint", up.otlp_endpoint,
                      "send kept traces to this OTLP/HTTP collector (http://host:4318)");
+  up_cmd->add_option("--store", up.store,
+                     "keep the app's state in etcd: etcd://host:port[,host:port...] (default: "
+                     "the embedded store in the state folder)");
+  up_cmd->add_option("--broker", up.broker,
+                     "keep messages in NATS JetStream: nats://host:port[,...] (not supported yet)");
   up_cmd->callback([&] { exit_code = Up(up); });
 
   std::filesystem::path validate_file = "gantry.yaml";

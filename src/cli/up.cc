@@ -171,6 +171,19 @@ int Up(const UpFlags& flags) {
   options.trace_sample_rate = flags.trace_sample_rate;
   options.otlp_endpoint = flags.otlp_endpoint;
   options.detached = flags.detach;
+  auto store = store::ParseStoreUrl(flags.store);
+  if (!store.ok()) {
+    std::fprintf(stderr, "gantry up: %s\n", std::string(store.status().message()).c_str());
+    return 2;
+  }
+  options.store = *std::move(store);
+  if (!flags.broker.empty()) {
+    std::fprintf(stderr,
+                 "gantry up: --broker %s: NATS JetStream is not supported yet; messages stay in "
+                 "the embedded broker (leave --broker out)\n",
+                 flags.broker.c_str());
+    return 2;
+  }
   if (flags.detach) return RunDetached(*spec, options, flags);
   return agent::RunAgent(*spec, options);
 }

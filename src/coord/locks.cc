@@ -40,7 +40,9 @@ struct LockService::Acquisition {
   store::Revision token = 0;
   store::WatchId watch = 0;
   bool finished = false;
-  net::asio::steady_timer wait_timer;
+  Duration wait{};
+  bool queued = false;                 // found behind another: the wait timer runs
+  net::asio::steady_timer wait_timer;  // set to the end of the wait when asked
   net::asio::steady_timer keepalive_timer;
 };
 
@@ -85,8 +87,12 @@ std::function<void()> LockService::Acquire(const std::string& name, Duration ttl
                                 [](const auto& weak) { return weak.expired(); }),
                  waiting_.end());
   waiting_.push_back(acquisition);
+  // The wait counts from now, but runs out only once the lock is found held: a lock that is
+  // free is taken even with a wait of 0, however long the store takes to answer.
+  acquisition->wait = wait;
+  acquisition->wait_timer.expires_after(wait);
   std::weak_ptr<bool> alive = alive_;
-  store_.GrantLease(ttl, [this, alive, acquisition, wait](absl::StatusOr<store::LeaseGrant> grant) {
+  store_.GrantLease(ttl, [this, alive, acquisition](absl::StatusOr<store::LeaseGrant> grant) {
     if (alive.expired()) return;
     if (acquisition->finished) {  // given up before its lease came: the lease goes too
       if (grant.ok()) store_.RevokeLease(grant->id, [](absl::StatusOr<store::Revision>) {});
@@ -102,18 +108,10 @@ std::function<void()> LockService::Acquire(const std::string& name, Duration ttl
     options.lease = grant->id;
     options.expect_mod_revision = 0;  // a new key: its create revision is the token
     store_.Put(acquisition->key, acquisition->value, options,
-               [this, alive, acquisition, wait](absl::StatusOr<store::Revision> revision) {
+               [this, alive, acquisition](absl::StatusOr<store::Revision> revision) {
                  if (alive.expired() || acquisition->finished) return;
                  if (!revision.ok()) return GiveUp(acquisition, revision.status());
                  acquisition->token = *revision;
-                 acquisition->wait_timer.expires_after(wait);
-                 acquisition->wait_timer.async_wait(
-                     [this, alive, acquisition, wait](boost::system::error_code error) {
-                       if (error || alive.expired() || acquisition->finished) return;
-                       GiveUp(acquisition, absl::DeadlineExceededError(fmt::format(
-                                               "lock \"{}\" is held: not acquired within {}",
-                                               acquisition->name, FormatDuration(wait))));
-                     });
                  KeepAliveWhileWaiting(acquisition);
                  Check(acquisition);
                });
@@ -144,6 +142,16 @@ void LockService::Check(std::shared_ptr<Acquisition> acquisition) {
     if (mine == queue.begin()) {
       Finish(acquisition);
       return acquisition->done(Held{acquisition->token, acquisition->lease});
+    }
+    if (!acquisition->queued) {
+      acquisition->queued = true;
+      acquisition->wait_timer.async_wait(
+          [this, alive, acquisition](boost::system::error_code error) {
+            if (error || alive.expired() || acquisition->finished) return;
+            GiveUp(acquisition, absl::DeadlineExceededError(fmt::format(
+                                    "lock \"{}\" is held: not acquired within {}",
+                                    acquisition->name, FormatDuration(acquisition->wait))));
+          });
     }
     if (!acquisition->watch) Watch(acquisition, result->revision + 1);
   });

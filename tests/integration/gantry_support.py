@@ -15,6 +15,8 @@ import tempfile
 import threading
 import time
 
+from etcd_support import store_args
+
 GANTRY = os.environ["GANTRY_BIN"]
 HELLO = os.environ["GANTRY_HELLO_BIN"]
 INVENTORY = os.environ.get("GANTRY_INVENTORY_BIN", "")
@@ -131,7 +133,7 @@ class Agent:
         self.proc = subprocess.Popen(
             [GANTRY, "up", "-f", app_file, "--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0",
              "--mesh", "127.0.0.1:0", "--state-dir", self.state_dir, "--workers", str(workers),
-             *extra_args],
+             *store_args(self.state_dir), *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
             preexec_fn=limit if descriptors else None)
         self._reader = threading.Thread(target=self._read, daemon=True)

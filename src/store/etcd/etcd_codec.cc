@@ -1,7 +1,15 @@
 #include "store/etcd/etcd_codec.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <grpcpp/support/status.h>
+
+#include <algorithm>
+
+#include "core/address.h"
 
 namespace gantry::store::etcd {
 
@@ -163,6 +171,36 @@ absl::Status FromGrpc(const ::grpc::Status& status) {
     default:
       return absl::UnavailableError(message);
   }
+}
+
+absl::StatusOr<std::string> ChannelTarget(const std::vector<std::string>& endpoints) {
+  if (endpoints.empty()) return absl::InvalidArgumentError("etcd: no endpoint given");
+  std::vector<std::string> addresses;
+  for (const std::string& endpoint : endpoints) {
+    auto parsed = ParseHostPort(endpoint);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          fmt::format("etcd endpoint {}: {}", endpoint, std::string(parsed.status().message())));
+    }
+    addrinfo hints{};
+    hints.ai_family = AF_INET;  // gRPC's ipv4: scheme; IPv6 members are not supported yet
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (int error = ::getaddrinfo(parsed->host.c_str(), nullptr, &hints, &found); error != 0) {
+      return absl::UnavailableError(fmt::format("etcd endpoint {}: {} (IPv4 addresses only)",
+                                                endpoint, ::gai_strerror(error)));
+    }
+    for (addrinfo* a = found; a; a = a->ai_next) {
+      char text[INET_ADDRSTRLEN] = {};
+      auto* in = reinterpret_cast<sockaddr_in*>(a->ai_addr);
+      ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+      std::string address = fmt::format("{}:{}", text, parsed->port);
+      if (std::find(addresses.begin(), addresses.end(), address) == addresses.end())
+        addresses.push_back(address);
+    }
+    ::freeaddrinfo(found);
+  }
+  return fmt::format("ipv4:{}", fmt::join(addresses, ","));
 }
 
 bool SafeToRetryWrite(const ::grpc::Status& status) {

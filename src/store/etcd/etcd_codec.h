@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -47,6 +48,11 @@ std::string PrefixEnd(std::string_view prefix);
 // "compacted", NOT_FOUND lease, RESOURCE_EXHAUSTED space, INVALID_ARGUMENT) and are kept; an
 // unanswered call and every transport failure are Unavailable. The message names etcd.
 absl::Status FromGrpc(const ::grpc::Status& status);
+
+// gRPC's target for etcd's members ("ipv4:10.0.0.1:2379,10.0.0.2:2379"): each "host:port"
+// resolved to its IPv4 addresses now. InvalidArgument for a bad endpoint, Unavailable for a
+// name that does not resolve.
+absl::StatusOr<std::string> ChannelTarget(const std::vector<std::string>& endpoints);
 
 // Whether a failed write can be sent again without the risk of applying it twice: only when
 // etcd refused it before proposing it (no leader) or it never left this process.

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 #include <grpcpp/grpcpp.h>
 
+#include "core/status.h"
 #include "store/etcd/call_tracker.h"
 #include "store/etcd/etcd_codec.h"
 #include "store/etcd/etcd_keepalives.h"
@@ -17,11 +18,11 @@ using etcd::Codec;
 using etcd::FromGrpc;
 
 struct EtcdStore::Impl {
-  Impl(boost::asio::io_context& io, EtcdStoreOptions options_in)
+  Impl(boost::asio::io_context& io, EtcdStoreOptions options_in, const std::string& target)
       : options(std::move(options_in)),
         codec(options.key_prefix),
         tracker(io),
-        channel(MakeChannel(options)),
+        channel(MakeChannel(options, target)),
         kv(etcdserverpb::KV::NewStub(channel)),
         watch(etcdserverpb::Watch::NewStub(channel)),
         lease(etcdserverpb::Lease::NewStub(channel)),
@@ -30,7 +31,8 @@ struct EtcdStore::Impl {
 
   ~Impl() { tracker.Shutdown(); }  // before the streams' owners below go
 
-  static std::shared_ptr<::grpc::Channel> MakeChannel(const EtcdStoreOptions& options) {
+  static std::shared_ptr<::grpc::Channel> MakeChannel(const EtcdStoreOptions& options,
+                                                      const std::string& target) {
     ::grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);  // a large range is the caller's choice
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
@@ -42,7 +44,6 @@ struct EtcdStore::Impl {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
     args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-    std::string target = "ipv4:" + fmt::format("{}", fmt::join(options.endpoints, ","));
     return ::grpc::CreateCustomChannel(target, ::grpc::InsecureChannelCredentials(), args);
   }
 
@@ -85,8 +86,8 @@ struct EtcdStore::Impl {
 
 absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::Open(boost::asio::io_context& io,
                                                            EtcdStoreOptions options) {
-  if (options.endpoints.empty()) return absl::InvalidArgumentError("etcd: no endpoint given");
-  auto impl = std::make_unique<Impl>(io, std::move(options));
+  GANTRY_ASSIGN_OR_RETURN(std::string target, etcd::ChannelTarget(options.endpoints));
+  auto impl = std::make_unique<Impl>(io, std::move(options), target);
   auto deadline = std::chrono::system_clock::now() + impl->options.call_timeout;
   if (!impl->channel->WaitForConnected(deadline)) {
     return absl::UnavailableError(fmt::format("etcd at {} did not answer in {}",

@@ -1,0 +1,111 @@
+"""A real etcd member for integration tests (Debian's etcd-server), on free 127.0.0.1 ports with
+its own data folder, and the store flag that points an agent at it.
+
+With GANTRY_TEST_STORE=etcd in the environment, every Agent of gantry_support keeps its state in
+such a member (one per state folder, so an agent started again on the same folder finds its
+data): ctest runs the store's integration tests both ways.
+"""
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+ETCD = shutil.which("etcd") or "/usr/bin/etcd"
+ON_ETCD = os.environ.get("GANTRY_TEST_STORE") == "etcd"
+# etcd grants no lease under 2 s (its minimum follows its election timeout); gantry's own: 1 s.
+SHORTEST_LEASE = 2 if ON_ETCD else 1
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Etcd:
+    """One etcd member; kill9() and start() again keep its ports and data."""
+
+    def __init__(self, folder=None):
+        self.folder = folder or tempfile.mkdtemp(prefix="gantry-etcd-")
+        self.client_port = _free_port()
+        self.peer_port = _free_port()
+        self.proc = None
+        self.start()
+
+    @property
+    def endpoint(self):
+        return f"127.0.0.1:{self.client_port}"
+
+    @property
+    def store_flag(self):
+        return f"etcd://{self.endpoint}"
+
+    def start(self, timeout=20):
+        client = f"http://{self.endpoint}"
+        peer = f"http://127.0.0.1:{self.peer_port}"
+        log = open(os.path.join(self.folder, "etcd.log"), "ab")
+        self.proc = subprocess.Popen(
+            [ETCD, "--name", "test", "--data-dir", os.path.join(self.folder, "data"),
+             "--listen-client-urls", client, "--advertise-client-urls", client,
+             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+             "--initial-cluster", f"test={peer}"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"etcd exited with {self.proc.returncode}: see {self.folder}/etcd.log")
+            try:
+                self.call("/v3/kv/range", {"key": _b64("health")})
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"etcd did not serve within {timeout}s: see {self.folder}/etcd.log")
+
+    def call(self, path, body, timeout=5):
+        """etcd's JSON gateway: the decoded answer."""
+        request = urllib.request.Request(f"http://{self.endpoint}{path}",
+                                         data=json.dumps(body).encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def keys(self, prefix):
+        """Every key under `prefix`, as text."""
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        answer = self.call("/v3/kv/range", {"key": _b64(prefix), "range_end": _b64(end),
+                                            "keys_only": True})
+        return [base64.b64decode(kv["key"]).decode() for kv in answer.get("kvs", [])]
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def close(self):
+        self.kill9()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+_MEMBERS = {}  # state folder -> its Etcd, when GANTRY_TEST_STORE=etcd
+
+
+def store_args(state_dir):
+    """The --store flag for an agent on `state_dir` (none: the embedded store)."""
+    if not ON_ETCD:
+        return []
+    member = _MEMBERS.get(state_dir)
+    if member is None:
+        member = _MEMBERS[state_dir] = Etcd()
+        import atexit
+        atexit.register(member.close)
+    return ["--store", member.store_flag]
