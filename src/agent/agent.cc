@@ -37,6 +37,7 @@
 #include "proxy/stats_json.h"
 #include "registry/health_checker.h"
 #include "registry/registry_store.h"
+#include "store/compactor.h"
 #include "store/embedded_store.h"
 #include "store/etcd/etcd_store.h"
 #include "telemetry/span_collector.h"
@@ -46,6 +47,8 @@ namespace {
 
 // The agent's lease holds its replicas' registry keys: if the agent dies, they go with it.
 constexpr Duration kAgentLeaseTtl = std::chrono::seconds(10);
+// As kube-apiserver compacts etcd: a watch can be this far behind and still resume.
+constexpr Duration kCompactEvery = std::chrono::minutes(5);
 
 absl::StatusOr<HostPort> Choose(const std::optional<HostPort>& flag, const std::string& from_file) {
   if (flag) return *flag;
@@ -72,6 +75,9 @@ class Agent {
   absl::Status Setup() {
     GANTRY_RETURN_IF_ERROR(ClaimStateDir(options_.state_dir));
     GANTRY_ASSIGN_OR_RETURN(store_, OpenStore());
+    // etcd keeps every revision unless told otherwise; the embedded store trims its own.
+    if (!embedded_store_)
+      compactor_ = std::make_unique<store::Compactor>(io_, *store_, kCompactEvery);
     GANTRY_ASSIGN_OR_RETURN(broker_, broker::Broker::Open(io_, options_.state_dir / "broker"));
     for (const auto& service : spec_->services) registry_.DeclareService(service.name);
     PublishSnapshot();
@@ -136,7 +142,7 @@ class Agent {
                              [this](const http::Request& request, http::Respond respond) {
                                api_->Handle(request, std::move(respond));
                              }));
-    registry_store_ = std::make_unique<registry::RegistryStore>(*store_, registry_);
+    registry_store_ = std::make_unique<registry::RegistryStore>(*store_, registry_, &io_);
     checker_ = std::make_unique<registry::HealthChecker>(
         io_, Clock::Real(),
         [this](const std::string& id, registry::Health health, const std::string& output) {
@@ -595,6 +601,7 @@ class Agent {
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
   std::unique_ptr<store::Store> store_;
   store::EmbeddedStore* embedded_store_ = nullptr;  // store_, when embedded: for its metrics
+  std::unique_ptr<store::Compactor> compactor_;     // on etcd
   std::unique_ptr<broker::Broker> broker_;          // before api_: the API holds it
   registry::Registry registry_;
   orchestrator::EventLog events_;

@@ -1,11 +1,13 @@
 #include "registry/registry_store.h"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "core/log.h"
 #include "core/status.h"
+#include "net/asio.h"
 #include "registry/instance_json.h"
 
 namespace gantry::registry {
@@ -21,9 +23,11 @@ void LogIfFailed(const char* what, const std::string& id, const absl::Status& st
 
 }  // namespace
 
-RegistryStore::RegistryStore(store::Store& store, Registry& view) : store_(store), view_(view) {}
+RegistryStore::RegistryStore(store::Store& store, Registry& view, boost::asio::io_context* io)
+    : store_(store), view_(view), io_(io) {}
 
 RegistryStore::~RegistryStore() {
+  *alive_ = false;
   if (watch_) store_.CancelWatch(watch_);
 }
 
@@ -59,20 +63,68 @@ void RegistryStore::Start(store::LeaseId agent_lease, Done done) {
 }
 
 void RegistryStore::Follow(store::Revision from) {
-  watch_ = store_.Watch(
-      {std::string(kRegistryPrefix), true}, from, [this](absl::StatusOr<store::Event> event) {
-        if (!event.ok()) {
-          // Only a compaction past `from` can end it; the agent reads on.
-          GANTRY_LOG(kError, "registry: watch ended: {}", StatusMessage(event.status()));
-          return;
-        }
-        if (event->type == store::Event::Type::kDelete) {
-          OnDeleted(event->kv.key, event->kv.mod_revision);
-          return;
-        }
-        auto instance = InstanceFromJson(event->kv.value);
-        if (instance.ok()) view_.Upsert(std::move(*instance));
+  watch_ = store_.Watch({std::string(kRegistryPrefix), true}, from,
+                        [this](absl::StatusOr<store::Event> event) {
+                          if (!event.ok()) {
+                            GANTRY_LOG(kWarn, "registry: watch ended ({}); listing again",
+                                       StatusMessage(event.status()));
+                            watch_ = 0;
+                            return Relist();
+                          }
+                          if (event->type == store::Event::Type::kDelete) {
+                            OnDeleted(event->kv.key, event->kv.mod_revision);
+                            return;
+                          }
+                          auto instance = InstanceFromJson(event->kv.value);
+                          if (instance.ok()) view_.Upsert(std::move(*instance));
+                        });
+}
+
+void RegistryStore::Relist() {
+  std::weak_ptr<bool> alive = alive_;
+  store::KeyRange all{std::string(kRegistryPrefix), true};
+  store_.Range(all, [this, alive](absl::StatusOr<store::RangeResult> result) {
+    if (alive.expired()) return;
+    if (!result.ok()) {
+      GANTRY_LOG(kError, "registry: cannot list the instances again: {}",
+                 StatusMessage(result.status()));
+      if (!io_) return;
+      auto timer = std::make_shared<net::asio::steady_timer>(*io_, std::chrono::seconds(1));
+      timer->async_wait([this, alive, timer](boost::system::error_code error) {
+        if (!error && !alive.expired()) Relist();
       });
+      return;
+    }
+    std::set<std::string> listed;
+    for (const store::KeyValue& kv : result->kvs) {
+      auto instance = InstanceFromJson(kv.value);
+      if (!instance.ok()) continue;
+      listed.insert(instance->id);
+      auto it = owned_.find(instance->id);
+      if (it != owned_.end() && it->second.key == kv.key) {
+        it->second.revision = std::max(it->second.revision, kv.mod_revision);
+      }
+      view_.Upsert(std::move(*instance));
+    }
+    std::vector<std::string> gone;
+    for (const auto& service : view_.services()) {
+      for (const Instance* instance : view_.InstancesOf(service)) {
+        if (!listed.count(instance->id)) gone.push_back(instance->id);
+      }
+    }
+    for (const std::string& id : gone) {
+      view_.Remove(id);
+      auto it = owned_.find(id);
+      // Written after the listing began: still on its way, not gone.
+      if (it == owned_.end() || it->second.revision == 0 ||
+          it->second.revision > result->revision) {
+        continue;
+      }
+      owned_.erase(it);
+      if (on_expired_) on_expired_(id);
+    }
+    Follow(result->revision + 1);
+  });
 }
 
 // A delete removes the instance only if it is the one under that key now: an id re-registered

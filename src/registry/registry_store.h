@@ -11,11 +11,16 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "registry/registry.h"
 #include "store/store.h"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace gantry::registry {
 
@@ -23,7 +28,8 @@ class RegistryStore {
  public:
   using Done = std::function<void(absl::Status)>;
 
-  RegistryStore(store::Store& store, Registry& view);
+  // `io`: for retrying a failed re-list (see Relist) after a pause; null: no retry (tests).
+  RegistryStore(store::Store& store, Registry& view, boost::asio::io_context* io = nullptr);
   ~RegistryStore();
 
   // Loads every instance into the view and follows changes. Replicas left by an earlier agent
@@ -62,6 +68,10 @@ class RegistryStore {
 
  private:
   void Follow(store::Revision from);
+  // The watch ended (its revision was compacted: what happened since is unknown, as after a
+  // long etcd outage): list every instance again at one revision, make the view that, and
+  // follow on from there. An owned instance whose key went meanwhile has expired.
+  void Relist();
   void OnDeleted(const std::string& key, store::Revision revision);
   void Write(const Owned& owned, Done done);
 
@@ -72,6 +82,8 @@ class RegistryStore {
   uint64_t next_registration_ = 1;
   std::map<std::string, Instance> earlier_;
   std::function<void(const std::string& id)> on_expired_;
+  boost::asio::io_context* io_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for a pending retry
 };
 
 }  // namespace gantry::registry

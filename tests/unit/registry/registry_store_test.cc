@@ -235,3 +235,100 @@ TEST(HealthChecker, TtlChecksNeedHeartbeatsWithinTheirTtl) {
 
 }  // namespace
 }  // namespace gantry::registry
+
+namespace gantry::registry {
+namespace {
+
+// The embedded store, whose watches the test can end as a compaction would (OutOfRange), as
+// etcd's do when a watch resumes after a long outage at a revision that is gone.
+class EndableWatches final : public store::Store {
+ public:
+  explicit EndableWatches(store::Store& inner) : inner_(inner) {}
+
+  void EndEveryWatch() {
+    auto ending = std::move(callbacks_);
+    callbacks_.clear();
+    for (auto& [id, callback] : ending) {
+      inner_.CancelWatch(id);
+      callback(absl::OutOfRangeError("compacted"));
+    }
+  }
+
+  void Range(const store::KeyRange& range, store::Done<store::RangeResult> done) override {
+    inner_.Range(range, std::move(done));
+  }
+  void Put(std::string key, std::string value, store::PutOptions options,
+           store::Done<store::Revision> done) override {
+    inner_.Put(std::move(key), std::move(value), options, std::move(done));
+  }
+  void Delete(store::KeyRange range, store::Done<store::DeleteResult> done) override {
+    inner_.Delete(std::move(range), std::move(done));
+  }
+  void Txn(store::TxnRequest request, store::Done<store::TxnResult> done) override {
+    inner_.Txn(std::move(request), std::move(done));
+  }
+  void GrantLease(Duration ttl, store::Done<store::LeaseGrant> done) override {
+    inner_.GrantLease(ttl, std::move(done));
+  }
+  void KeepAlive(store::LeaseId id, store::Done<store::LeaseGrant> done) override {
+    inner_.KeepAlive(id, std::move(done));
+  }
+  void RevokeLease(store::LeaseId id, store::Done<store::Revision> done) override {
+    inner_.RevokeLease(id, std::move(done));
+  }
+  store::WatchId Watch(store::KeyRange range, store::Revision from,
+                       store::WatchCallback callback) override {
+    auto shared = std::make_shared<store::WatchCallback>(std::move(callback));
+    store::WatchId id = inner_.Watch(std::move(range), from,
+                                     [shared](absl::StatusOr<store::Event> e) { (*shared)(e); });
+    callbacks_[id] = [shared](absl::StatusOr<store::Event> e) { (*shared)(e); };
+    return id;
+  }
+  void CancelWatch(store::WatchId id) override {
+    callbacks_.erase(id);
+    inner_.CancelWatch(id);
+  }
+  void Compact(store::Revision revision, store::Done<store::Revision> done) override {
+    inner_.Compact(revision, std::move(done));
+  }
+
+ private:
+  store::Store& inner_;
+  std::map<store::WatchId, store::WatchCallback> callbacks_;
+};
+
+TEST_F(RegistryStoreTest, AWatchThatEndsIsFollowedByAFreshListing) {
+  auto embedded = Open();
+  EndableWatches store(*embedded);
+  Registry view;
+  RegistryStore registry(store, view);
+  std::vector<std::string> expired;
+  registry.OnExpired([&](const std::string& id) { expired.push_back(id); });
+  store::LeaseId agent = Lease(store, seconds(10));
+  ASSERT_TRUE(Start(registry, agent).ok());
+  ASSERT_TRUE(Register(registry, Sample("mine-1", "api"), 0).ok());
+  ASSERT_TRUE(Register(registry, Sample("mine-2", "api"), 0).ok());
+
+  store.EndEveryWatch();  // from here the registry hears of nothing until it lists again
+  // What happened while it was not looking: an instance written by someone else, one of its
+  // own gone (its lease ran out, say).
+  ASSERT_TRUE(Await<store::Revision>(io_, [&](store::Done<store::Revision> done) {
+                Instance other = Sample("other-1", "api");
+                embedded->Put(InstanceKey(other), InstanceToJson(other), {}, std::move(done));
+              }).ok());
+  ASSERT_TRUE(Await<store::DeleteResult>(io_, [&](store::Done<store::DeleteResult> done) {
+                embedded->Delete({InstanceKey(Sample("mine-2", "api")), false}, std::move(done));
+              }).ok());
+
+  ASSERT_TRUE(RunUntil(io_, [&] { return view.Find("other-1") != nullptr; }));
+  EXPECT_EQ(view.Find("mine-2"), nullptr);
+  EXPECT_NE(view.Find("mine-1"), nullptr);
+  EXPECT_EQ(expired, std::vector<std::string>{"mine-2"});
+  EXPECT_EQ(registry.owned().count("mine-2"), 0u);
+  // And it follows again.
+  ASSERT_TRUE(Register(registry, Sample("mine-3", "api"), 0).ok());
+  EXPECT_NE(view.Find("mine-3"), nullptr);
+}
+
+}  // namespace
+}  // namespace gantry::registry

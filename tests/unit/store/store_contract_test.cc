@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/compactor.h"
 #include "store/embedded_store.h"
 #include "store/etcd/etcd_store.h"
 #include "unit/store/etcd_process.h"
@@ -260,6 +261,21 @@ TEST_P(StoreContractTest, AWatchFromACompactedRevisionEndsOutOfRange) {
   ASSERT_TRUE(RunUntil(io_, [&] { return ended.has_value(); }));
   EXPECT_EQ(ended->code(), absl::StatusCode::kOutOfRange) << *ended;
   EXPECT_EQ(Get("c")->value, "3");  // compaction forgets history, not the present
+}
+
+// Last: on etcd a compaction is the whole member's.
+TEST_P(StoreContractTest, TheCompactorForgetsHistoryOneIntervalBehind) {
+  Revision first = *Put("h", "1");
+  ASSERT_TRUE(Put("h", "2").ok());
+  Compactor compactor(io_, *store_, std::chrono::milliseconds(200));
+  ASSERT_TRUE(RunUntil(io_, [&] { return compactor.compacted() > first; }));
+  std::optional<absl::Status> ended;
+  store_->Watch({"h", false}, first, [&](absl::StatusOr<Event> event) {
+    if (!event.ok()) ended = event.status();
+  });
+  ASSERT_TRUE(RunUntil(io_, [&] { return ended.has_value(); }));
+  EXPECT_EQ(ended->code(), absl::StatusCode::kOutOfRange) << *ended;
+  EXPECT_EQ(Get("h")->value, "2");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest,
