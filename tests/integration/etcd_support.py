@@ -31,13 +31,6 @@ def _free_port():
 class Etcd:
     """One etcd member; kill9() and start() again keep its ports and data."""
 
-    def __init__(self, folder=None):
-        self.folder = folder or tempfile.mkdtemp(prefix="gantry-etcd-")
-        self.client_port = _free_port()
-        self.peer_port = _free_port()
-        self.proc = None
-        self.start()
-
     @property
     def endpoint(self):
         return f"127.0.0.1:{self.client_port}"
@@ -46,17 +39,34 @@ class Etcd:
     def store_flag(self):
         return f"etcd://{self.endpoint}"
 
-    def start(self, timeout=20):
+    def __init__(self, folder=None, name="test", cluster=None, ports=None):
+        """`cluster`/`ports`: a member of EtcdCluster (its initial-cluster and its own ports)."""
+        self.folder = folder or tempfile.mkdtemp(prefix="gantry-etcd-")
+        self.name = name
+        self.client_port, self.peer_port = ports or (_free_port(), _free_port())
+        self.cluster = cluster
+        self.proc = None
+        if cluster is None:
+            self.start()
+
+    def launch(self):
         client = f"http://{self.endpoint}"
         peer = f"http://127.0.0.1:{self.peer_port}"
         log = open(os.path.join(self.folder, "etcd.log"), "ab")
         self.proc = subprocess.Popen(
-            [ETCD, "--name", "test", "--data-dir", os.path.join(self.folder, "data"),
+            [ETCD, "--name", self.name, "--data-dir", os.path.join(self.folder, "data"),
              "--listen-client-urls", client, "--advertise-client-urls", client,
              "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-             "--initial-cluster", f"test={peer}"],
+             "--initial-cluster", self.cluster or f"{self.name}={peer}",
+             "--initial-cluster-state", "new"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
+
+    def start(self, timeout=20):
+        self.launch()
+        self.wait_serving(timeout)
+
+    def wait_serving(self, timeout=20):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -89,6 +99,50 @@ class Etcd:
 
     def close(self):
         self.kill9()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class EtcdCluster:
+    """Three etcd members on 127.0.0.1, each with its own ports and folder."""
+
+    def __init__(self, size=3):
+        self.folder = tempfile.mkdtemp(prefix="gantry-etcd-cluster-")
+        ports = [(_free_port(), _free_port()) for _ in range(size)]
+        cluster = ",".join(f"m{i}=http://127.0.0.1:{peer}" for i, (_, peer) in enumerate(ports))
+        self.members = []
+        for i, member_ports in enumerate(ports):
+            folder = os.path.join(self.folder, f"m{i}")
+            os.makedirs(folder)
+            self.members.append(Etcd(folder, f"m{i}", cluster, member_ports))
+        for member in self.members:
+            member.launch()
+        for member in self.members:
+            member.wait_serving(30)
+
+    @property
+    def store_flag(self):
+        return "etcd://" + ",".join(m.endpoint for m in self.members)
+
+    def leader(self):
+        """The member that leads now (asked of a live one)."""
+        for member in self.members:
+            if member.proc.poll() is not None:
+                continue
+            try:
+                status = member.call("/v3/maintenance/status", {})
+            except OSError:
+                continue
+            leader = status.get("leader")
+            for candidate in self.members:
+                if candidate.proc.poll() is None:
+                    answer = candidate.call("/v3/maintenance/status", {})
+                    if answer["header"]["member_id"] == leader:
+                        return candidate
+        raise AssertionError("no member knows a leader")
+
+    def close(self):
+        for member in self.members:
+            member.kill9()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
