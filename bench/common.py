@@ -38,7 +38,7 @@ def raise_files():
     resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
 
 
-def start_gantry(workdir, app_text, name="gantry"):
+def start_gantry(workdir, app_text, name="gantry", extra_args=()):
     """`gantry up` of `app_text` on CPU 0 with one worker; returns (process, API host:port)."""
     app = os.path.join(workdir, f"{name}.yaml")
     with open(app, "w") as f:
@@ -47,7 +47,7 @@ def start_gantry(workdir, app_text, name="gantry"):
     proc = subprocess.Popen(
         ["taskset", "-c", "0", os.path.join(BUILD, "gantry"), "up", "-f", app, "--workers", "1",
          "--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0", "--mesh", "127.0.0.1:0",
-         "--state-dir", state],
+         "--state-dir", state, *extra_args],
         stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, f"{name}.log"), "w"))
     agent_file = os.path.join(state, "agent.json")
     wait_for(lambda: os.path.exists(agent_file) and json.load(open(agent_file)).get("api"), 30,

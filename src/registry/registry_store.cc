@@ -52,7 +52,7 @@ void RegistryStore::Start(store::LeaseId agent_lease, Done done) {
         owned_[instance->id] =
             Owned{*instance, kv.lease, kv.key, kv.mod_revision, next_registration_++};
       }
-      view_.Upsert(std::move(*instance));
+      ShowPut(std::move(*instance), kv.mod_revision);
     }
     Follow(result->revision + 1);
     if (stale.success.empty()) return done(absl::OkStatus());
@@ -63,21 +63,25 @@ void RegistryStore::Start(store::LeaseId agent_lease, Done done) {
 }
 
 void RegistryStore::Follow(store::Revision from) {
-  watch_ = store_.Watch({std::string(kRegistryPrefix), true}, from,
-                        [this](absl::StatusOr<store::Event> event) {
-                          if (!event.ok()) {
-                            GANTRY_LOG(kWarn, "registry: watch ended ({}); listing again",
-                                       StatusMessage(event.status()));
-                            watch_ = 0;
-                            return Relist();
-                          }
-                          if (event->type == store::Event::Type::kDelete) {
-                            OnDeleted(event->kv.key, event->kv.mod_revision);
-                            return;
-                          }
-                          auto instance = InstanceFromJson(event->kv.value);
-                          if (instance.ok()) view_.Upsert(std::move(*instance));
-                        });
+  watch_ = store_.Watch(
+      {std::string(kRegistryPrefix), true}, from, [this](absl::StatusOr<store::Event> event) {
+        if (!event.ok()) {
+          GANTRY_LOG(kWarn, "registry: watch ended ({}); listing again",
+                     StatusMessage(event.status()));
+          watch_ = 0;
+          return Relist();
+        }
+        if (event->type == store::Event::Type::kDelete) {
+          OnDeleted(event->kv.key, event->kv.mod_revision);
+          // Nothing older can follow a delete the watch delivered.
+          std::string id = IdOfKey(event->kv.key);
+          if (auto it = shown_.find(id); it != shown_.end() && it->second == event->kv.mod_revision)
+            shown_.erase(it);
+          return;
+        }
+        auto instance = InstanceFromJson(event->kv.value);
+        if (instance.ok()) ShowPut(std::move(*instance), event->kv.mod_revision);
+      });
 }
 
 void RegistryStore::Relist() {
@@ -104,16 +108,19 @@ void RegistryStore::Relist() {
       if (it != owned_.end() && it->second.key == kv.key) {
         it->second.revision = std::max(it->second.revision, kv.mod_revision);
       }
-      view_.Upsert(std::move(*instance));
+      ShowPut(std::move(*instance), kv.mod_revision);
     }
     std::vector<std::string> gone;
     for (const auto& service : view_.services()) {
       for (const Instance* instance : view_.InstancesOf(service)) {
-        if (!listed.count(instance->id)) gone.push_back(instance->id);
+        // Not listed, and not written since the listing's revision either.
+        if (!listed.count(instance->id) && shown_[instance->id] <= result->revision)
+          gone.push_back(instance->id);
       }
     }
     for (const std::string& id : gone) {
       view_.Remove(id);
+      shown_[id] = result->revision;
       auto it = owned_.find(id);
       // Written after the listing began: still on its way, not gone.
       if (it == owned_.end() || it->second.revision == 0 ||
@@ -131,9 +138,7 @@ void RegistryStore::Relist() {
 // under another service, or written again after the delete was queued, stays.
 void RegistryStore::OnDeleted(const std::string& key, store::Revision revision) {
   std::string id = IdOfKey(key);
-  if (const Instance* current = view_.Find(id); current && InstanceKey(*current) == key) {
-    view_.Remove(id);
-  }
+  ShowDelete(key, revision);
   auto it = owned_.find(id);
   if (it == owned_.end() || it->second.key != key || it->second.revision == 0 ||
       it->second.revision > revision) {
@@ -171,14 +176,33 @@ void RegistryStore::SetHealth(const std::string& id, Health health, const std::s
 
 void RegistryStore::Write(const Owned& owned, Done done) {
   store_.Put(owned.key, InstanceToJson(owned.instance), {owned.lease, std::nullopt},
-             [this, id = owned.instance.id, registration = owned.registration,
-              done = std::move(done)](const absl::StatusOr<store::Revision>& r) {
-               auto it = owned_.find(id);
+             [this, written = owned.instance, registration = owned.registration,
+              done = std::move(done)](const absl::StatusOr<store::Revision>& r) mutable {
+               auto it = owned_.find(written.id);
                if (r.ok() && it != owned_.end() && it->second.registration == registration) {
                  it->second.revision = std::max(it->second.revision, *r);
+                 ShowPut(std::move(written), *r);  // written means visible, whatever the backend
                }
                done(r.status());
              });
+}
+
+void RegistryStore::ShowPut(Instance instance, store::Revision revision) {
+  store::Revision& shown = shown_[instance.id];
+  if (revision <= shown) return;  // the view has this write or a newer one
+  shown = revision;
+  view_.Upsert(std::move(instance));
+}
+
+void RegistryStore::ShowDelete(const std::string& key, store::Revision revision) {
+  std::string id = IdOfKey(key);
+  store::Revision& shown = shown_[id];
+  if (revision <= shown) return;
+  shown = revision;
+  // Only if it is the one under that key now: an id re-registered under another service stays.
+  if (const Instance* current = view_.Find(id); current && InstanceKey(*current) == key) {
+    view_.Remove(id);
+  }
 }
 
 void RegistryStore::Deregister(const std::string& id, Done done) {
@@ -186,16 +210,17 @@ void RegistryStore::Deregister(const std::string& id, Done done) {
   if (it == owned_.end()) return done(absl::NotFoundError(fmt::format("no instance {}", id)));
   std::string key = it->second.key;
   owned_.erase(it);
-  store_.Delete({key, false},
-                [this, id, done = std::move(done)](const absl::StatusOr<store::DeleteResult>& r) {
-                  if (!r.ok()) {
-                    // Out of routing all the same; the store keeps a stale key that the next
-                    // agent start removes.
-                    LogIfFailed("deregister", id, r.status());
-                    view_.Remove(id);
-                  }
-                  done(r.status());
-                });
+  store_.Delete({key, false}, [this, id, key, done = std::move(done)](
+                                  const absl::StatusOr<store::DeleteResult>& r) {
+    if (r.ok()) ShowDelete(key, r->revision);  // gone means gone from the view
+    if (!r.ok()) {
+      // Out of routing all the same; the store keeps a stale key that the next
+      // agent start removes.
+      LogIfFailed("deregister", id, r.status());
+      view_.Remove(id);
+    }
+    done(r.status());
+  });
 }
 
 }  // namespace gantry::registry

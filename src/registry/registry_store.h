@@ -5,7 +5,8 @@
 //
 // RegistryStore keeps the in-memory Registry (what readers use) in step with those keys through
 // a watch, and writes the instances this agent owns. A write is in the Registry by the time its
-// callback runs (the store applies, and so notifies watchers, before completing).
+// callback runs, on every backend: the answer itself updates the view (on etcd the watch event
+// comes later, and is then skipped as not newer).
 #pragma once
 
 #include <cstdint>
@@ -74,11 +75,16 @@ class RegistryStore {
   void Relist();
   void OnDeleted(const std::string& key, store::Revision revision);
   void Write(const Owned& owned, Done done);
+  // The view shows, per id, the newest write known: this agent's own, as soon as the store
+  // answered it (on etcd the watch event comes later), and the watch's, unless older.
+  void ShowPut(Instance instance, store::Revision revision);
+  void ShowDelete(const std::string& key, store::Revision revision);
 
   store::Store& store_;
   Registry& view_;
   store::WatchId watch_ = 0;
   std::map<std::string, Owned> owned_;
+  std::map<std::string, store::Revision> shown_;  // id -> revision of what the view shows
   uint64_t next_registration_ = 1;
   std::map<std::string, Instance> earlier_;
   std::function<void(const std::string& id)> on_expired_;

@@ -15,6 +15,7 @@ import time
 import unittest
 import urllib.parse
 
+from etcd_support import SHORTEST_LEASE
 from gantry_support import GANTRY, PLAIN_APP, Agent, http_request, wait_for, write_app
 
 LOCK_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lock_worker.py")
@@ -196,7 +197,7 @@ class Locks(unittest.TestCase):
         was between its writes; a paused holder was overtaken only after its lease could have
         ended; every accepted write came in token order; a paused holder learned of its lost
         lock (exit 3) and its late write was refused."""
-        ttl = 1.0
+        ttl = float(SHORTEST_LEASE)  # 1 s, or etcd's shortest, 2 s
         attempts = []  # (time, token, group, mark, accepted)
         state = {"highest": 0}
         guard = threading.Lock()
@@ -230,7 +231,7 @@ class Locks(unittest.TestCase):
             rng = random.Random(seed)
             while time.monotonic() < stop_at:
                 proc = subprocess.Popen(
-                    [GANTRY, "lock", "safety", "--api", self.agent.api, "--ttl", "1s", "--wait",
+                    [GANTRY, "lock", "safety", "--api", self.agent.api, "--ttl", f"{SHORTEST_LEASE}s", "--wait",
                      "20s", "--", sys.executable, LOCK_WORKER, url, str(rng.uniform(0.05, 0.2))],
                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
                 with guard:

@@ -4,6 +4,8 @@
 #include <fmt/ranges.h>
 #include <grpcpp/grpcpp.h>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "core/status.h"
 #include "store/etcd/call_tracker.h"
 #include "store/etcd/etcd_codec.h"
@@ -18,18 +20,22 @@ using etcd::Codec;
 using etcd::FromGrpc;
 
 struct EtcdStore::Impl {
-  Impl(boost::asio::io_context& io, EtcdStoreOptions options_in, const std::string& target)
-      : options(std::move(options_in)),
+  Impl(boost::asio::io_context& io_in, EtcdStoreOptions options_in, const std::string& target)
+      : io(io_in),
+        options(std::move(options_in)),
         codec(options.key_prefix),
-        tracker(io),
+        tracker(io_in),
         channel(MakeChannel(options, target)),
         kv(etcdserverpb::KV::NewStub(channel)),
         watch(etcdserverpb::Watch::NewStub(channel)),
         lease(etcdserverpb::Lease::NewStub(channel)),
-        watches(io, tracker, *watch, codec),
+        watches(io_in, tracker, *watch, codec),
         keepalives(tracker, *lease) {}
 
-  ~Impl() { tracker.Shutdown(); }  // before the streams' owners below go
+  ~Impl() {
+    *alive = false;
+    tracker.Shutdown();  // before the streams' owners below go
+  }
 
   static std::shared_ptr<::grpc::Channel> MakeChannel(const EtcdStoreOptions& options,
                                                       const std::string& target) {
@@ -47,10 +53,24 @@ struct EtcdStore::Impl {
     return ::grpc::CreateCustomChannel(target, ::grpc::InsecureChannelCredentials(), args);
   }
 
+  // Whether a failed call may be sent again: a read always (when it did not run out of time),
+  // a write only when etcd cannot have applied it (etcd::SafeToRetryWrite).
+  enum class Kind { kRead, kWrite };
+
   // One unary call: `start` passes the context, request, response and gRPC's callback to the
-  // stub; `finish` turns the response into the Store's answer, on the loop.
+  // stub; `finish` turns the response into the Store's answer, on the loop. A call that fails
+  // in a way that is safe to repeat (a member lost, an election under way) is sent again after
+  // a pause, until `call_timeout` from the first attempt has passed.
   template <typename Request, typename Response, typename T, typename Start, typename Finish>
-  void Call(Request request, Start start, Finish finish, Done<T> done) {
+  void Call(Kind kind, Request request, Start start, Finish finish, Done<T> done) {
+    Attempt<Request, Response, T>(
+        kind, std::move(request), std::move(start), std::move(finish), std::move(done),
+        std::chrono::steady_clock::now() + options.call_timeout, kFirstRetryPause);
+  }
+
+  template <typename Request, typename Response, typename T, typename Start, typename Finish>
+  void Attempt(Kind kind, Request request, Start start, Finish finish, Done<T> done,
+               std::chrono::steady_clock::time_point deadline, Duration pause) {
     struct State {
       ::grpc::ClientContext context;
       Request request;
@@ -58,21 +78,42 @@ struct EtcdStore::Impl {
     };
     auto state = std::make_shared<State>();
     state->request = std::move(request);
-    state->context.set_deadline(std::chrono::system_clock::now() + options.call_timeout);
+    state->context.set_deadline(std::chrono::system_clock::now() +
+                                (deadline - std::chrono::steady_clock::now()));
     if (!tracker.Begin(&state->context, state)) {
       return done(absl::UnavailableError("etcd: the store is shutting down"));
     }
     start(&state->context, &state->request, &state->response,
-          [this, state, finish = std::move(finish),
-           done = std::move(done)](::grpc::Status status) mutable {
-            tracker.Post([state, status, finish = std::move(finish), done = std::move(done)] {
-              if (!status.ok()) return done(FromGrpc(status));
-              done(finish(state->response));
+          [this, kind, state, start, finish, done = std::move(done), deadline,
+           pause](::grpc::Status status) mutable {
+            tracker.Post([this, kind, state, status, start = std::move(start),
+                          finish = std::move(finish), done = std::move(done), deadline,
+                          pause]() mutable {
+              if (status.ok()) return done(finish(state->response));
+              bool retry = status.error_code() == ::grpc::StatusCode::UNAVAILABLE &&
+                           (kind == Kind::kRead || etcd::SafeToRetryWrite(status)) &&
+                           std::chrono::steady_clock::now() + pause < deadline;
+              if (!retry) return done(FromGrpc(status));
+              auto timer = std::make_shared<boost::asio::steady_timer>(io, pause);
+              timer->async_wait([this, alive = std::weak_ptr<bool>(alive), timer, kind,
+                                 request = state->request, start = std::move(start),
+                                 finish = std::move(finish), done = std::move(done), deadline,
+                                 pause](boost::system::error_code error) mutable {
+                if (error || alive.expired()) return;
+                Attempt<Request, Response, T>(kind, std::move(request), std::move(start),
+                                              std::move(finish), std::move(done), deadline,
+                                              std::min(pause * 2, kMaxRetryPause));
+              });
             });
             tracker.End(&state->context);
           });
   }
 
+  static constexpr Duration kFirstRetryPause = std::chrono::milliseconds(50);
+  static constexpr Duration kMaxRetryPause = std::chrono::milliseconds(500);
+
+  boost::asio::io_context& io;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);  // for retries waiting on a timer
   EtcdStoreOptions options;
   Codec codec;
   etcd::CallTracker tracker;
@@ -104,7 +145,7 @@ void EtcdStore::Range(const KeyRange& range, Done<RangeResult> done) {
   etcdserverpb::RangeRequest request;
   impl_->codec.SetRange(range, request.mutable_key(), request.mutable_range_end());
   impl_->Call<etcdserverpb::RangeRequest, etcdserverpb::RangeResponse, RangeResult>(
-      std::move(request),
+      Impl::Kind::kRead, std::move(request),
       [this](auto* context, auto* request, auto* response, auto callback) {
         impl_->kv->async()->Range(context, request, response, std::move(callback));
       },
@@ -131,7 +172,7 @@ void EtcdStore::Put(std::string key, std::string value, PutOptions options, Done
   request.set_value(std::move(value));
   request.set_lease(options.lease);
   impl_->Call<etcdserverpb::PutRequest, etcdserverpb::PutResponse, Revision>(
-      std::move(request),
+      Impl::Kind::kWrite, std::move(request),
       [this](auto* context, auto* request, auto* response, auto callback) {
         impl_->kv->async()->Put(context, request, response, std::move(callback));
       },
@@ -146,7 +187,7 @@ void EtcdStore::Delete(KeyRange range, Done<DeleteResult> done) {
   etcdserverpb::DeleteRangeRequest request;
   impl_->codec.SetRange(range, request.mutable_key(), request.mutable_range_end());
   impl_->Call<etcdserverpb::DeleteRangeRequest, etcdserverpb::DeleteRangeResponse, DeleteResult>(
-      std::move(request),
+      Impl::Kind::kWrite, std::move(request),
       [this](auto* context, auto* request, auto* response, auto callback) {
         impl_->kv->async()->DeleteRange(context, request, response, std::move(callback));
       },
@@ -164,7 +205,7 @@ void EtcdStore::Txn(TxnRequest request, Done<TxnResult> done) {
     }
   }
   impl_->Call<etcdserverpb::TxnRequest, etcdserverpb::TxnResponse, TxnResult>(
-      impl_->codec.ToEtcd(request),
+      Impl::Kind::kWrite, impl_->codec.ToEtcd(request),
       [this](auto* context, auto* request, auto* response, auto callback) {
         impl_->kv->async()->Txn(context, request, response, std::move(callback));
       },
@@ -185,7 +226,7 @@ void EtcdStore::GrantLease(Duration ttl, Done<LeaseGrant> done) {
   // etcd counts whole seconds: round up, so a lease never ends before it was asked to.
   request.set_ttl((ttl.count() + 999) / 1000);
   impl_->Call<etcdserverpb::LeaseGrantRequest, etcdserverpb::LeaseGrantResponse, LeaseGrant>(
-      std::move(request),
+      Impl::Kind::kWrite, std::move(request),
       [this](auto* context, auto* request, auto* response, auto callback) {
         impl_->lease->async()->LeaseGrant(context, request, response, std::move(callback));
       },
@@ -206,7 +247,7 @@ void EtcdStore::RevokeLease(LeaseId id, Done<Revision> done) {
   etcdserverpb::LeaseRevokeRequest request;
   request.set_id(id);
   impl_->Call<etcdserverpb::LeaseRevokeRequest, etcdserverpb::LeaseRevokeResponse, Revision>(
-      std::move(request),
+      Impl::Kind::kWrite, std::move(request),
       [this](auto* context, auto* request, auto* response, auto callback) {
         impl_->lease->async()->LeaseRevoke(context, request, response, std::move(callback));
       },
@@ -221,7 +262,7 @@ void EtcdStore::TimeToLive(LeaseId id, Done<Duration> done) {
   request.set_id(id);
   impl_
       ->Call<etcdserverpb::LeaseTimeToLiveRequest, etcdserverpb::LeaseTimeToLiveResponse, Duration>(
-          std::move(request),
+          Impl::Kind::kRead, std::move(request),
           [this](auto* context, auto* request, auto* response, auto callback) {
             impl_->lease->async()->LeaseTimeToLive(context, request, response, std::move(callback));
           },
@@ -243,7 +284,7 @@ void EtcdStore::Compact(Revision revision, Done<Revision> done) {
   etcdserverpb::CompactionRequest request;
   request.set_revision(revision);
   impl_->Call<etcdserverpb::CompactionRequest, etcdserverpb::CompactionResponse, Revision>(
-      std::move(request),
+      Impl::Kind::kWrite, std::move(request),
       [this](auto* context, auto* request, auto* response, auto callback) {
         impl_->kv->async()->Compact(context, request, response, std::move(callback));
       },

@@ -82,6 +82,28 @@ TEST_F(EtcdRestartTest, CallsFailUnavailableWhileEtcdIsDownAndWorkAgainAfter) {
   EXPECT_TRUE(PutUntilServed("after"));
 }
 
+TEST_F(EtcdRestartTest, ReadsAndUnsentWritesAreTriedAgainUntilEtcdIsBack) {
+  EtcdStoreOptions options;
+  options.endpoints = {etcd_->endpoint()};
+  options.call_timeout = seconds(20);
+  options.max_reconnect_backoff = milliseconds(200);
+  auto patient = EtcdStore::Open(io_, options);
+  ASSERT_TRUE(patient.ok()) << patient.status();
+  etcd_->Kill();
+  std::optional<absl::StatusOr<Revision>> put;
+  std::optional<absl::StatusOr<RangeResult>> read;
+  (*patient)->Put("retried", "v", {}, [&](absl::StatusOr<Revision> r) { put = std::move(r); });
+  (*patient)->Range({"ready", false}, [&](absl::StatusOr<RangeResult> r) { read = std::move(r); });
+  testing::RunFor(io_, milliseconds(500));  // failing meanwhile, and tried again
+  EXPECT_FALSE(put.has_value());
+  EXPECT_FALSE(read.has_value());
+  ASSERT_TRUE(etcd_->Start());
+  ASSERT_TRUE(RunUntil(io_, [&] { return put.has_value() && read.has_value(); }));
+  ASSERT_TRUE(put->ok()) << put->status();
+  ASSERT_TRUE(read->ok()) << read->status();
+  EXPECT_EQ((*read)->kvs.size(), 1u);
+}
+
 TEST_F(EtcdRestartTest, AWatchResumesAfterARestartWithNoGapAndNoRepeat) {
   std::vector<std::string> keys;
   store_->Watch({"w/", true}, 0, [&](absl::StatusOr<Event> event) {
