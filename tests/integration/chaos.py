@@ -404,18 +404,20 @@ class Run:
             return None if response.status == 200 else ("unlock", response.status, body[:200])
         self.client_loop("locker", Api, call, limit)
 
-    def start_load(self):
-        clients = [("h1-keepalive-1", self.http1(True), 200000),
-                   ("h1-keepalive-2", self.http1(True), 200000),
-                   ("h1-close", self.http1(False), 100000),
-                   ("h2", self.http2(), 200000),
-                   ("grpc", self.grpc_client(), 200000)]
+    def start_load(self, scale=1):
+        """`scale`: every client's count bound times this (a soak of N minutes: N), so that a
+        long run keeps its load to the end."""
+        clients = [("h1-keepalive-1", self.http1(True), 200000 * scale),
+                   ("h1-keepalive-2", self.http1(True), 200000 * scale),
+                   ("h1-close", self.http1(False), 100000 * scale),
+                   ("h2", self.http2(), 200000 * scale),
+                   ("grpc", self.grpc_client(), 200000 * scale)]
         for name, (make, call), limit in clients:
             t = threading.Thread(target=self.client_loop, args=(name, make, call, limit),
                                  daemon=True)
             t.start()
             self.threads.append(t)
-        for target, limit in ((self.writer, self.write_limit), (self.locker, 100000)):
+        for target, limit in ((self.writer, self.write_limit), (self.locker, 100000 * scale)):
             t = threading.Thread(target=target, args=(limit,), daemon=True)
             t.start()
             self.threads.append(t)
