@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 
 #include <fmt/format.h>
@@ -47,7 +48,9 @@ absl::StatusOr<Duration> ParseDuration(std::string_view text) {
       return BadDuration(text, "missing unit");
     else
       return BadDuration(text, fmt::format("unknown unit \"{}\"", unit));
-    total_ms += std::stod(number) * scale;
+    // strtod, not stod: a number too large for a double is HUGE_VAL (longer than a year
+    // below), where stod would throw out of the caller (a request's ?wait=) and abort.
+    total_ms += std::strtod(number.c_str(), nullptr) * scale;
   }
   if (total_ms > static_cast<double>(kMaxDuration.count())) {
     return BadDuration(text, "longer than a year");
