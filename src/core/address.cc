@@ -1,5 +1,6 @@
 #include "core/address.h"
 
+#include <cctype>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -34,6 +35,15 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
     out.host = std::string(rest.substr(0, colon));
   }
   if (out.host.empty()) return bad("missing host");
+  // A name or IPv4 address: letters, digits, '.', '-', '_'; in brackets an IPv6 address (hex
+  // digits, ':', '.', and '%' with a zone). Anything else would not read back the same once
+  // written out (ToString brackets a host with a ':').
+  bool bracketed = rest.starts_with("[");
+  for (char c : out.host) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+              (bracketed && (c == ':' || c == '%'));
+    if (!ok) return bad(fmt::format("'{}' cannot be in a host", c));
+  }
   std::string_view port = rest.substr(colon + 1);
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);

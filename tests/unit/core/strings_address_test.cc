@@ -31,9 +31,13 @@ TEST(ParseHostPort, Forms) {
 }
 
 TEST(ParseHostPort, Rejects) {
-  for (const char* bad : {"", "8080", ":80", "host:", "host:70000", "host:x", "[::1", "[::1]80"}) {
+  for (const char* bad : {"", "8080", ":80", "host:", "host:70000", "host:x", "[::1", "[::1]80",
+                          // hosts that would not read back the same (found by fuzz_api_json)
+                          "127.]0.0htp://.1:9000", "a:b:80", "a b:80", "a/b:80", "[a]b]:80"}) {
     EXPECT_FALSE(ParseHostPort(bad).ok()) << bad;
   }
+  EXPECT_EQ(*ParseHostPort("[fe80::1%eth0]:80"), (HostPort{"fe80::1%eth0", 80}));
+  EXPECT_EQ(*ParseHostPort("my_host-1.example:80"), (HostPort{"my_host-1.example", 80}));
 }
 
 }  // namespace
