@@ -216,8 +216,11 @@ void InstancesApi::Heartbeat(const http::Request& request, const std::string& id
   if (auto status = checker_.Heartbeat(id, passed, output); !status.ok()) {
     return respond(ErrorFor(status));
   }
-  auto answer = [id, passed, respond] {
-    respond(Json(json::object{{"id", id}, {"health", passed ? "healthy" : "unhealthy"}}));
+  // Once the health it reports is recorded: a read right after the answer sees it.
+  auto answer = [this, id, passed, respond] {
+    registry_.AfterWrites(id, [id, passed, respond] {
+      respond(Json(json::object{{"id", id}, {"health", passed ? "healthy" : "unhealthy"}}));
+    });
   };
   store::LeaseId lease = owned->second.lease;
   if (owned->second.instance.source != "api" || lease == 0) return answer();

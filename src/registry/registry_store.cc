@@ -174,16 +174,31 @@ void RegistryStore::SetHealth(const std::string& id, Health health, const std::s
         [id](const absl::Status& status) { LogIfFailed("record the health of", id, status); });
 }
 
+void RegistryStore::AfterWrites(const std::string& id, std::function<void()> then) {
+  auto it = in_flight_.find(id);
+  if (it == in_flight_.end()) return then();
+  it->second.waiting.push_back(std::move(then));
+}
+
 void RegistryStore::Write(const Owned& owned, Done done) {
+  ++in_flight_[owned.instance.id].writes;
   store_.Put(owned.key, InstanceToJson(owned.instance), {owned.lease, std::nullopt},
              [this, written = owned.instance, registration = owned.registration,
               done = std::move(done)](const absl::StatusOr<store::Revision>& r) mutable {
-               auto it = owned_.find(written.id);
+               std::string id = written.id;
+               auto it = owned_.find(id);
                if (r.ok() && it != owned_.end() && it->second.registration == registration) {
                  it->second.revision = std::max(it->second.revision, *r);
                  ShowPut(std::move(written), *r);  // written means visible, whatever the backend
                }
+               std::vector<std::function<void()>> answered;
+               if (auto in = in_flight_.find(id);
+                   in != in_flight_.end() && --in->second.writes == 0) {
+                 answered = std::move(in->second.waiting);
+                 in_flight_.erase(in);
+               }
                done(r.status());
+               for (auto& then : answered) then();
              });
 }
 

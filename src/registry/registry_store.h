@@ -42,6 +42,9 @@ class RegistryStore {
   void Register(Instance instance, store::LeaseId lease, Done done);
   // Records a health change of an owned instance (the time is now, on the wall clock).
   void SetHealth(const std::string& id, Health health, const std::string& output);
+  // Runs `then` once every write of `id` started so far has been answered (at once if none):
+  // for an answer that must not come before the health it reports is recorded.
+  void AfterWrites(const std::string& id, std::function<void()> then);
   // Deletes an owned instance; `done` runs once it is gone from the store and the view.
   void Deregister(const std::string& id, Done done);
 
@@ -85,6 +88,11 @@ class RegistryStore {
   store::WatchId watch_ = 0;
   std::map<std::string, Owned> owned_;
   std::map<std::string, store::Revision> shown_;  // id -> revision of what the view shows
+  struct InFlight {
+    int writes = 0;
+    std::vector<std::function<void()>> waiting;  // AfterWrites
+  };
+  std::map<std::string, InFlight> in_flight_;  // ids with writes not answered yet
   uint64_t next_registration_ = 1;
   std::map<std::string, Instance> earlier_;
   std::function<void(const std::string& id)> on_expired_;
