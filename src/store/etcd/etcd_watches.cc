@@ -13,7 +13,7 @@ constexpr Duration kMaxBackoff = std::chrono::seconds(2);
 
 Watches::Watches(boost::asio::io_context& io, CallTracker& tracker, etcdserverpb::Watch::Stub& stub,
                  const Codec& codec)
-    : io_(io), tracker_(tracker), stub_(stub), codec_(codec), retry_timer_(io) {}
+    : tracker_(tracker), stub_(stub), codec_(codec), retry_timer_(io) {}
 
 Watches::~Watches() {
   retry_timer_.cancel();

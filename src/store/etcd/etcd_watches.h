@@ -39,7 +39,6 @@ class Watches {
   void OnEnd(const ::grpc::Status& status);
   void End(WatchId id, absl::Status status);
 
-  boost::asio::io_context& io_;
   CallTracker& tracker_;
   etcdserverpb::Watch::Stub& stub_;
   const Codec& codec_;
