@@ -8,7 +8,6 @@
 #include <set>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
 
@@ -18,6 +17,7 @@
 #include "agent/otlp_exporter.h"
 #include "agent/progress.h"
 #include "agent/state_dir.h"
+#include "agent/store_backend.h"
 #include "api/api.h"
 #include "api/json_http.h"
 #include "broker/broker.h"
@@ -37,9 +37,6 @@
 #include "proxy/stats_json.h"
 #include "registry/health_checker.h"
 #include "registry/registry_store.h"
-#include "store/compactor.h"
-#include "store/embedded_store.h"
-#include "store/etcd/etcd_store.h"
 #include "telemetry/span_collector.h"
 
 namespace gantry::agent {
@@ -47,8 +44,6 @@ namespace {
 
 // The agent's lease holds its replicas' registry keys: if the agent dies, they go with it.
 constexpr Duration kAgentLeaseTtl = std::chrono::seconds(10);
-// As kube-apiserver compacts etcd: a watch can be this far behind and still resume.
-constexpr Duration kCompactEvery = std::chrono::minutes(5);
 
 absl::StatusOr<HostPort> Choose(const std::optional<HostPort>& flag, const std::string& from_file) {
   if (flag) return *flag;
@@ -74,10 +69,8 @@ class Agent {
  private:
   absl::Status Setup() {
     GANTRY_RETURN_IF_ERROR(ClaimStateDir(options_.state_dir));
-    GANTRY_ASSIGN_OR_RETURN(store_, OpenStore());
-    // etcd keeps every revision unless told otherwise; the embedded store trims its own.
-    if (!embedded_store_)
-      compactor_ = std::make_unique<store::Compactor>(io_, *store_, kCompactEvery);
+    GANTRY_ASSIGN_OR_RETURN(store_,
+                            OpenStoreBackend(io_, options_.store, options_.state_dir, spec_->name));
     GANTRY_ASSIGN_OR_RETURN(broker_, broker::Broker::Open(io_, options_.state_dir / "broker"));
     for (const auto& service : spec_->services) registry_.DeclareService(service.name);
     PublishSnapshot();
@@ -142,7 +135,7 @@ class Agent {
                              [this](const http::Request& request, http::Respond respond) {
                                api_->Handle(request, std::move(respond));
                              }));
-    registry_store_ = std::make_unique<registry::RegistryStore>(*store_, registry_, &io_);
+    registry_store_ = std::make_unique<registry::RegistryStore>(*store_.store, registry_, &io_);
     checker_ = std::make_unique<registry::HealthChecker>(
         io_, Clock::Real(),
         [this](const std::string& id, registry::Health health, const std::string& output) {
@@ -160,7 +153,7 @@ class Agent {
         api::AgentInfo{spec_->name, static_cast<int>(::getpid()), api_server_->address(),
                        proxy_->gateway_address(), proxy_->mesh_address(),
                        options_.state_dir / "logs"},
-        api::ApiDeps{registry_, *registry_store_, *checker_, *supervisor_, *store_, events_,
+        api::ApiDeps{registry_, *registry_store_, *checker_, *supervisor_, *store_.store, events_,
                      [this] {
                        return proxy::StatsJson(*snapshots_.Load(), proxy_->acknowledged_versions());
                      },
@@ -180,7 +173,7 @@ class Agent {
                      options_.tracing ? &calls_ : nullptr},
         Clock::Real());
     autoscaling_ = std::make_unique<Autoscaling>(io_, *spec_, *supervisor_, snapshots_);
-    delivery_ = std::make_unique<Delivery>(io_, *broker_, *store_, proxy_->mesh_address());
+    delivery_ = std::make_unique<Delivery>(io_, *broker_, *store_.store, proxy_->mesh_address());
     broker_->OnPublished([this](const std::string& topic) { delivery_->OnPublished(topic); });
     delivery_->Configure(*spec_);
     registry_.OnChange([this] { ScheduleRegistryWork(); });
@@ -209,7 +202,7 @@ class Agent {
   // The asynchronous half of starting: the agent's lease, the registry from the store, then
   // the replicas. A failure here stops the agent.
   void Boot() {
-    store_->GrantLease(kAgentLeaseTtl, [this](absl::StatusOr<store::LeaseGrant> lease) {
+    store_.store->GrantLease(kAgentLeaseTtl, [this](absl::StatusOr<store::LeaseGrant> lease) {
       if (!lease.ok()) return Fail("cannot take the agent's lease", lease.status());
       agent_lease_ = lease->id;
       KeepAgentLeaseAlive();
@@ -235,7 +228,7 @@ class Agent {
     lease_timer_.expires_after(kAgentLeaseTtl / 3);
     lease_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      store_->KeepAlive(agent_lease_, [this](const absl::StatusOr<store::LeaseGrant>& r) {
+      store_.store->KeepAlive(agent_lease_, [this](const absl::StatusOr<store::LeaseGrant>& r) {
         if (r.ok() || shutting_down_) return;
         GANTRY_LOG(kError, "cannot keep the agent's lease: {}", StatusMessage(r.status()));
         if (absl::IsNotFound(r.status())) RenewAgentLease();
@@ -247,15 +240,16 @@ class Agent {
   // The lease ran out (the disk was full for longer than its TTL): its replicas' keys went with
   // it. Take a new one and register every running replica again; their checks start over.
   void RenewAgentLease() {
-    store_->GrantLease(kAgentLeaseTtl, [this](const absl::StatusOr<store::LeaseGrant>& lease) {
-      if (!lease.ok() || shutting_down_) return;  // the next keepalive tries again
-      agent_lease_ = lease->id;
-      progress_.Line("gantry: the agent's lease had run out; registering every replica again");
-      for (const auto& replica : supervisor_->Replicas()) {
-        if (replica.pid != 0 && replica.state != orchestrator::ReplicaState::kStopping)
-          Register(replica);
-      }
-    });
+    store_.store->GrantLease(
+        kAgentLeaseTtl, [this](const absl::StatusOr<store::LeaseGrant>& lease) {
+          if (!lease.ok() || shutting_down_) return;  // the next keepalive tries again
+          agent_lease_ = lease->id;
+          progress_.Line("gantry: the agent's lease had run out; registering every replica again");
+          for (const auto& replica : supervisor_->Replicas()) {
+            if (replica.pid != 0 && replica.state != orchestrator::ReplicaState::kStopping)
+              Register(replica);
+          }
+        });
   }
 
   // `earlier`: the instance's last record (an adopted replica keeps its health).
@@ -496,32 +490,12 @@ class Agent {
     });
   }
 
-  // The embedded store in the state folder, or etcd with this app's keys under /gantry/<app>/.
-  absl::StatusOr<std::unique_ptr<store::Store>> OpenStore() {
-    if (options_.store.kind == store::StoreUrl::Kind::kEmbedded) {
-      store::EmbeddedStoreOptions embedded;
-      embedded.dir = options_.state_dir / "store";
-      GANTRY_ASSIGN_OR_RETURN(auto opened, store::EmbeddedStore::Open(io_, embedded));
-      embedded_store_ = opened.get();
-      return opened;
-    }
-    store::EtcdStoreOptions etcd;
-    for (const HostPort& endpoint : options_.store.endpoints) {
-      etcd.endpoints.push_back(endpoint.ToString());
-    }
-    etcd.key_prefix = fmt::format("/gantry/{}/", spec_->name);
-    GANTRY_ASSIGN_OR_RETURN(auto opened, store::EtcdStore::Open(io_, etcd));
-    GANTRY_LOG(kInfo, "store: etcd at {}, keys under {}", fmt::join(etcd.endpoints, ","),
-               etcd.key_prefix);
-    return opened;
-  }
-
   // Returns the published snapshot's version.
   std::string Metrics() {
     auto snapshot = snapshots_.Load();
     MetricsSources sources{spec_->name,       snapshot.get(),     &outliers_,
                            supervisor_.get(), broker_.get(),      {},
-                           embedded_store_,   start_time_seconds_};
+                           store_.embedded,   start_time_seconds_};
     if (delivery_) sources.subscriptions = delivery_->List();
     if (options_.tracing) {
       sources.traces = &traces_;
@@ -599,10 +573,8 @@ class Agent {
   Progress progress_;
   net::asio::io_context io_{1};
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
-  std::unique_ptr<store::Store> store_;
-  store::EmbeddedStore* embedded_store_ = nullptr;  // store_, when embedded: for its metrics
-  std::unique_ptr<store::Compactor> compactor_;     // on etcd
-  std::unique_ptr<broker::Broker> broker_;          // before api_: the API holds it
+  StoreBackend store_;
+  std::unique_ptr<broker::Broker> broker_;  // before api_: the API holds it
   registry::Registry registry_;
   orchestrator::EventLog events_;
   std::unique_ptr<orchestrator::Cgroups> cgroups_;
