@@ -154,12 +154,12 @@ void RegistryStore::Register(Instance instance, store::LeaseId lease, Done done)
   Owned& owned = owned_[id];
   if (!owned.key.empty() && owned.key != key) {
     // Re-registered under another service: the old key goes.
-    store_.Delete({owned.key, false}, [id](const absl::StatusOr<store::DeleteResult>& r) {
+    QueueDelete(id, owned.key, [id](const absl::StatusOr<store::DeleteResult>& r) {
       LogIfFailed("remove the old key of", id, r.status());
     });
   }
   owned = Owned{std::move(instance), lease, key, 0, next_registration_++};
-  Write(owned, std::move(done));
+  QueuePut(id, std::move(done));
 }
 
 void RegistryStore::SetHealth(const std::string& id, Health health, const std::string& output) {
@@ -170,36 +170,82 @@ void RegistryStore::SetHealth(const std::string& id, Health health, const std::s
   instance.health = health;
   instance.ever_healthy = instance.ever_healthy || health == Health::kHealthy;
   instance.check_output = output;
-  Write(it->second,
-        [id](const absl::Status& status) { LogIfFailed("record the health of", id, status); });
+  QueuePut(id,
+           [id](const absl::Status& status) { LogIfFailed("record the health of", id, status); });
 }
 
 void RegistryStore::AfterWrites(const std::string& id, std::function<void()> then) {
-  auto it = in_flight_.find(id);
-  if (it == in_flight_.end()) return then();
-  it->second.waiting.push_back(std::move(then));
+  auto it = writes_.find(id);
+  if (it == writes_.end()) return then();
+  Writes& writes = it->second;
+  (writes.waiting.empty() ? *writes.running : writes.waiting.back())
+      .after.push_back(std::move(then));
 }
 
-void RegistryStore::Write(const Owned& owned, Done done) {
-  ++in_flight_[owned.instance.id].writes;
+void RegistryStore::QueuePut(const std::string& id, Done done) {
+  Writes& writes = writes_[id];
+  if (writes.waiting.empty() || writes.waiting.back().kind != Write::Kind::kPut) {
+    writes.waiting.emplace_back();
+  }
+  writes.waiting.back().done.push_back(std::move(done));
+  StartNext(id);
+}
+
+void RegistryStore::QueueDelete(
+    const std::string& id, std::string key,
+    std::function<void(const absl::StatusOr<store::DeleteResult>&)> deleted) {
+  Write write;
+  write.kind = Write::Kind::kDelete;
+  write.key = std::move(key);
+  write.deleted = std::move(deleted);
+  writes_[id].waiting.push_back(std::move(write));
+  StartNext(id);
+}
+
+void RegistryStore::StartNext(const std::string& id) {
+  auto it = writes_.find(id);
+  if (it == writes_.end() || it->second.running) return;
+  if (it->second.waiting.empty()) {
+    writes_.erase(it);
+    return;
+  }
+  it->second.running = std::move(it->second.waiting.front());
+  it->second.waiting.pop_front();
+  if (it->second.running->kind == Write::Kind::kPut) return Put(id);
+  store_.Delete(
+      {it->second.running->key, false},
+      [this, id](const absl::StatusOr<store::DeleteResult>& r) { Finish(id, r.status(), &r); });
+}
+
+void RegistryStore::Put(const std::string& id) {
+  auto it = owned_.find(id);
+  if (it == owned_.end()) {
+    return Finish(id, absl::NotFoundError(fmt::format("instance {} was deregistered", id)),
+                  nullptr);
+  }
+  const Owned& owned = it->second;
   store_.Put(owned.key, InstanceToJson(owned.instance), {owned.lease, std::nullopt},
-             [this, written = owned.instance, registration = owned.registration,
-              done = std::move(done)](const absl::StatusOr<store::Revision>& r) mutable {
+             [this, written = owned.instance,
+              registration = owned.registration](const absl::StatusOr<store::Revision>& r) mutable {
                std::string id = written.id;
                auto it = owned_.find(id);
                if (r.ok() && it != owned_.end() && it->second.registration == registration) {
                  it->second.revision = std::max(it->second.revision, *r);
                  ShowPut(std::move(written), *r);  // written means visible, whatever the backend
                }
-               std::vector<std::function<void()>> answered;
-               if (auto in = in_flight_.find(id);
-                   in != in_flight_.end() && --in->second.writes == 0) {
-                 answered = std::move(in->second.waiting);
-                 in_flight_.erase(in);
-               }
-               done(r.status());
-               for (auto& then : answered) then();
+               Finish(id, r.status(), nullptr);
              });
+}
+
+void RegistryStore::Finish(const std::string& id, const absl::Status& status,
+                           const absl::StatusOr<store::DeleteResult>* deleted) {
+  Writes& writes = writes_.at(id);
+  Write done = std::move(*writes.running);
+  writes.running.reset();
+  StartNext(id);  // before the callbacks, which may queue more writes of `id`
+  if (done.deleted) done.deleted(*deleted);
+  for (auto& callback : done.done) callback(status);
+  for (auto& then : done.after) then();
 }
 
 void RegistryStore::ShowPut(Instance instance, store::Revision revision) {
@@ -225,17 +271,18 @@ void RegistryStore::Deregister(const std::string& id, Done done) {
   if (it == owned_.end()) return done(absl::NotFoundError(fmt::format("no instance {}", id)));
   std::string key = it->second.key;
   owned_.erase(it);
-  store_.Delete({key, false}, [this, id, key, done = std::move(done)](
-                                  const absl::StatusOr<store::DeleteResult>& r) {
-    if (r.ok()) ShowDelete(key, r->revision);  // gone means gone from the view
-    if (!r.ok()) {
-      // Out of routing all the same; the store keeps a stale key that the next
-      // agent start removes.
-      LogIfFailed("deregister", id, r.status());
-      view_.Remove(id);
-    }
-    done(r.status());
-  });
+  QueueDelete(
+      id, key,
+      [this, id, key, done = std::move(done)](const absl::StatusOr<store::DeleteResult>& r) {
+        if (r.ok()) ShowDelete(key, r->revision);  // gone means gone from the view
+        if (!r.ok()) {
+          // Out of routing all the same; the store keeps a stale key that the next
+          // agent start removes.
+          LogIfFailed("deregister", id, r.status());
+          view_.Remove(id);
+        }
+        done(r.status());
+      });
 }
 
 }  // namespace gantry::registry

@@ -10,10 +10,13 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "registry/registry.h"
@@ -77,7 +80,30 @@ class RegistryStore {
   // follow on from there. An owned instance whose key went meanwhile has expired.
   void Relist();
   void OnDeleted(const std::string& key, store::Revision revision);
-  void Write(const Owned& owned, Done done);
+
+  // The writes of one id reach the store one at a time, in the order they were made: two calls
+  // on their way at once may be applied in either order on etcd (each is its own gRPC call),
+  // and the older health, or a put after the delete, would be what stays. Puts waiting behind
+  // another write become one, of the instance as it is when it goes.
+  struct Write {
+    enum class Kind { kPut, kDelete } kind = Kind::kPut;
+    std::string key;                                                          // kDelete
+    std::function<void(const absl::StatusOr<store::DeleteResult>&)> deleted;  // kDelete
+    std::vector<Done> done;                                                   // kPut
+    std::vector<std::function<void()>> after;                                 // AfterWrites
+  };
+  struct Writes {
+    std::optional<Write> running;
+    std::deque<Write> waiting;
+  };
+  void QueuePut(const std::string& id, Done done);
+  void QueueDelete(const std::string& id, std::string key,
+                   std::function<void(const absl::StatusOr<store::DeleteResult>&)> deleted);
+  void StartNext(const std::string& id);
+  void Put(const std::string& id);
+  // The running write of `id` was answered: its callbacks run, and the next write goes.
+  void Finish(const std::string& id, const absl::Status& status,
+              const absl::StatusOr<store::DeleteResult>* deleted);
   // The view shows, per id, the newest write known: this agent's own, as soon as the store
   // answered it (on etcd the watch event comes later), and the watch's, unless older.
   void ShowPut(Instance instance, store::Revision revision);
@@ -88,11 +114,7 @@ class RegistryStore {
   store::WatchId watch_ = 0;
   std::map<std::string, Owned> owned_;
   std::map<std::string, store::Revision> shown_;  // id -> revision of what the view shows
-  struct InFlight {
-    int writes = 0;
-    std::vector<std::function<void()>> waiting;  // AfterWrites
-  };
-  std::map<std::string, InFlight> in_flight_;  // ids with writes not answered yet
+  std::map<std::string, Writes> writes_;          // ids with writes not answered yet
   uint64_t next_registration_ = 1;
   std::map<std::string, Instance> earlier_;
   std::function<void(const std::string& id)> on_expired_;

@@ -163,8 +163,17 @@ class Agent:
             return "\n".join(self.lines)
 
     def wait_ready(self, timeout=30):
-        wait_for(lambda: any(l.startswith("ready:") for l in list(self.lines)), timeout,
-                 "all replicas healthy\n" + self.output())
+        try:
+            wait_for(lambda: any(l.startswith("ready:") for l in list(self.lines)), timeout,
+                     "all replicas healthy")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.output()}\nreplicas: {self._ps_for_report()}") from None
+
+    def _ps_for_report(self):
+        try:
+            return json.dumps(self.ps())
+        except (AssertionError, OSError, ValueError, subprocess.TimeoutExpired) as e:
+            return f"(gantry ps failed: {e})"
 
     def ps(self):
         result = subprocess.run([GANTRY, "ps", "-o", "json", "--api", self.api],

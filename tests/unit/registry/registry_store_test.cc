@@ -239,20 +239,10 @@ TEST(HealthChecker, TtlChecksNeedHeartbeatsWithinTheirTtl) {
 namespace gantry::registry {
 namespace {
 
-// The embedded store, whose watches the test can end as a compaction would (OutOfRange), as
-// etcd's do when a watch resumes after a long outage at a revision that is gone.
-class EndableWatches final : public store::Store {
+// Another store's calls, passed on: the base of the two below, which change one thing each.
+class ForwardingStore : public store::Store {
  public:
-  explicit EndableWatches(store::Store& inner) : inner_(inner) {}
-
-  void EndEveryWatch() {
-    auto ending = std::move(callbacks_);
-    callbacks_.clear();
-    for (auto& [id, callback] : ending) {
-      inner_.CancelWatch(id);
-      callback(absl::OutOfRangeError("compacted"));
-    }
-  }
+  explicit ForwardingStore(store::Store& inner) : inner_(inner) {}
 
   void Range(const store::KeyRange& range, store::Done<store::RangeResult> done) override {
     inner_.Range(range, std::move(done));
@@ -278,6 +268,34 @@ class EndableWatches final : public store::Store {
   }
   store::WatchId Watch(store::KeyRange range, store::Revision from,
                        store::WatchCallback callback) override {
+    return inner_.Watch(std::move(range), from, std::move(callback));
+  }
+  void CancelWatch(store::WatchId id) override { inner_.CancelWatch(id); }
+  void Compact(store::Revision revision, store::Done<store::Revision> done) override {
+    inner_.Compact(revision, std::move(done));
+  }
+
+ protected:
+  store::Store& inner_;
+};
+
+// The embedded store, whose watches the test can end as a compaction would (OutOfRange), as
+// etcd's do when a watch resumes after a long outage at a revision that is gone.
+class EndableWatches final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+
+  void EndEveryWatch() {
+    auto ending = std::move(callbacks_);
+    callbacks_.clear();
+    for (auto& [id, callback] : ending) {
+      inner_.CancelWatch(id);
+      callback(absl::OutOfRangeError("compacted"));
+    }
+  }
+
+  store::WatchId Watch(store::KeyRange range, store::Revision from,
+                       store::WatchCallback callback) override {
     auto shared = std::make_shared<store::WatchCallback>(std::move(callback));
     store::WatchId id = inner_.Watch(std::move(range), from,
                                      [shared](absl::StatusOr<store::Event> e) { (*shared)(e); });
@@ -288,14 +306,98 @@ class EndableWatches final : public store::Store {
     callbacks_.erase(id);
     inner_.CancelWatch(id);
   }
-  void Compact(store::Revision revision, store::Done<store::Revision> done) override {
-    inner_.Compact(revision, std::move(done));
+
+ private:
+  std::map<store::WatchId, store::WatchCallback> callbacks_;
+};
+
+// Holds puts and deletes until ApplyNewestFirst(): as etcd may apply two calls on their way at
+// once, each its own gRPC call, in either order.
+class ReorderingWrites final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+
+  size_t held() const { return held_.size(); }
+  void ApplyNewestFirst() {
+    auto held = std::move(held_);
+    held_.clear();
+    for (auto it = held.rbegin(); it != held.rend(); ++it) (*it)();
+  }
+
+  void Put(std::string key, std::string value, store::PutOptions options,
+           store::Done<store::Revision> done) override {
+    held_.push_back([this, key = std::move(key), value = std::move(value), options,
+                     done = std::move(done)]() mutable {
+      inner_.Put(std::move(key), std::move(value), options, std::move(done));
+    });
+  }
+  void Delete(store::KeyRange range, store::Done<store::DeleteResult> done) override {
+    held_.push_back([this, range = std::move(range), done = std::move(done)]() mutable {
+      inner_.Delete(std::move(range), std::move(done));
+    });
   }
 
  private:
-  store::Store& inner_;
-  std::map<store::WatchId, store::WatchCallback> callbacks_;
+  std::vector<std::function<void()>> held_;
 };
+
+// The CI caught it on etcd: a replica with no health check is registered and recorded healthy
+// at once, two puts of one key on their way together; etcd applied the second first, the
+// registration stayed 'starting' for good. And a delete overtaken by a health write left a
+// stopped replica in the store.
+TEST_F(RegistryStoreTest, WritesOfOneInstanceAreAppliedInTheOrderTheyWereMade) {
+  auto embedded = Open();
+  ReorderingWrites store(*embedded);
+  Registry view;
+  RegistryStore registry(store, view);
+  store::LeaseId agent = Lease(store, seconds(10));
+  ASSERT_TRUE(Start(registry, agent).ok());
+  auto stored = [&](const std::string& id) -> std::optional<Instance> {
+    auto range = Await<store::RangeResult>(io_, [&](const store::Done<store::RangeResult>& done) {
+      embedded->Range({InstanceKey(Sample(id, "gantry")), false}, done);
+    });
+    if (!range.ok() || range->kvs.empty()) return std::nullopt;
+    auto instance = InstanceFromJson(range->kvs[0].value);
+    return instance.ok() ? std::optional<Instance>(*instance) : std::nullopt;
+  };
+  // Apply whatever is held until every write has been answered.
+  auto settle = [&](const std::function<bool()>& answered) {
+    return RunUntil(io_, [&] {
+      store.ApplyNewestFirst();
+      return answered() && store.held() == 0 && embedded->writes_in_progress() == 0;
+    });
+  };
+
+  Instance replica = Sample("r-3", "gantry");
+  replica.health = Health::kUnknown;
+  int registered = 0;
+  registry.Register(replica, agent, [&](const absl::Status& s) { registered += s.ok(); });
+  registry.SetHealth("r-3", Health::kHealthy, "no health check: healthy while running");
+  bool recorded = false;
+  registry.AfterWrites("r-3", [&] { recorded = true; });
+  EXPECT_EQ(store.held(), 1u);  // the second waits for the first's answer
+  ASSERT_TRUE(settle([&] { return registered == 1 && recorded; }));
+  ASSERT_TRUE(stored("r-3").has_value());
+  EXPECT_EQ(stored("r-3")->health, Health::kHealthy);
+  ASSERT_NE(view.Find("r-3"), nullptr);
+  EXPECT_EQ(view.Find("r-3")->health, Health::kHealthy);
+
+  // Several health changes queued behind one write go as one, of the latest.
+  registry.SetHealth("r-3", Health::kUnhealthy, "HTTP 500");
+  registry.SetHealth("r-3", Health::kHealthy, "HTTP 200");
+  registry.SetHealth("r-3", Health::kUnhealthy, "HTTP 503");
+  EXPECT_EQ(store.held(), 1u);
+  ASSERT_TRUE(settle([] { return true; }));
+  EXPECT_EQ(stored("r-3")->check_output, "HTTP 503");
+
+  // A deregistration behind a health write: the key is gone in the end.
+  registry.SetHealth("r-3", Health::kHealthy, "HTTP 200");
+  bool deregistered = false;
+  registry.Deregister("r-3", [&](const absl::Status& s) { deregistered = s.ok(); });
+  ASSERT_TRUE(settle([&] { return deregistered; }));
+  EXPECT_FALSE(stored("r-3").has_value());
+  EXPECT_EQ(view.Find("r-3"), nullptr);
+}
 
 TEST_F(RegistryStoreTest, AWatchThatEndsIsFollowedByAFreshListing) {
   auto embedded = Open();
