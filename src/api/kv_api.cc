@@ -216,17 +216,19 @@ void KvApi::WatchEvents(const store::KeyRange& range, store::Revision from, Dura
   watches_.insert(watch);
   parked_.Park(
       wait, [collected] { return !collected->events.empty() || !collected->error.ok(); },
-      [this, watch, range, collected, respond = std::move(respond)]() mutable {
+      [this, watch, from, collected, respond = std::move(respond)]() mutable {
         EndWatch(watch);
         if (!collected->error.ok()) return respond(ErrorFor(collected->error));
-        // The revision the answer covers: the next watch starts after it.
-        store_.Range({range.key, false}, [collected, respond = std::move(respond)](
-                                             absl::StatusOr<store::RangeResult> r) {
-          store::Revision revision = r.ok() ? r->revision : 0;
-          respond(
-              Json(json::object{{"events", std::move(collected->events)}, {"revision", revision}},
-                   static_cast<uint64_t>(revision)));
-        });
+        // The revision the answer covers, so that the next watch, from the one after it,
+        // misses nothing: its last event's (a revision's events come together), or the one
+        // before `from` if none came. Not the store's revision now: a write after the watch
+        // ended would be skipped.
+        store::Revision revision =
+            collected->events.empty()
+                ? std::max<store::Revision>(from - 1, 0)
+                : collected->events.back().as_object().at("mod_revision").as_int64();
+        respond(Json(json::object{{"events", std::move(collected->events)}, {"revision", revision}},
+                     static_cast<uint64_t>(revision)));
       },
       std::move(gone), [this, watch] { EndWatch(watch); });
 }

@@ -218,6 +218,36 @@ class KvTest(OneAgent):
         self.assertEqual([e["key"] for e in later["events"]], ["watch/c"])
         self.assertEqual(base64.b64decode(later["events"][0]["value"]), b"3")
 
+    def test_a_watch_followed_answer_after_answer_misses_no_event_under_writes(self):
+        """Each answer's revision is where the next watch starts: an event written while one
+        answer was on its way must come in the next (on etcd one went missing)."""
+        count = 300
+        start = self.put("follow/start", "0")
+        errors = []
+
+        def write():
+            for i in range(count):
+                status, _, body = self.call("PUT", f"/api/v1/kv/follow/{i:04d}", str(i).encode())
+                if status != 200:
+                    errors.append(body)
+                    return
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        seen, revision = [], start
+        deadline = time.monotonic() + 60
+        while len(seen) < count + 1 and time.monotonic() < deadline:
+            status, _, body = self.call(
+                "GET", f"/api/v1/kv/follow/?prefix=true&watch={revision + 1 if seen else start}"
+                       "&wait=5s")
+            self.assertEqual(status, 200, body)
+            answer = json.loads(body)
+            seen += [e["key"] for e in answer["events"]]
+            revision = answer["revision"]
+        writer.join(timeout=30)
+        self.assertEqual(errors, [])
+        self.assertEqual(seen, ["follow/start"] + [f"follow/{i:04d}" for i in range(count)])
+
     def test_blocking_services_read_wakes_on_a_registry_change(self):
         self.agent.wait_ready()
         status, headers, _ = self.call("GET", "/api/v1/services/hello/instances")
