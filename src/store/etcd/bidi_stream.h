@@ -81,9 +81,12 @@ class BidiStream final : public ::grpc::ClientBidiReactor<Request, Response>,
   }
 
   void OnDone(const ::grpc::Status& status) override {
-    tracker_.Post([self = this->shared_from_this(), status] { self->handlers_.on_end(status); });
-    tracker_.End(&context_);
-    self_.reset();  // may destroy this: nothing after
+    // gRPC's hold goes on to the loop, so the stream (and its context, which holds the channel)
+    // is let go there or in End, never after it on this thread (see CallTracker::End).
+    CallTracker& tracker = tracker_;
+    ::grpc::ClientContext* context = &context_;
+    tracker.Post([self = std::move(self_), status] { self->handlers_.on_end(status); });
+    tracker.End(context);  // may destroy this: nothing after
   }
 
   CallTracker& tracker_;

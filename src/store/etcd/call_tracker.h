@@ -29,15 +29,23 @@ class CallTracker {
     calls_.emplace(context, std::move(owner));
     return true;
   }
-  // gRPC is done with `context` (called from its callback, after the last Post).
+  // gRPC is done with `context` (called from its callback, after the last Post). The owner is
+  // let go before Shutdown may return: its ClientContext holds a reference to the channel, and
+  // the last one must not go on a gRPC thread (gRPC 1.51's callback threads would be joined by
+  // one of themselves, and the completion queue freed twice).
   void End(::grpc::ClientContext* context) {
-    std::shared_ptr<void> owner;  // let go outside the lock
+    std::shared_ptr<void> owner;
+    {
+      std::lock_guard lock(mu_);
+      auto it = calls_.find(context);
+      if (it == calls_.end()) return;
+      owner = std::move(it->second);
+      calls_.erase(it);
+      ++releasing_;
+    }
+    owner.reset();  // outside the lock: it may be the last hold of a stream
     std::lock_guard lock(mu_);
-    auto it = calls_.find(context);
-    if (it == calls_.end()) return;
-    owner = std::move(it->second);
-    calls_.erase(it);
-    if (calls_.empty()) idle_.notify_all();
+    if (--releasing_ == 0 && calls_.empty()) idle_.notify_all();
   }
 
   // Runs `task` on the loop, unless the store is gone by then.
@@ -60,7 +68,7 @@ class CallTracker {
     for (auto& [context, owner] : calls) context->TryCancel();
     calls.clear();
     std::unique_lock lock(mu_);
-    idle_.wait(lock, [this] { return calls_.empty(); });
+    idle_.wait(lock, [this] { return calls_.empty() && releasing_ == 0; });
   }
 
  private:
@@ -69,6 +77,7 @@ class CallTracker {
   std::mutex mu_;
   std::condition_variable idle_;
   std::map<::grpc::ClientContext*, std::shared_ptr<void>> calls_;
+  int releasing_ = 0;  // owners taken out of calls_, not let go yet
   bool shutting_down_ = false;
 };
 

@@ -86,7 +86,10 @@ struct EtcdStore::Impl {
     start(&state->context, &state->request, &state->response,
           [this, kind, state, start, finish, done = std::move(done), deadline,
            pause](::grpc::Status status) mutable {
-            tracker.Post([this, kind, state, status, start = std::move(start),
+            // The state goes on to the loop (see CallTracker::End): nothing of the call is let
+            // go on this thread but through End.
+            ::grpc::ClientContext* context = &state->context;
+            tracker.Post([this, kind, state = std::move(state), status, start = std::move(start),
                           finish = std::move(finish), done = std::move(done), deadline,
                           pause]() mutable {
               if (status.ok()) return done(finish(state->response));
@@ -105,7 +108,7 @@ struct EtcdStore::Impl {
                                               std::min(pause * 2, kMaxRetryPause));
               });
             });
-            tracker.End(&state->context);
+            tracker.End(context);
           });
   }
 
@@ -140,6 +143,10 @@ absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::Open(boost::asio::io_conte
 
 EtcdStore::EtcdStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EtcdStore::~EtcdStore() = default;
+
+bool EtcdStore::Connected() const {
+  return impl_->channel->GetState(false) == GRPC_CHANNEL_READY;
+}
 
 void EtcdStore::Range(const KeyRange& range, Done<RangeResult> done) {
   etcdserverpb::RangeRequest request;

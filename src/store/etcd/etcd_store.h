@@ -53,6 +53,9 @@ class EtcdStore final : public Store {
 
   // The remaining TTL of a lease (NotFound once it is gone): how a lease's loss is confirmed.
   void TimeToLive(LeaseId id, Done<Duration> done);
+  // Whether the channel has a working connection to a member now (gRPC's view: a member killed
+  // a moment ago may still count until its socket's end is seen).
+  bool Connected() const;
 
  private:
   struct Impl;  // gRPC types stay in the .cc files

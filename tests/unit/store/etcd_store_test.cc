@@ -90,6 +90,9 @@ TEST_F(EtcdRestartTest, ReadsAndUnsentWritesAreTriedAgainUntilEtcdIsBack) {
   auto patient = EtcdStore::Open(io_, options);
   ASSERT_TRUE(patient.ok()) << patient.status();
   etcd_->Kill();
+  // Sent before gRPC has seen the connection end, the put would have gone out ("Socket
+  // closed"), and a write that may have been applied is not sent again.
+  ASSERT_TRUE(RunUntil(io_, [&] { return !(*patient)->Connected(); }));
   std::optional<absl::StatusOr<Revision>> put;
   std::optional<absl::StatusOr<RangeResult>> read;
   (*patient)->Put("retried", "v", {}, [&](absl::StatusOr<Revision> r) { put = std::move(r); });
