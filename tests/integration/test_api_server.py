@@ -67,7 +67,8 @@ class ApiServer(unittest.TestCase):
                  f"/api/v1/services?index={registry}&wait=5m",
                  "/api/v1/events?index=1000000000&wait=5m"]
         sockets = [open_request(self.agent.api, "GET", paths[i % len(paths)]) for i in range(60)]
-        wait_for(lambda: descriptors(pid) >= before + 60, 10, "the parked reads' sockets")
+        # `before` may have counted a health probe's socket or two, here for a moment only.
+        wait_for(lambda: descriptors(pid) >= before + 58, 10, "the parked reads' sockets")
         for sock in sockets:
             sock.close()
         wait_for(lambda: descriptors(pid) <= before + 2, 15,
