@@ -21,6 +21,7 @@
 #include "api/api.h"
 #include "api/json_http.h"
 #include "broker/broker.h"
+#include "broker/embedded_broker.h"
 #include "config/app_diff.h"
 #include "config/app_file.h"
 #include "core/crc32.h"
@@ -71,7 +72,8 @@ class Agent {
     GANTRY_RETURN_IF_ERROR(ClaimStateDir(options_.state_dir));
     GANTRY_ASSIGN_OR_RETURN(store_,
                             OpenStoreBackend(io_, options_.store, options_.state_dir, spec_->name));
-    GANTRY_ASSIGN_OR_RETURN(broker_, broker::Broker::Open(io_, options_.state_dir / "broker"));
+    GANTRY_ASSIGN_OR_RETURN(broker_,
+                            broker::EmbeddedBroker::Open(io_, options_.state_dir / "broker"));
     for (const auto& service : spec_->services) registry_.DeclareService(service.name);
     PublishSnapshot();
 
@@ -174,7 +176,6 @@ class Agent {
         Clock::Real());
     autoscaling_ = std::make_unique<Autoscaling>(io_, *spec_, *supervisor_, snapshots_);
     delivery_ = std::make_unique<Delivery>(io_, *broker_, *store_.store, proxy_->mesh_address());
-    broker_->OnPublished([this](const std::string& topic) { delivery_->OnPublished(topic); });
     delivery_->Configure(*spec_);
     registry_.OnChange([this] { ScheduleRegistryWork(); });
     events_.OnAdd([this] {

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "broker/offset_tracker.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "http/pooled_client.h"
@@ -19,26 +18,20 @@ constexpr Duration kDeliveryTimeout = std::chrono::seconds(10);
 constexpr Duration kFirstRetry = std::chrono::seconds(1);
 constexpr Duration kMaxRetry = std::chrono::seconds(30);
 
-std::string OffsetKey(const std::string& topic, const std::string& service) {
-  return fmt::format("gantry/broker/offsets/{}/{}", topic, service);
-}
 }  // namespace
 
 struct Delivery::Subscription {
   config::SubscribeSpec spec;
   std::string service;
-  bool loaded = false;
   bool removed = false;
-  broker::OffsetTracker acked;  // every offset before acked.committed() is acknowledged
-  uint64_t next = 0;            // the next offset to send
+  std::unique_ptr<broker::Consumer> consumer;
+  bool fetching = false;
   std::set<uint64_t> in_flight;
   // Ordered subscriptions: keys with a message in flight, and the messages read behind them
   // (sent one after another as each is acknowledged).
   std::set<std::string> busy_keys;
   std::map<std::string, std::deque<broker::Message>> waiting;
   size_t waiting_count = 0;
-  bool saving = false;
-  uint64_t saved = 0;
   uint64_t delivered = 0, redelivered = 0, dead_lettered = 0;
 };
 
@@ -66,8 +59,9 @@ void Delivery::Configure(const config::AppSpec& spec) {
       auto fresh = std::make_shared<Subscription>();
       fresh->spec = sub;
       fresh->service = service.name;
+      fresh->consumer = broker_.Consume(sub.topic, service.name, store_);
       subscriptions_[key] = fresh;
-      Load(fresh);
+      Pump(fresh);
     }
   }
   for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
@@ -80,58 +74,37 @@ void Delivery::Configure(const config::AppSpec& spec) {
   }
 }
 
-void Delivery::Load(std::shared_ptr<Subscription> sub) {
-  std::weak_ptr<bool> alive = alive_;
-  store_.Range({OffsetKey(sub->spec.topic, sub->service), false},
-               [this, alive, sub](absl::StatusOr<store::RangeResult> result) {
-                 if (alive.expired() || sub->removed) return;
-                 if (!result.ok()) {
-                   GANTRY_LOG(kError, "delivery: cannot read the offset of {} for {}: {}",
-                              sub->spec.topic, sub->service, StatusMessage(result.status()));
-                   return;
-                 }
-                 uint64_t offset = broker_.FirstOffset(sub->spec.topic);
-                 if (!result->kvs.empty()) offset = std::stoull(result->kvs[0].value);
-                 sub->acked = broker::OffsetTracker(offset);
-                 sub->next = sub->saved = offset;
-                 sub->loaded = true;
-                 Pump(sub);
-               });
-}
-
-void Delivery::OnPublished(const std::string& topic) {
-  for (auto& [key, sub] : subscriptions_) {
-    if (sub->spec.topic == topic) Pump(sub);
-  }
-}
-
 void Delivery::Pump(const std::shared_ptr<Subscription>& sub) {
-  if (!sub->loaded || sub->removed) return;
-  auto taken = [&sub] { return sub->in_flight.size() + sub->waiting_count; };
-  while (taken() < kWindow && sub->next < broker_.NextOffset(sub->spec.topic)) {
-    auto messages = broker_.Read(sub->spec.topic, sub->next, kWindow - taken());
-    if (!messages.ok()) {
-      GANTRY_LOG(kError, "delivery: cannot read {} at offset {}: {}", sub->spec.topic, sub->next,
-                 StatusMessage(messages.status()));
-      return;
-    }
-    if (messages->empty()) return;
-    for (broker::Message& message : *messages) {
-      if (message.offset > sub->next) {  // retention dropped what was never delivered
-        GANTRY_LOG(kWarn, "delivery: {} for {}: offsets {} to {} were dropped by retention",
-                   sub->spec.topic, sub->service, sub->next, message.offset - 1);
-        sub->acked.Skip(sub->next, message.offset);  // as good as acknowledged
-      }
-      sub->next = message.offset + 1;
-      if (sub->spec.ordered && !sub->busy_keys.insert(message.key).second) {
-        sub->waiting[message.key].push_back(std::move(message));  // behind its key's one
-        ++sub->waiting_count;
-        continue;
-      }
-      sub->in_flight.insert(message.offset);
-      Deliver(sub, std::move(message), 1);
-    }
+  size_t taken = sub->in_flight.size() + sub->waiting_count;
+  if (sub->removed || sub->fetching || taken >= kWindow) return;
+  sub->fetching = true;
+  std::weak_ptr<bool> alive = alive_;
+  sub->consumer->Fetch(
+      kWindow - taken, [this, alive, sub](absl::StatusOr<std::vector<broker::Message>> messages) {
+        if (alive.expired() || sub->removed) return;
+        sub->fetching = false;
+        if (!messages.ok()) {
+          GANTRY_LOG(kError, "delivery: cannot fetch {} for {}: {}", sub->spec.topic, sub->service,
+                     StatusMessage(messages.status()));
+          auto timer = std::make_shared<net::asio::steady_timer>(io_, kFirstRetry);
+          timer->async_wait([this, alive, sub, timer](boost::system::error_code e) {
+            if (!e && !alive.expired()) Pump(sub);
+          });
+          return;
+        }
+        for (broker::Message& message : *messages) Take(sub, std::move(message));
+        Pump(sub);
+      });
+}
+
+void Delivery::Take(const std::shared_ptr<Subscription>& sub, broker::Message message) {
+  if (sub->spec.ordered && !sub->busy_keys.insert(message.key).second) {
+    sub->waiting[message.key].push_back(std::move(message));  // behind its key's one
+    ++sub->waiting_count;
+    return;
   }
+  sub->in_flight.insert(message.offset);
+  Deliver(sub, std::move(message), 1);
 }
 
 void Delivery::Deliver(std::shared_ptr<Subscription> sub, broker::Message message, int attempt) {
@@ -224,7 +197,7 @@ void Delivery::DeadLetter(std::shared_ptr<Subscription> sub, broker::Message mes
 
 void Delivery::Acked(const std::shared_ptr<Subscription>& sub, const broker::Message& message) {
   sub->in_flight.erase(message.offset);
-  sub->acked.Ack(message.offset);
+  sub->consumer->Ack(message);
   if (sub->busy_keys.contains(message.key)) {  // (also drains after `ordered` was turned off)
     auto behind = sub->waiting.find(message.key);
     if (behind == sub->waiting.end()) {
@@ -238,30 +211,13 @@ void Delivery::Acked(const std::shared_ptr<Subscription>& sub, const broker::Mes
       Deliver(sub, std::move(next), 1);
     }
   }
-  Save(sub);
   Pump(sub);
-}
-
-// One write of the committed offset at a time; the newest one follows when it is done.
-void Delivery::Save(std::shared_ptr<Subscription> sub) {
-  if (sub->saving || sub->saved == sub->acked.committed()) return;
-  sub->saving = true;
-  uint64_t committed = sub->acked.committed();
-  std::weak_ptr<bool> alive = alive_;
-  store_.Put(OffsetKey(sub->spec.topic, sub->service), std::to_string(committed), {},
-             [this, alive, sub, committed](absl::StatusOr<store::Revision> done) {
-               if (alive.expired()) return;
-               sub->saving = false;
-               if (!done.ok()) return;  // the next acknowledgement tries again
-               sub->saved = committed;
-               if (!sub->removed) Save(sub);
-             });
 }
 
 std::vector<broker::SubscriptionInfo> Delivery::List() const {
   std::vector<broker::SubscriptionInfo> out;
   for (const auto& [key, sub] : subscriptions_) {
-    out.push_back({sub->spec.topic, sub->service, sub->acked.committed(), sub->in_flight.size(),
+    out.push_back({sub->spec.topic, sub->service, sub->consumer->committed(), sub->in_flight.size(),
                    sub->delivered, sub->redelivered, sub->dead_lettered});
   }
   return out;

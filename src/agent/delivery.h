@@ -5,10 +5,10 @@
 // `max_deliver` tries the message goes to the dead-letter topic. Up to 32 messages are in flight
 // per subscription; with `ordered: true`, at most one per key (messages without a key share
 // one), each key's in offset order, the next sent once the one before is acknowledged or
-// dead-lettered, while other keys go on. The committed
-// offset (everything before it acknowledged) is kept in the store
-// (gantry/broker/offsets/<topic>/<service>), so a restart redelivers from there: at least once.
-// A new subscription starts at the oldest retained message.
+// dead-lettered, while other keys go on. Messages come from the broker's Consumer for the
+// group (the service), which keeps the committed offset (everything before it acknowledged), so
+// a restart redelivers from there: at least once. A new subscription starts at the oldest
+// retained message.
 // Control-plane thread only.
 #pragma once
 
@@ -37,21 +37,19 @@ class Delivery {
 
   // Takes the subscriptions of `spec`: new ones start, removed ones stop (their offsets stay).
   void Configure(const config::AppSpec& spec);
-  // New messages in `topic`: deliver them.
-  void OnPublished(const std::string& topic);
   std::vector<broker::SubscriptionInfo> List() const;
 
  private:
   struct Subscription;
-  void Load(std::shared_ptr<Subscription> sub);
+  // Fetches more while fewer than the window are taken (in flight, or waiting behind a key).
   void Pump(const std::shared_ptr<Subscription>& sub);
+  void Take(const std::shared_ptr<Subscription>& sub, broker::Message message);
   void Deliver(std::shared_ptr<Subscription> sub, broker::Message message, int attempt);
   void Acked(const std::shared_ptr<Subscription>& sub, const broker::Message& message);
   // `failure`: the last delivery's (FailureOf), kept with the dead letter.
   void DeadLetter(std::shared_ptr<Subscription> sub, broker::Message message, std::string failure,
                   int attempts);
   static std::string FailureOf(const absl::StatusOr<http::Response>& response);
-  void Save(std::shared_ptr<Subscription> sub);
 
   boost::asio::io_context& io_;
   broker::Broker& broker_;

@@ -31,6 +31,7 @@ struct TopicStreams::Follower {
   uint64_t next = 0;
   std::shared_ptr<http::BodyStream> stream;
   bool waiting = false;  // for the stream to take what was written
+  bool reading = false;  // a Read of the broker on its way
 };
 
 struct TopicStreams::Timer {
@@ -81,26 +82,30 @@ http::Response TopicStreams::Follow(const std::string& topic, std::optional<uint
 }
 
 void TopicStreams::Pump(const std::shared_ptr<Follower>& follower) {
-  if (follower->waiting || !follower->stream->open()) return;
+  if (follower->waiting || follower->reading || !follower->stream->open()) return;
   if (follower->next >= broker_.NextOffset(follower->topic)) return;
-  auto messages = broker_.Read(follower->topic, follower->next, kBatch);
-  if (!messages.ok() || messages->empty()) return;
-  std::string events;
-  for (const broker::Message& message : *messages) {
-    events += fmt::format("id: {}\ndata: {}\n\n", message.offset,
-                          json::serialize(MessageToJson(message)));
-    follower->next = message.offset + 1;
-  }
-  if (!follower->stream->Write(events)) return;  // gone, or too slow: dropped
-  if (follower->next < broker_.NextOffset(follower->topic)) {
-    follower->waiting = true;
-    std::weak_ptr<bool> alive = alive_;
-    follower->stream->OnWritable([this, alive, follower] {
-      if (alive.expired()) return;
-      follower->waiting = false;
-      Pump(follower);
-    });
-  }
+  follower->reading = true;
+  std::weak_ptr<bool> alive = alive_;
+  broker_.Read(follower->topic, follower->next, kBatch,
+               [this, alive, follower](absl::StatusOr<std::vector<broker::Message>> messages) {
+                 if (alive.expired()) return;
+                 follower->reading = false;
+                 if (!messages.ok() || messages->empty() || !follower->stream->open()) return;
+                 std::string events;
+                 for (const broker::Message& message : *messages) {
+                   events += fmt::format("id: {}\ndata: {}\n\n", message.offset,
+                                         json::serialize(MessageToJson(message)));
+                   follower->next = message.offset + 1;
+                 }
+                 if (!follower->stream->Write(events)) return;  // gone, or too slow: dropped
+                 // What was published meanwhile goes once the stream took this batch.
+                 follower->waiting = true;
+                 follower->stream->OnWritable([this, alive, follower] {
+                   if (alive.expired()) return;
+                   follower->waiting = false;
+                   Pump(follower);
+                 });
+               });
 }
 
 void TopicStreams::OnPublished(const std::string& topic) {

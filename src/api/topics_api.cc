@@ -119,17 +119,19 @@ void TopicsApi::Handle(const http::Request& request, std::string_view rest, http
     IntParam limit = ParseIntParam(request.Query(), "limit");
     if (limit.error) return respond(std::move(*limit.error));
     int64_t max = std::clamp<int64_t>(limit.value.value_or(kDefaultReadLimit), 1, kMaxReadLimit);
-    auto messages =
-        broker_.Read(topic, static_cast<uint64_t>(std::max<int64_t>(0, from.value.value_or(0))),
-                     static_cast<size_t>(max));
-    if (!messages.ok()) return respond(ErrorFor(messages.status()));
-    json::array out;
-    uint64_t next = static_cast<uint64_t>(std::max<int64_t>(0, from.value.value_or(0)));
-    for (const broker::Message& m : *messages) {
-      out.push_back(MessageToJson(m));
-      next = m.offset + 1;
-    }
-    return respond(Json(json::object{{"topic", topic}, {"next_offset", next}, {"messages", out}}));
+    uint64_t start = static_cast<uint64_t>(std::max<int64_t>(0, from.value.value_or(0)));
+    return broker_.Read(
+        topic, start, static_cast<size_t>(max),
+        [respond, topic, start](absl::StatusOr<std::vector<broker::Message>> messages) {
+          if (!messages.ok()) return respond(ErrorFor(messages.status()));
+          json::array out;
+          uint64_t next = start;
+          for (const broker::Message& m : *messages) {
+            out.push_back(MessageToJson(m));
+            next = m.offset + 1;
+          }
+          respond(Json(json::object{{"topic", topic}, {"next_offset", next}, {"messages", out}}));
+        });
   }
   respond(MethodNotAllowed(request, "GET, POST"));
 }

@@ -1,40 +1,23 @@
-// The embedded broker: topics made on first publish, each a durable TopicLog under
-// <state dir>/broker/<topic>/. A publish is acknowledged with its offset once it is on disk:
-// publishes queue on the loop and go to the sync thread in batches (group commit: whatever
-// queued during one append shares the next fdatasync per topic). A message id seen again
-// within the dedup window gets the first one's offset and nothing is written (an id still in
-// flight makes the repeat wait for it).
-// Control-plane thread only, but for the sync thread it owns.
+// A broker of topics: each an ordered, durable log of messages with offsets from 0, made on
+// first publish. Two backends behind this interface: EmbeddedBroker (files under the state
+// folder) and JetStreamBroker (a NATS JetStream stream per topic). A subscription reads its
+// topic through a Consumer, which remembers what was handled across restarts.
+// Control-plane thread only: every callback runs on the loop.
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <filesystem>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
-#include "absl/status/statusor.h"
+#include "absl/status/status.h"
 #include "broker/message.h"
-#include "broker/topic_log.h"
-#include "core/duration.h"
 #include "store/store.h"
 
-namespace boost::asio {
-class io_context;
-}
-
 namespace gantry::broker {
-
-struct BrokerOptions {
-  RetentionOptions retention;
-  Duration dedup_window = std::chrono::minutes(2);
-  size_t max_message_bytes = size_t{1} << 20;
-};
 
 // A subscription's progress, for the topics API (kept by the agent's delivery).
 struct SubscriptionInfo {
@@ -47,12 +30,24 @@ struct SubscriptionInfo {
   uint64_t dead_lettered = 0;
 };
 
+// The messages of one topic for one consumer group, from where the group left off: at least
+// once, as what was fetched but not acknowledged comes again after a restart.
+class Consumer {
+ public:
+  virtual ~Consumer() = default;
+  // Up to `max` messages after those fetched before (the first fetch starts at the committed
+  // offset), in offset order, as soon as there is at least one. One fetch at a time; none is
+  // answered once the consumer is gone.
+  virtual void Fetch(size_t max, store::Done<std::vector<Message>> done) = 0;
+  // `message` was handled (delivered, or dead-lettered): it does not come again.
+  virtual void Ack(const Message& message) = 0;
+  // Every offset before it is acknowledged.
+  virtual uint64_t committed() const = 0;
+};
+
 class Broker {
  public:
-  static absl::StatusOr<std::unique_ptr<Broker>> Open(boost::asio::io_context& io,
-                                                      const std::filesystem::path& dir,
-                                                      const BrokerOptions& options = {});
-  ~Broker();
+  virtual ~Broker() = default;
 
   struct Outgoing {
     std::string id;   // "": one is made up
@@ -65,48 +60,47 @@ class Broker {
     std::string id;
     bool duplicate = false;  // the id was published before: nothing new was written
   };
-  // InvalidArgument (topic name, size), ResourceExhausted (disk full), or the offset once
-  // durable.
-  void Publish(const std::string& topic, Outgoing message, store::Done<Published> done);
+  // InvalidArgument (topic name, size), ResourceExhausted (disk full), Unavailable (the engine
+  // is away), or the offset once the backend acknowledged it (docs/engines.md: what that
+  // promises on each).
+  virtual void Publish(const std::string& topic, Outgoing message, store::Done<Published> done) = 0;
 
   struct TopicInfo {
     std::string name;
     uint64_t first_offset = 0;  // the oldest retained
     uint64_t next_offset = 0;
     uint64_t messages = 0;
-    uint64_t bytes = 0;  // of its segment files
+    uint64_t bytes = 0;
   };
-  std::vector<TopicInfo> Topics() const;
+  // The topics as last known here (exact on the embedded broker; on JetStream as of its last
+  // look, at most a second old, and of every publish through this agent).
+  virtual std::vector<TopicInfo> Topics() const = 0;
+  virtual uint64_t NextOffset(const std::string& topic) const = 0;   // 0 for an unknown topic
+  virtual uint64_t FirstOffset(const std::string& topic) const = 0;  // the oldest retained
   // Up to `limit` retained messages from offset `from` on; NotFound for an unknown topic.
-  absl::StatusOr<std::vector<Message>> Read(const std::string& topic, uint64_t from,
-                                            size_t limit) const;
+  virtual void Read(const std::string& topic, uint64_t from, size_t limit,
+                    store::Done<std::vector<Message>> done) = 0;
+
+  // The consumer group `group` of `topic`. `store`: where the embedded broker keeps the
+  // group's committed offset (JetStream keeps it in a durable consumer).
+  virtual std::unique_ptr<Consumer> Consume(const std::string& topic, const std::string& group,
+                                            store::Store& store) = 0;
 
   // 1 to 200 of [A-Za-z0-9._-].
   static absl::Status CheckTopicName(std::string_view name);
 
-  // Adds a hook called (on the loop) after messages of `topic` became durable and readable.
+  // Adds a hook called (on the loop) after messages of `topic` were published through this
+  // broker and became readable.
   void OnPublished(std::function<void(const std::string& topic)> hook) {
     on_published_.push_back(std::move(hook));
   }
-  uint64_t NextOffset(const std::string& topic) const;   // 0 for an unknown topic
-  uint64_t FirstOffset(const std::string& topic) const;  // the oldest retained
+
+ protected:
+  void NotifyPublished(const std::string& topic) {
+    for (const auto& hook : on_published_) hook(topic);
+  }
 
  private:
-  struct Topic;
-  struct Runtime;
-  Broker(boost::asio::io_context& io, std::filesystem::path dir, BrokerOptions options);
-  absl::StatusOr<Topic*> GetOrCreate(const std::string& name);
-  void StartAppend();
-  void ForgetOldIds(Topic& topic, int64_t now_ms);
-
-  boost::asio::io_context& io_;
-  std::filesystem::path dir_;
-  BrokerOptions options_;
-  std::unique_ptr<Runtime> runtime_;
-  std::shared_ptr<bool> alive_;
-  std::map<std::string, std::unique_ptr<Topic>> topics_;
-  bool appending_ = false;
-  uint64_t made_up_ids_ = 0;
   std::vector<std::function<void(const std::string& topic)>> on_published_;
 };
 
