@@ -10,6 +10,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2)  # HTTP/2, behind http/grpc_probe.h
 # grpc++: the etcd store's client (store/etcd/) and examples/hello's inventory service.
 pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++ protobuf)
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)  # the broker on JetStream, behind broker/jetstream/
 find_program(GANTRY_PROTOC protoc REQUIRED)
 find_program(GANTRY_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 

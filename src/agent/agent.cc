@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include "agent/autoscaling.h"
+#include "agent/broker_backend.h"
 #include "agent/delivery.h"
 #include "agent/metrics.h"
 #include "agent/otlp_exporter.h"
@@ -21,7 +22,6 @@
 #include "api/api.h"
 #include "api/json_http.h"
 #include "broker/broker.h"
-#include "broker/embedded_broker.h"
 #include "config/app_diff.h"
 #include "config/app_file.h"
 #include "core/crc32.h"
@@ -72,8 +72,8 @@ class Agent {
     GANTRY_RETURN_IF_ERROR(ClaimStateDir(options_.state_dir));
     GANTRY_ASSIGN_OR_RETURN(store_,
                             OpenStoreBackend(io_, options_.store, options_.state_dir, spec_->name));
-    GANTRY_ASSIGN_OR_RETURN(broker_,
-                            broker::EmbeddedBroker::Open(io_, options_.state_dir / "broker"));
+    GANTRY_ASSIGN_OR_RETURN(
+        broker_, OpenBrokerBackend(io_, options_.broker, options_.state_dir, spec_->name));
     for (const auto& service : spec_->services) registry_.DeclareService(service.name);
     PublishSnapshot();
 

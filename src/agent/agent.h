@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent/state_dir.h"
+#include "broker/broker_url.h"
 #include "config/app_spec.h"
 #include "core/address.h"
 #include "store/store_url.h"
@@ -26,6 +27,7 @@ struct AgentOptions {
   double trace_sample_rate = 0.1;  // of the traces without an error or a slow span
   std::string otlp_endpoint;       // http://host:port[/path]: kept spans go there; "": nowhere
   store::StoreUrl store;           // embedded (in state_dir/store) or etcd
+  broker::BrokerUrl broker;        // embedded (in state_dir/broker) or NATS JetStream
 };
 
 // Runs until SIGINT/SIGTERM, then stops every replica. Returns the process exit code.

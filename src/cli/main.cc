@@ -110,7 +110,8 @@ int Main(int argc, char** argv) {
                      "keep the app's state in etcd: etcd://host:port[,host:port...] (default: "
                      "the embedded store in the state folder)");
   up_cmd->add_option("--broker", up.broker,
-                     "keep messages in NATS JetStream: nats://host:port[,...] (not supported yet)");
+                     "keep topics in NATS JetStream: nats://host:port[,host:port...][?replicas=N] "
+                     "(default: the embedded broker in the state folder)");
   up_cmd->callback([&] { exit_code = Up(up); });
 
   std::filesystem::path validate_file = "gantry.yaml";

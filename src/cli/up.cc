@@ -177,13 +177,12 @@ int Up(const UpFlags& flags) {
     return 2;
   }
   options.store = *std::move(store);
-  if (!flags.broker.empty()) {
-    std::fprintf(stderr,
-                 "gantry up: --broker %s: NATS JetStream is not supported yet; messages stay in "
-                 "the embedded broker (leave --broker out)\n",
-                 flags.broker.c_str());
+  auto broker = broker::ParseBrokerUrl(flags.broker);
+  if (!broker.ok()) {
+    std::fprintf(stderr, "gantry up: %s\n", std::string(broker.status().message()).c_str());
     return 2;
   }
+  options.broker = *std::move(broker);
   if (flags.detach) return RunDetached(*spec, options, flags);
   return agent::RunAgent(*spec, options);
 }

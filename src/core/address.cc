@@ -54,4 +54,24 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
   return out;
 }
 
+absl::StatusOr<std::vector<HostPort>> ParseEndpointList(std::string_view text) {
+  std::vector<HostPort> out;
+  while (true) {
+    size_t comma = text.find(',');
+    std::string_view endpoint = text.substr(0, comma);
+    if (endpoint.empty()) return absl::InvalidArgumentError("an empty endpoint");
+    if (endpoint.find('/') != std::string_view::npos) {
+      return absl::InvalidArgumentError(fmt::format("{}: host:port only (no path)", endpoint));
+    }
+    auto parsed = ParseHostPort(endpoint);
+    if (!parsed.ok()) return parsed.status();
+    if (parsed->port == 0) {
+      return absl::InvalidArgumentError(fmt::format("{}: a port is needed", endpoint));
+    }
+    out.push_back(*std::move(parsed));
+    if (comma == std::string_view::npos) return out;
+    text.remove_prefix(comma + 1);
+  }
+}
+
 }  // namespace gantry

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -20,5 +21,8 @@ struct HostPort {
 // Accepts host:port and [v6]:port; an "http://" prefix and a trailing "/" are tolerated so that
 // GANTRY_API values can be passed as they are.
 absl::StatusOr<HostPort> ParseHostPort(std::string_view text);
+// "host:port,host:port,...": the engines' endpoints of --store and --broker. Each needs a
+// port; no path. InvalidArgument naming the bad one.
+absl::StatusOr<std::vector<HostPort>> ParseEndpointList(std::string_view text);
 
 }  // namespace gantry

@@ -16,6 +16,7 @@ import threading
 import time
 
 from etcd_support import store_args
+from nats_support import broker_args
 
 GANTRY = os.environ["GANTRY_BIN"]
 HELLO = os.environ["GANTRY_HELLO_BIN"]
@@ -133,7 +134,7 @@ class Agent:
         self.proc = subprocess.Popen(
             [GANTRY, "up", "-f", app_file, "--api", "127.0.0.1:0", "--gateway", "127.0.0.1:0",
              "--mesh", "127.0.0.1:0", "--state-dir", self.state_dir, "--workers", str(workers),
-             *store_args(self.state_dir), *extra_args],
+             *store_args(self.state_dir), *broker_args(self.state_dir), *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
             preexec_fn=limit if descriptors else None)
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -167,7 +168,9 @@ class Agent:
             wait_for(lambda: any(l.startswith("ready:") for l in list(self.lines)), timeout,
                      "all replicas healthy")
         except AssertionError as e:
-            raise AssertionError(f"{e}\n{self.output()}\nreplicas: {self._ps_for_report()}") from None
+            report = f"{e}\n{self.output()}\nreplicas: {self._ps_for_report()}"
+            self.close()  # a test that fails here may never reach its own close
+            raise AssertionError(report) from None
 
     def _ps_for_report(self):
         try:

@@ -27,9 +27,9 @@ class StartWithoutEtcd(unittest.TestCase):
         result = self.up("--store", "consul://127.0.0.1:8500")
         self.assertEqual(result.returncode, 2)
         self.assertIn("etcd://host:port", result.stderr)
-        result = self.up("--broker", "nats://127.0.0.1:4222")
+        result = self.up("--broker", "kafka://127.0.0.1:9092")
         self.assertEqual(result.returncode, 2)
-        self.assertIn("not supported yet", result.stderr)
+        self.assertIn("nats://host:port", result.stderr)
 
 
 class OnEtcd(unittest.TestCase):

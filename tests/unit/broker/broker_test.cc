@@ -5,12 +5,9 @@
 #include <filesystem>
 
 #include "broker/message.h"
-#include "broker/offset_consumer.h"
 #include "broker/offset_tracker.h"
 #include "broker/topic_log.h"
 #include "net/asio.h"
-#include "store/embedded_store.h"
-#include "unit/store/store_test_support.h"
 
 namespace gantry::broker {
 namespace {
@@ -241,60 +238,6 @@ TEST_F(BrokerTest, ARepeatInFlightWaitsForTheFirst) {
   ASSERT_EQ(answers.size(), 2u);
   EXPECT_EQ(answers[0].offset, answers[1].offset);
   EXPECT_EQ((*broker)->Topics()[0].messages, 1u);
-}
-
-// A consumer group goes on from its committed offset: acknowledgements out of order commit only
-// what has no gap before it, a new consumer of the group (after a restart) starts there, and a
-// fetch waits for a publish when it has read everything.
-TEST_F(BrokerTest, AnOffsetConsumerGoesOnFromItsCommittedOffset) {
-  auto broker = EmbeddedBroker::Open(io_, dir_ / "broker");
-  ASSERT_TRUE(broker.ok());
-  store::EmbeddedStoreOptions store_options;
-  store_options.dir = dir_ / "store";
-  auto store = store::EmbeddedStore::Open(io_, store_options);
-  ASSERT_TRUE(store.ok()) << store.status();
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Publish(**broker, "jobs", "", std::to_string(i)).ok());
-  auto fetch = [&](Consumer& consumer, size_t max) {
-    return store::testing::Await<std::vector<Message>>(
-        io_, [&](store::Done<std::vector<Message>> done) { consumer.Fetch(max, std::move(done)); });
-  };
-  {
-    auto consumer = (*broker)->Consume("jobs", "worker", **store);
-    auto first = fetch(*consumer, 3);
-    ASSERT_TRUE(first.ok()) << first.status();
-    ASSERT_EQ(first->size(), 3u);
-    EXPECT_EQ((*first)[0].offset, 0u);
-    consumer->Ack((*first)[0]);
-    consumer->Ack((*first)[2]);  // 1 is still out
-    EXPECT_EQ(consumer->committed(), 1u);
-    auto rest = fetch(*consumer, 10);
-    ASSERT_TRUE(rest.ok());
-    ASSERT_EQ(rest->size(), 2u);
-    EXPECT_EQ((*rest)[0].offset, 3u);
-    ASSERT_TRUE(store::testing::RunUntil(io_, [&] { return (*store)->writes_in_progress() == 0; }));
-  }
-  auto again = (*broker)->Consume("jobs", "worker", **store);
-  auto redelivered = fetch(*again, 10);
-  ASSERT_TRUE(redelivered.ok());
-  ASSERT_EQ(redelivered->size(), 4u);  // 1 to 4: only 0 was committed
-  EXPECT_EQ((*redelivered)[0].offset, 1u);
-  for (const Message& m : *redelivered) again->Ack(m);
-  EXPECT_EQ(again->committed(), 5u);
-
-  std::optional<absl::StatusOr<std::vector<Message>>> waiting;
-  again->Fetch(10, [&](absl::StatusOr<std::vector<Message>> r) { waiting = std::move(r); });
-  store::testing::RunFor(io_, std::chrono::milliseconds(100));
-  EXPECT_FALSE(waiting.has_value());  // nothing new yet
-  ASSERT_TRUE(Publish(**broker, "jobs", "", "late").ok());
-  ASSERT_TRUE(store::testing::RunUntil(io_, [&] { return waiting.has_value(); }));
-  ASSERT_TRUE(waiting->ok());
-  ASSERT_EQ((*waiting)->size(), 1u);
-  EXPECT_EQ((**waiting)[0].payload, "late");
-
-  auto other = (*broker)->Consume("jobs", "auditor", **store);  // a new group: from the oldest
-  auto all = fetch(*other, 100);
-  ASSERT_TRUE(all.ok());
-  EXPECT_EQ(all->size(), 6u);
 }
 
 }  // namespace
