@@ -96,17 +96,26 @@ JetStreamBroker::Impl::Impl(boost::asio::io_context& io_in, JetStreamOptions opt
   id_prefix = fmt::format("{:08x}{:08x}", random(), random());
 }
 
+JetStreamBroker::Impl::PublishAcks* JetStreamBroker::Impl::NewPublishAcks() {
+  static std::mutex mu;
+  static auto* kept = new std::vector<PublishAcks*>();
+  std::lock_guard lock(mu);
+  kept->push_back(new PublishAcks{});
+  return kept->back();
+}
+
 JetStreamBroker::Impl::~Impl() {
   {
-    std::lock_guard lock(mu);
-    closing = true;
+    std::lock_guard lock(acks->mu);  // the ack handler waits, then finds no broker
+    acks->impl = nullptr;
+    for (auto& [msg, pending] : acks->pending) natsMsg_Destroy(msg);
+    acks->pending.clear();
   }
   worker.stop();  // what is queued is dropped: its answers would not be delivered anyway
   worker.join();
-  if (nc) natsConnection_Close(nc);  // no callback runs after it returns
+  if (nc) natsConnection_Close(nc);
   if (js) jsCtx_Destroy(js);
   if (nc) natsConnection_Destroy(nc);
-  for (auto& [msg, pending] : pending) natsMsg_Destroy(msg);
 }
 
 absl::Status JetStreamBroker::Impl::EnsureStream(const std::string& topic) {
@@ -158,18 +167,16 @@ namespace {
 
 // libnats' answer to one asynchronous publish, on its own thread.
 void OnPublishAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure) {
-  auto* impl = static_cast<JetStreamBroker::Impl*>(closure);
-  JetStreamBroker::Impl::Pending pending;
-  {
-    std::lock_guard lock(impl->mu);
-    auto it = impl->pending.find(msg);
-    if (it == impl->pending.end() || impl->closing) {
-      natsMsg_Destroy(msg);
-      return;
-    }
-    pending = std::move(it->second);
-    impl->pending.erase(it);
+  auto* acks = static_cast<JetStreamBroker::Impl::PublishAcks*>(closure);
+  std::lock_guard lock(acks->mu);  // held through the post: the broker stays while it is
+  JetStreamBroker::Impl* impl = acks->impl;
+  auto it = acks->pending.find(msg);
+  if (impl == nullptr || it == acks->pending.end()) {
+    natsMsg_Destroy(msg);
+    return;
   }
+  JetStreamBroker::Impl::Pending pending = std::move(it->second);
+  acks->pending.erase(it);
   natsMsg_Destroy(msg);
   absl::StatusOr<Broker::Published> result;
   uint64_t sequence = 0;
@@ -182,13 +189,15 @@ void OnPublishAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void*
         "(publish again with the same X-Gantry-Message-Id to be sure)",
         pending.topic));
   } else {
-    result = NatsError(fmt::format("JetStream did not take the publish to \"{}\"", pending.topic),
-                       error ? error->Err : NATS_ERR, error ? error->ErrCode : jsErrCode(0));
-    if (error && error->ErrText) {
-      result = absl::Status(result.status().code(),
-                            fmt::format("JetStream did not take the publish to \"{}\": {}",
-                                        pending.topic, error->ErrText));
-    }
+    std::string why = error && error->ErrText ? error->ErrText : "";
+    absl::Status status =
+        NatsError(fmt::format("JetStream did not take the publish to \"{}\"", pending.topic),
+                  error ? error->Err : NATS_ERR, error ? error->ErrCode : jsErrCode(0));
+    result = why.empty()
+                 ? status
+                 : absl::Status(status.code(), fmt::format("JetStream did not take the publish to "
+                                                           "\"{}\": {}",
+                                                           pending.topic, why));
   }
   impl->Post([impl, pending = std::move(pending), result = std::move(result), sequence]() mutable {
     if (sequence) {
@@ -242,7 +251,8 @@ absl::StatusOr<std::unique_ptr<JetStreamBroker>> JetStreamBroker::Open(boost::as
   jsOptions_Init(&js_options);
   js_options.Wait = timeout_ms;
   js_options.PublishAsync.AckHandler = OnPublishAck;
-  js_options.PublishAsync.AckHandlerClosure = impl.get();
+  impl->acks->impl = impl.get();
+  js_options.PublishAsync.AckHandlerClosure = impl->acks;
   js_options.PublishAsync.MaxPending = kMaxPendingPublishes;
   if (natsConnection_JetStream(&impl->js, impl->nc, &js_options) != NATS_OK) {
     return absl::InternalError("nats: cannot make a JetStream context");
@@ -358,19 +368,19 @@ void JetStreamBroker::Send(const std::string& topic, Outgoing outgoing,
   jsPubOptions_Init(&options);
   options.MaxWait = impl.options.call_timeout.count();  // then it answers, failed
   {
-    std::lock_guard lock(impl.mu);
-    impl.pending[msg] = {topic, id, std::move(done)};
+    std::lock_guard lock(impl.acks->mu);
+    impl.acks->pending[msg] = {topic, id, std::move(done)};
   }
   natsMsg* sent = msg;
   natsStatus s = js_PublishMsgAsync(impl.js, &sent, &options);
   if (s == NATS_OK) return;
   Impl::Pending failed;
   {
-    std::lock_guard lock(impl.mu);
-    auto it = impl.pending.find(msg);
-    if (it == impl.pending.end()) return;  // answered meanwhile after all
+    std::lock_guard lock(impl.acks->mu);
+    auto it = impl.acks->pending.find(msg);
+    if (it == impl.acks->pending.end()) return;  // answered meanwhile after all
     failed = std::move(it->second);
-    impl.pending.erase(it);
+    impl.acks->pending.erase(it);
   }
   natsMsg_Destroy(sent);
   failed.done(NatsError(fmt::format("cannot publish to \"{}\"", topic), s));

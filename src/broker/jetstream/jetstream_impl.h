@@ -66,15 +66,22 @@ struct JetStreamBroker::Impl {
   std::map<std::string, std::vector<std::function<void(absl::Status)>>> making;  // waiting
   std::function<void(const std::string& topic)> notify_published;
 
-  // Publishes waiting for JetStream's answer, by message (libnats hands it back).
+  // Publishes waiting for JetStream's answer, by message (libnats hands it back to its ack
+  // handler, on its own thread). Never freed, on purpose: libnats names no point after which
+  // that handler cannot run any more, so what it touches must outlive the broker; `impl` is
+  // cleared (under `mu`) when the broker goes.
   struct Pending {
     std::string topic;
     std::string id;
     store::Done<Published> done;
   };
-  std::mutex mu;
-  std::unordered_map<natsMsg*, Pending> pending;  // under mu
-  bool closing = false;                           // under mu
+  struct PublishAcks {
+    std::mutex mu;
+    Impl* impl = nullptr;
+    std::unordered_map<natsMsg*, Pending> pending;
+  };
+  static PublishAcks* NewPublishAcks();  // kept (reachable) until the process ends
+  PublishAcks* acks = NewPublishAcks();
   uint64_t made_up_ids = 0;
   std::string id_prefix;  // per broker: made-up ids of two agents differ
 };
