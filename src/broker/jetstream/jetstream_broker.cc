@@ -199,21 +199,38 @@ void OnPublishAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void*
                                                            "\"{}\": {}",
                                                            pending.topic, why));
   }
-  impl->Post([impl, pending = std::move(pending), result = std::move(result), sequence]() mutable {
+  // Answers reach the loop in batches: one post (one wake-up of the loop) for whatever came
+  // while the last batch waited.
+  acks->answered.push_back({std::move(pending), std::move(result), sequence});
+  if (acks->answered.size() > 1) return;
+  impl->Post([impl] { impl->DeliverAnswers(); });
+}
+
+}  // namespace
+
+void JetStreamBroker::Impl::DeliverAnswers() {
+  std::vector<PublishAcks::Answer> batch;
+  {
+    std::lock_guard lock(acks->mu);
+    batch.swap(acks->answered);
+  }
+  std::set<std::string> published;
+  for (auto& [pending, result, sequence] : batch) {
     if (sequence) {
-      Broker::TopicInfo& info = impl->topics[pending.topic];
+      TopicInfo& info = topics[pending.topic];
       info.name = pending.topic;
       if (sequence > info.next_offset) {
         info.messages += sequence - info.next_offset;
         info.next_offset = sequence;
       }
+      published.insert(pending.topic);
     }
     pending.done(std::move(result));
-    if (sequence && impl->notify_published) impl->notify_published(pending.topic);
-  });
+  }
+  if (notify_published) {
+    for (const std::string& topic : published) notify_published(topic);
+  }
 }
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<JetStreamBroker>> JetStreamBroker::Open(boost::asio::io_context& io,
                                                                        JetStreamOptions options) {
@@ -225,6 +242,10 @@ absl::StatusOr<std::unique_ptr<JetStreamBroker>> JetStreamBroker::Open(boost::as
   std::vector<const char*> url_pointers;
   for (const std::string& url : urls) url_pointers.push_back(url.c_str());
 
+  // No spinning on libnats' locks: its threads share the cores with gantry's (and often the
+  // server's), where a spin only delays the holder. Before the first connection, once.
+  static const natsStatus opened = nats_Open(0);
+  if (opened != NATS_OK) return absl::InternalError("nats: cannot start libnats");
   natsOptions* opts = nullptr;
   if (natsOptions_Create(&opts) != NATS_OK) return absl::InternalError("nats: out of memory");
   int64_t timeout_ms = impl->options.call_timeout.count();

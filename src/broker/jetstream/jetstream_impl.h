@@ -79,7 +79,15 @@ struct JetStreamBroker::Impl {
     std::mutex mu;
     Impl* impl = nullptr;
     std::unordered_map<natsMsg*, Pending> pending;
+    struct Answer {
+      Pending pending;
+      absl::StatusOr<Published> result;
+      uint64_t sequence = 0;  // 0: failed
+    };
+    std::vector<Answer> answered;  // for the loop's next DeliverAnswers
   };
+  // On the loop: the answers libnats' handler collected since the last call.
+  void DeliverAnswers();
   static PublishAcks* NewPublishAcks();  // kept (reachable) until the process ends
   PublishAcks* acks = NewPublishAcks();
   uint64_t made_up_ids = 0;
