@@ -11,9 +11,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
 
+#include "agent/apply_plan.h"
 #include "agent/autoscaling.h"
 #include "agent/broker_backend.h"
 #include "agent/delivery.h"
+#include "agent/key_owner.h"
 #include "agent/metrics.h"
 #include "agent/otlp_exporter.h"
 #include "agent/progress.h"
@@ -22,8 +24,6 @@
 #include "api/api.h"
 #include "api/json_http.h"
 #include "broker/broker.h"
-#include "config/app_diff.h"
-#include "config/app_file.h"
 #include "core/crc32.h"
 #include "core/log.h"
 #include "core/status.h"
@@ -32,7 +32,6 @@
 #include "net/tls.h"
 #include "orchestrator/supervisor.h"
 #include "proxy/connection_budget.h"
-#include "proxy/owner.h"
 #include "proxy/proxy.h"
 #include "proxy/snapshot_builder.h"
 #include "proxy/stats_json.h"
@@ -164,7 +163,7 @@ class Agent {
                        Apply(text, dry_run, respond);
                      },
                      [this](const std::string& service, const std::string& key) {
-                       return KeyOwner(service, key);
+                       return KeyOwnerAnswer(*snapshots_.Load(), service, key);
                      },
                      broker_.get(),
                      [this] {
@@ -324,56 +323,12 @@ class Agent {
 
   // POST /api/v1/apply: the changed app file's text. Answers the difference; unless `dry_run`,
   // after applying it (when every rollout it needed has ended).
-  // The replica the proxy's hashing balancers send `key` to, from the published snapshot.
-  http::Response KeyOwner(const std::string& service, const std::string& key) {
-    std::shared_ptr<const proxy::Snapshot> snapshot = snapshots_.Load();
-    const proxy::Cluster* cluster = snapshot->FindCluster(service);
-    if (!cluster) {
-      return http::JsonError(404, "unknown_service",
-                             fmt::format("no service named \"{}\"", service));
-    }
-    proxy::KeyOwner owner = proxy::OwnerOf(*cluster, key);
-    if (!owner.endpoint) {
-      return http::JsonError(503, "no_healthy_upstream",
-                             fmt::format("no healthy replica of service \"{}\"", service));
-    }
-    namespace json = boost::json;
-    return api::Json(json::object{{"service", service},
-                                  {"key", key},
-                                  {"instance", owner.endpoint->instance_id},
-                                  {"address", owner.endpoint->key},
-                                  {"algorithm", std::string(owner.algorithm)}});
-  }
-
   void Apply(const std::string& text, bool dry_run, const http::Respond& respond) {
-    namespace json = boost::json;
-    config::AppFileResult parsed = config::ParseAppFile(text, spec_->file, spec_->directory);
-    if (!parsed.errors.empty()) {
-      json::array errors;
-      for (const auto& error : parsed.errors) errors.emplace_back(error.ToString());
-      return respond(api::Json(json::object{{"error", parsed.errors[0].ToString()},
-                                            {"code", "invalid_app_file"},
-                                            {"errors", std::move(errors)}},
-                               0, 400));
-    }
-    auto next = std::make_unique<config::AppSpec>(std::move(*parsed.spec));
-    std::vector<config::AppChange> changes = config::DiffApps(*spec_, *next);
-    json::array listed;
-    std::set<std::string> replace;
-    bool listen_changed = false;
-    for (const auto& change : changes) {
-      json::array fields;
-      for (const std::string& field : change.fields) fields.emplace_back(field);
-      listed.emplace_back(json::object{{"kind", config::ChangeKindName(change.kind)},
-                                       {"service", change.service},
-                                       {"detail", change.detail},
-                                       {"fields", std::move(fields)}});
-      if (change.kind == config::AppChange::Kind::kReplace) replace.insert(change.service);
-      if (change.kind == config::AppChange::Kind::kListen) listen_changed = true;
-    }
-    json::object answer{{"changes", listed}, {"text", config::DescribeChanges(changes)}};
-    if (dry_run || changes.empty()) return respond(api::Json(answer));
-    if (listen_changed) {
+    ApplyPlan plan = PlanApply(*spec_, text);
+    if (plan.refused) return respond(std::move(*plan.refused));
+    boost::json::object answer = std::move(plan.answer);
+    if (dry_run || !plan.changed) return respond(api::Json(answer));
+    if (plan.listen_changed) {
       return respond(
           http::JsonError(409, "needs_restart",
                           "gateway.listen, gateway.tls or mesh.listen changed: stop the agent and "
@@ -384,12 +339,13 @@ class Agent {
     if (auto refused = supervisor_->CanApply(); !refused.ok()) {
       return respond(api::ErrorFor(refused));
     }
-    const config::AppSpec& applied = *next;
-    applied_.push_back(std::move(next));
+    const config::AppSpec& applied = *plan.next;
+    applied_.push_back(std::move(plan.next));
     for (const auto& service : applied.services) registry_.DeclareService(service.name);
-    events_.Add("applied", applied.name, "", config::DescribeChanges(changes));
+    events_.Add("applied", applied.name, "", std::string(answer["text"].as_string()));
     const config::AppSpec* before = spec_;
     spec_ = &applied;
+    std::set<std::string> replace = std::move(plan.replace);
     supervisor_->Apply(
         applied, replace,
         [this, before, replace, answer, respond](const absl::Status& status) mutable {

@@ -53,6 +53,17 @@ class StartWithoutNats(unittest.TestCase):
         self.assertIn(address, result.stderr)
 
 
+    def test_more_replicas_than_a_lone_server_keeps_is_an_error_at_start(self):
+        nats = Nats()
+        self.addCleanup(nats.close)
+        result = subprocess.run(
+            [GANTRY, "up", "-f", write_app(PLAIN_APP), "--api", "127.0.0.1:0", "--gateway",
+             "127.0.0.1:0", "--mesh", "127.0.0.1:0", "--broker", nats.broker_flag + "?replicas=3"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("cannot keep 3 replicas", result.stderr)
+
+
 class OnJetStream(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -72,6 +83,11 @@ class OnJetStream(unittest.TestCase):
         wait_for(lambda: [r for r in delivered(self.record) if r["body"] == "first"], 20,
                  "the delivery")
 
+    def test_1_a_topic_name_too_long_for_jetstream_is_refused_as_such(self):
+        status, answer = publish(self.agent.api, "_" * 200, "x")
+        self.assertEqual(status, 400, answer)
+        self.assertIn("too long for JetStream", answer["error"])
+
     def test_2_losing_nats_degrades_and_its_return_is_picked_up(self):
         self.nats.kill9()
         try:
@@ -83,6 +99,10 @@ class OnJetStream(unittest.TestCase):
             # out and its answer never came.
             self.assertRegex(answer["error"], "NATS is not connected|JetStream did not answer")
             self.assertLess(time.monotonic() - started, 6)
+            # Reads answer 503 too (at once, once libnats saw the connection end).
+            wait_for(lambda: http_request(self.agent.api, "GET",
+                                          "/api/v1/topics/orders.eu?from=0")[0] == 503, 10,
+                     "a read answering 503")
             # The data plane serves on.
             self.assertEqual(http_request(self.agent.gateway, "GET", "/healthz")[0], 200)
         finally:

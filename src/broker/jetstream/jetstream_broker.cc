@@ -17,6 +17,7 @@ namespace {
 
 constexpr Duration kTopicsRefresh = std::chrono::seconds(1);
 constexpr int64_t kMaxPendingPublishes = 100'000;  // past it, a publish waits (StallWait)
+constexpr size_t kMaxStreamName = 255;             // JetStream's limit
 
 int64_t Nanos(Duration d) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
@@ -53,6 +54,10 @@ absl::Status NatsError(const std::string& what, natsStatus status, jsErrCode cod
   if (status == NATS_NOT_FOUND || code == JSStreamNotFoundErr || code == JSConsumerNotFoundErr ||
       code == JSNoMessageFoundErr) {
     return absl::NotFoundError(text);
+  }
+  if (code == JSStreamReplicasNotSupportedErr) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: {} (?replicas= above 1 needs a NATS cluster)", what, LastError(status)));
   }
   if (code == JSStreamStoreFailedErr || code == JSStorageResourcesExceededErr ||
       code == JSMemoryResourcesExceededErr) {
@@ -118,7 +123,13 @@ JetStreamBroker::Impl::~Impl() {
   if (nc) natsConnection_Destroy(nc);
 }
 
+absl::Status JetStreamBroker::Impl::Connected() const {
+  if (natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED) return absl::OkStatus();
+  return absl::UnavailableError("NATS is not connected (reconnecting)");
+}
+
 absl::Status JetStreamBroker::Impl::EnsureStream(const std::string& topic) {
+  if (absl::Status connected = Connected(); !connected.ok()) return connected;
   std::string name = names.Stream(topic);
   std::string subject = names.Subject(topic);
   const char* subjects[] = {subject.c_str()};
@@ -288,6 +299,29 @@ absl::StatusOr<std::unique_ptr<JetStreamBroker>> JetStreamBroker::Open(boost::as
         fmt::format("JetStream does not answer on nats at {} (is the server started with -js?): {}",
                     servers, LastError(s)));
   }
+  if (impl->options.replicas > 1) {
+    // Whether the cluster can keep that many copies: a stream made and dropped at once, so that
+    // a wrong ?replicas= is an error now, not a failing topic later.
+    std::string probe = "gantry_" + impl->names.app + "_probe";
+    std::string subject = "gantry." + impl->names.app + "._probe";
+    const char* subjects[] = {subject.c_str()};
+    jsStreamConfig config;
+    jsStreamConfig_Init(&config);
+    config.Name = probe.c_str();
+    config.Subjects = subjects;
+    config.SubjectsLen = 1;
+    config.Storage = js_MemoryStorage;
+    config.Replicas = impl->options.replicas;
+    jsStreamInfo* made = nullptr;
+    s = js_AddStream(&made, impl->js, &config, &call, &code);
+    jsStreamInfo_Destroy(made);
+    if (s != NATS_OK && code != JSStreamNameExistErr) {
+      return absl::InvalidArgumentError(fmt::format(
+          "nats at {} cannot keep {} replicas of a stream: {}{}", servers, impl->options.replicas,
+          LastError(s), code == JSStreamReplicasNotSupportedErr ? " (the server runs alone)" : ""));
+    }
+    js_DeleteStream(impl->js, probe.c_str(), &call, nullptr);
+  }
   return std::unique_ptr<JetStreamBroker>(new JetStreamBroker(std::move(impl)));
 }
 
@@ -347,6 +381,12 @@ void JetStreamBroker::Publish(const std::string& topic, Outgoing outgoing,
     return done(absl::InvalidArgumentError(fmt::format("the message is {} bytes; at most {}",
                                                        outgoing.payload.size(),
                                                        impl_->options.max_message_bytes)));
+  }
+  if (impl_->names.Stream(topic).size() > kMaxStreamName) {
+    return done(absl::InvalidArgumentError(
+        fmt::format("topic \"{}\" is too long for JetStream: its stream name, {}, would be over {} "
+                    "characters ('_' and '.' count twice)",
+                    topic, impl_->names.Stream(topic).substr(0, 40) + "...", kMaxStreamName)));
   }
   if (impl_->streams_made.contains(topic)) return Send(topic, std::move(outgoing), std::move(done));
   auto& waiting = impl_->making[topic];
@@ -428,7 +468,8 @@ void JetStreamBroker::Read(const std::string& topic, uint64_t from, size_t limit
   Impl* impl = impl_.get();
   boost::asio::post(impl->worker, [impl, topic, from, limit, done = std::move(done)]() mutable {
     absl::StatusOr<std::vector<Message>> result = std::vector<Message>();
-    absl::StatusOr<TopicInfo> info = impl->StreamInfo(topic);
+    absl::Status connected = impl->Connected();
+    absl::StatusOr<TopicInfo> info = connected.ok() ? impl->StreamInfo(topic) : connected;
     if (!info.ok()) {
       result = info.status();
     } else {

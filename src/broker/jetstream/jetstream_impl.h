@@ -47,6 +47,8 @@ struct JetStreamBroker::Impl {
     o.Wait = static_cast<int64_t>(options.call_timeout.count());
     return o;
   }
+  // Unavailable while libnats reconnects: a call then would wait its whole timeout.
+  absl::Status Connected() const;
   // Blocking (a worker thread): makes the topic's stream unless it is there.
   absl::Status EnsureStream(const std::string& topic);
   // Blocking: the stream's state; NotFound for an unknown topic.
