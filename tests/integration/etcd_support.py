@@ -9,11 +9,12 @@ import base64
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 import urllib.request
+
+from engine_support import EngineProcess, free_port, server_for
 
 ETCD = shutil.which("etcd") or "/usr/bin/etcd"
 ON_ETCD = os.environ.get("GANTRY_TEST_STORE") == "etcd"
@@ -21,14 +22,7 @@ ON_ETCD = os.environ.get("GANTRY_TEST_STORE") == "etcd"
 SHORTEST_LEASE = 2 if ON_ETCD else 1
 
 
-def _free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Etcd:
+class Etcd(EngineProcess):
     """One etcd member; kill9() and start() again keep its ports and data."""
 
     @property
@@ -43,7 +37,7 @@ class Etcd:
         """`cluster`/`ports`: a member of EtcdCluster (its initial-cluster and its own ports)."""
         self.folder = folder or tempfile.mkdtemp(prefix="gantry-etcd-")
         self.name = name
-        self.client_port, self.peer_port = ports or (_free_port(), _free_port())
+        self.client_port, self.peer_port = ports or (free_port(), free_port())
         self.cluster = cluster
         self.proc = None
         if cluster is None:
@@ -92,22 +86,12 @@ class Etcd:
                                             "keys_only": True})
         return [base64.b64decode(kv["key"]).decode() for kv in answer.get("kvs", [])]
 
-    def kill9(self):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def close(self):
-        self.kill9()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
 class EtcdCluster:
     """Three etcd members on 127.0.0.1, each with its own ports and folder."""
 
     def __init__(self, size=3):
         self.folder = tempfile.mkdtemp(prefix="gantry-etcd-cluster-")
-        ports = [(_free_port(), _free_port()) for _ in range(size)]
+        ports = [(free_port(), free_port()) for _ in range(size)]
         cluster = ",".join(f"m{i}=http://127.0.0.1:{peer}" for i, (_, peer) in enumerate(ports))
         self.members = []
         for i, member_ports in enumerate(ports):
@@ -157,9 +141,4 @@ def store_args(state_dir):
     """The --store flag for an agent on `state_dir` (none: the embedded store)."""
     if not ON_ETCD:
         return []
-    member = _MEMBERS.get(state_dir)
-    if member is None:
-        member = _MEMBERS[state_dir] = Etcd()
-        import atexit
-        atexit.register(member.close)
-    return ["--store", member.store_flag]
+    return ["--store", server_for(_MEMBERS, state_dir, Etcd).store_flag]

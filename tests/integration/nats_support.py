@@ -8,24 +8,18 @@ messages): ctest runs the broker's integration tests both ways.
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
 
+from engine_support import EngineProcess, free_port, server_for
+
 NATS_SERVER = shutil.which("nats-server") or "/usr/bin/nats-server"
 ON_NATS = os.environ.get("GANTRY_TEST_BROKER") == "nats"
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Nats:
+class Nats(EngineProcess):
     """One nats-server with JetStream; kill9() and start() again keep its ports and store.
     `cluster`: (name, [route ports of every member]) for a member of NatsCluster."""
 
@@ -33,7 +27,7 @@ class Nats:
         self.folder = folder or tempfile.mkdtemp(prefix="gantry-nats-")
         self.name = name
         self.client_port, self.monitor_port, self.route_port = ports or (
-            _free_port(), _free_port(), _free_port())
+            free_port(), free_port(), free_port())
         self.cluster = cluster
         self.proc = None
         if cluster is None:
@@ -86,22 +80,12 @@ class Nats:
                                     timeout=5) as response:
             return json.loads(response.read())
 
-    def kill9(self):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def close(self):
-        self.kill9()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
 class NatsCluster:
     """Three JetStream servers on 127.0.0.1 routed to each other."""
 
     def __init__(self, size=3):
         self.folder = tempfile.mkdtemp(prefix="gantry-nats-cluster-")
-        ports = [(_free_port(), _free_port(), _free_port()) for _ in range(size)]
+        ports = [(free_port(), free_port(), free_port()) for _ in range(size)]
         route_ports = [p[2] for p in ports]
         self.members = []
         for i, member_ports in enumerate(ports):
@@ -130,9 +114,4 @@ def broker_args(state_dir):
     """The --broker flag for an agent on `state_dir` (none: the embedded broker)."""
     if not ON_NATS:
         return []
-    server = _SERVERS.get(state_dir)
-    if server is None:
-        server = _SERVERS[state_dir] = Nats()
-        import atexit
-        atexit.register(server.close)
-    return ["--broker", server.broker_flag]
+    return ["--broker", server_for(_SERVERS, state_dir, Nats).broker_flag]

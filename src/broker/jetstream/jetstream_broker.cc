@@ -34,6 +34,12 @@ std::string LastError(natsStatus status) {
   return text;
 }
 
+// Offsets are sequences minus one; an empty stream's first offset is its next.
+Broker::TopicInfo TopicInfoOf(const std::string& topic, const jsStreamState& state) {
+  return {topic, state.Msgs ? state.FirstSeq - 1 : state.LastSeq, state.LastSeq, state.Msgs,
+          state.Bytes};
+}
+
 void RefreshAgain(const std::shared_ptr<boost::asio::steady_timer>& timer,
                   const std::weak_ptr<std::function<void()>>& refresh) {
   timer->expires_after(kTopicsRefresh);
@@ -131,7 +137,15 @@ absl::Status JetStreamBroker::Impl::Connected() const {
 absl::Status JetStreamBroker::Impl::EnsureStream(const std::string& topic) {
   if (absl::Status connected = Connected(); !connected.ok()) return connected;
   std::string name = names.Stream(topic);
-  std::string subject = names.Subject(topic);
+  jsErrCode code = jsErrCode(0);
+  natsStatus s = MakeStream(name, names.Subject(topic), &code);
+  if (s == NATS_OK || code == JSStreamNameExistErr) return absl::OkStatus();
+  return NatsError(
+      fmt::format("JetStream: cannot make the stream {} for topic \"{}\"", name, topic), s, code);
+}
+
+natsStatus JetStreamBroker::Impl::MakeStream(const std::string& name, const std::string& subject,
+                                             jsErrCode* code) {
   const char* subjects[] = {subject.c_str()};
   jsStreamConfig config;
   jsStreamConfig_Init(&config);
@@ -147,13 +161,10 @@ absl::Status JetStreamBroker::Impl::EnsureStream(const std::string& topic) {
   config.MaxMsgSize = static_cast<int32_t>(options.max_message_bytes);
   config.Duplicates = Nanos(std::chrono::minutes(2));
   jsOptions call = CallOptions();
-  jsErrCode code = jsErrCode(0);
   jsStreamInfo* info = nullptr;
-  natsStatus s = js_AddStream(&info, js, &config, &call, &code);
+  natsStatus s = js_AddStream(&info, js, &config, &call, code);
   jsStreamInfo_Destroy(info);
-  if (s == NATS_OK || code == JSStreamNameExistErr) return absl::OkStatus();
-  return NatsError(
-      fmt::format("JetStream: cannot make the stream {} for topic \"{}\"", name, topic), s, code);
+  return s;
 }
 
 absl::StatusOr<Broker::TopicInfo> JetStreamBroker::Impl::StreamInfo(const std::string& topic) {
@@ -167,9 +178,7 @@ absl::StatusOr<Broker::TopicInfo> JetStreamBroker::Impl::StreamInfo(const std::s
     }
     return NatsError("JetStream: cannot read the stream of topic \"" + topic + "\"", s, code);
   }
-  const jsStreamState& state = info->State;
-  TopicInfo out{topic, state.Msgs ? state.FirstSeq - 1 : state.LastSeq, state.LastSeq, state.Msgs,
-                state.Bytes};
+  TopicInfo out = TopicInfoOf(topic, info->State);
   jsStreamInfo_Destroy(info);
   return out;
 }
@@ -303,18 +312,7 @@ absl::StatusOr<std::unique_ptr<JetStreamBroker>> JetStreamBroker::Open(boost::as
     // Whether the cluster can keep that many copies: a stream made and dropped at once, so that
     // a wrong ?replicas= is an error now, not a failing topic later.
     std::string probe = "gantry_" + impl->names.app + "_probe";
-    std::string subject = "gantry." + impl->names.app + "._probe";
-    const char* subjects[] = {subject.c_str()};
-    jsStreamConfig config;
-    jsStreamConfig_Init(&config);
-    config.Name = probe.c_str();
-    config.Subjects = subjects;
-    config.SubjectsLen = 1;
-    config.Storage = js_MemoryStorage;
-    config.Replicas = impl->options.replicas;
-    jsStreamInfo* made = nullptr;
-    s = js_AddStream(&made, impl->js, &config, &call, &code);
-    jsStreamInfo_Destroy(made);
+    s = impl->MakeStream(probe, "gantry." + impl->names.app + "._probe", &code);
     if (s != NATS_OK && code != JSStreamNameExistErr) {
       return absl::InvalidArgumentError(fmt::format(
           "nats at {} cannot keep {} replicas of a stream: {}{}", servers, impl->options.replicas,
@@ -342,9 +340,7 @@ JetStreamBroker::JetStreamBroker(std::shared_ptr<Impl> impl) : impl_(std::move(i
           const jsStreamInfo* info = list->List[i];
           std::string topic = impl_raw->names.TopicOf(info->Config->Name);
           if (topic.empty()) continue;
-          const jsStreamState& st = info->State;
-          seen[topic] = {topic, st.Msgs ? st.FirstSeq - 1 : st.LastSeq, st.LastSeq, st.Msgs,
-                         st.Bytes};
+          seen[topic] = TopicInfoOf(topic, info->State);
         }
         jsStreamInfoList_Destroy(list);
       } else {

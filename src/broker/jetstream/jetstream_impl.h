@@ -51,6 +51,8 @@ struct JetStreamBroker::Impl {
   absl::Status Connected() const;
   // Blocking (a worker thread): makes the topic's stream unless it is there.
   absl::Status EnsureStream(const std::string& topic);
+  // Blocking: makes a stream of one subject with the topics' limits and replicas.
+  natsStatus MakeStream(const std::string& name, const std::string& subject, jsErrCode* code);
   // Blocking: the stream's state; NotFound for an unknown topic.
   absl::StatusOr<TopicInfo> StreamInfo(const std::string& topic);
 
