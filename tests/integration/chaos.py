@@ -33,7 +33,9 @@ import h2.config
 import h2.connection
 import h2.events
 
+from etcd_support import store_args
 from gantry_support import GANTRY, HELLO, INVENTORY, free_port, pid_alive, wait_for
+from nats_support import broker_args
 
 APP = """name: chaos
 services:
@@ -149,7 +151,8 @@ class Run:
         result = subprocess.run(
             [GANTRY, "up", "-d", "--no-wait", "-f", self.app, "--state-dir", self.state, "--workers",
              str(self.workers), "--api", self.api, "--gateway", self.gateway, "--mesh",
-             f"127.0.0.1:{self.ports['mesh']}"], capture_output=True, text=True, timeout=60)
+             f"127.0.0.1:{self.ports['mesh']}", *store_args(self.state), *broker_args(self.state)],
+            capture_output=True, text=True, timeout=60)
         if result.returncode != 0:
             raise AssertionError(f"gantry up -d failed: {result.stderr}{self.agent_log()}")
         self.agent_pid = self.agent_file()["pid"]
