@@ -142,7 +142,8 @@ void Broker(PrometheusText& out, const MetricsSources& s) {
              [](const auto& t) { return t.next_offset; });
   each_topic("gantry_topic_messages", Type::kGauge, "Messages the topic retains.",
              [](const auto& t) { return t.messages; });
-  each_topic("gantry_topic_bytes", Type::kGauge, "Size of the topic's segment files (on JetStream: its stream's bytes).",
+  each_topic("gantry_topic_bytes", Type::kGauge,
+             "Size of the topic's segment files (on JetStream: its stream's bytes).",
              [](const auto& t) { return t.bytes; });
   auto each_sub = [&](const char* name, Type type, const char* help, auto field) {
     out.Family(name, type, help);

@@ -144,9 +144,7 @@ absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::Open(boost::asio::io_conte
 EtcdStore::EtcdStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EtcdStore::~EtcdStore() = default;
 
-bool EtcdStore::Connected() const {
-  return impl_->channel->GetState(false) == GRPC_CHANNEL_READY;
-}
+bool EtcdStore::Connected() const { return impl_->channel->GetState(false) == GRPC_CHANNEL_READY; }
 
 void EtcdStore::Range(const KeyRange& range, Done<RangeResult> done) {
   etcdserverpb::RangeRequest request;
