@@ -24,4 +24,14 @@ absl::Status Broker::CheckTopicName(std::string_view name) {
       fmt::format("a topic name is 1 to 200 letters, digits, '.', '_' or '-': \"{}\"", name));
 }
 
+absl::Status Broker::CheckPublish(std::string_view topic, const Outgoing& message,
+                                  size_t max_message_bytes) {
+  if (absl::Status status = CheckTopicName(topic); !status.ok()) return status;
+  if (message.payload.size() > max_message_bytes) {
+    return absl::InvalidArgumentError(fmt::format("the message is {} bytes; at most {} are taken",
+                                                  message.payload.size(), max_message_bytes));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace gantry::broker

@@ -88,6 +88,9 @@ class Broker {
 
   // 1 to 200 of [A-Za-z0-9._-].
   static absl::Status CheckTopicName(std::string_view name);
+  // What every backend checks before a publish: the topic's name, the payload's size.
+  static absl::Status CheckPublish(std::string_view topic, const Outgoing& message,
+                                   size_t max_message_bytes);
 
   // Adds a hook called (on the loop) after messages of `topic` were published through this
   // broker and became readable.

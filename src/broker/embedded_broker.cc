@@ -106,11 +106,9 @@ void EmbeddedBroker::ForgetOldIds(Topic& topic, int64_t now_ms) {
 
 void EmbeddedBroker::Publish(const std::string& name, Outgoing outgoing,
                              store::Done<Published> done) {
-  if (absl::Status status = CheckTopicName(name); !status.ok()) return done(status);
-  if (outgoing.payload.size() > options_.max_message_bytes) {
-    return done(absl::InvalidArgumentError(
-        fmt::format("the message is {} bytes; at most {} are taken", outgoing.payload.size(),
-                    options_.max_message_bytes)));
+  if (absl::Status status = CheckPublish(name, outgoing, options_.max_message_bytes);
+      !status.ok()) {
+    return done(status);
   }
   auto topic_or = GetOrCreate(name);
   if (!topic_or.ok()) return done(topic_or.status());

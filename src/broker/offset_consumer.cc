@@ -45,7 +45,7 @@ void OffsetConsumer::Load() {
                  uint64_t offset = broker_.FirstOffset(topic_);
                  if (!result->kvs.empty()) offset = std::stoull(result->kvs[0].value);
                  acked_ = OffsetTracker(offset);
-                 next_ = saved_ = offset;
+                 saved_ = offset;
                  loaded_ = true;
                  TryRead();
                });
@@ -57,16 +57,16 @@ void OffsetConsumer::Fetch(size_t max, store::Done<std::vector<Message>> done) {
 }
 
 void OffsetConsumer::TryRead() {
-  if (!loaded_ || !waiting_ || reading_ || next_ >= broker_.NextOffset(topic_)) return;
+  if (!loaded_ || !waiting_ || reading_ || acked_.next() >= broker_.NextOffset(topic_)) return;
   reading_ = true;
   std::weak_ptr<bool> alive = alive_;
-  broker_.Read(topic_, next_, waiting_->max,
+  broker_.Read(topic_, acked_.next(), waiting_->max,
                [this, alive](absl::StatusOr<std::vector<Message>> messages) {
                  if (alive.expired()) return;
                  reading_ = false;
                  if (!messages.ok()) {
-                   GANTRY_LOG(kError, "delivery: cannot read {} at offset {}: {}", topic_, next_,
-                              StatusMessage(messages.status()));
+                   GANTRY_LOG(kError, "delivery: cannot read {} at offset {}: {}", topic_,
+                              acked_.next(), StatusMessage(messages.status()));
                    auto timer = std::make_shared<net::asio::steady_timer>(io_, kRetryPause);
                    timer->async_wait([this, alive, timer](boost::system::error_code error) {
                      if (!error && !alive.expired()) TryRead();
@@ -75,14 +75,13 @@ void OffsetConsumer::TryRead() {
                  }
                  if (messages->empty()) return;  // the next publish tries again
                  for (const Message& message : *messages) {
-                   if (message.offset > next_) {  // retention dropped what was never fetched
+                   uint64_t from = acked_.next();
+                   if (acked_.Fetched(message.offset) > 0) {
                      GANTRY_LOG(kWarn,
                                 "delivery: {} for {}: offsets {} to {} were dropped by "
                                 "retention",
-                                topic_, group_, next_, message.offset - 1);
-                     acked_.Skip(next_, message.offset);  // as good as acknowledged
+                                topic_, group_, from, message.offset - 1);
                    }
-                   next_ = message.offset + 1;
                  }
                  auto done = std::move(waiting_->done);
                  waiting_.reset();

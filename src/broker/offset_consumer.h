@@ -43,8 +43,7 @@ class OffsetConsumer final : public Consumer {
   store::Store& store_;
   std::string topic_, group_;
   bool loaded_ = false;
-  OffsetTracker acked_;
-  uint64_t next_ = 0;  // the next offset to fetch
+  OffsetTracker acked_;  // and the next offset to fetch
   struct Waiting {
     size_t max = 0;
     store::Done<std::vector<Message>> done;

@@ -12,9 +12,19 @@ namespace gantry::broker {
 
 class OffsetTracker {
  public:
-  explicit OffsetTracker(uint64_t committed = 0) : committed_(committed) {}
+  explicit OffsetTracker(uint64_t committed = 0) : committed_(committed), next_(committed) {}
 
   uint64_t committed() const { return committed_; }
+  // The offset after the last one fetched (the committed one before the first fetch).
+  uint64_t next() const { return next_; }
+  // `offset` was fetched. Offsets between next() and it were dropped by retention before anyone
+  // fetched them: they count as acknowledged. Returns how many those were.
+  uint64_t Fetched(uint64_t offset) {
+    uint64_t dropped = offset > next_ ? offset - next_ : 0;
+    if (dropped) Skip(next_, offset);
+    next_ = std::max(next_, offset + 1);
+    return dropped;
+  }
   void Ack(uint64_t offset) {
     if (offset >= committed_) done_.insert(offset);
     Advance();
@@ -41,6 +51,7 @@ class OffsetTracker {
   }
 
   uint64_t committed_;
+  uint64_t next_;
   std::set<uint64_t> done_;            // acknowledged, past committed_
   std::map<uint64_t, uint64_t> gaps_;  // [first, end) skipped
 };

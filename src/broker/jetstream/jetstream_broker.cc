@@ -40,6 +40,14 @@ Broker::TopicInfo TopicInfoOf(const std::string& topic, const jsStreamState& sta
           state.Bytes};
 }
 
+// Moves a topic's known end up to `next_offset` (a publish answered, or a look at the stream),
+// never back.
+void AdvanceTo(Broker::TopicInfo& info, uint64_t next_offset) {
+  if (next_offset <= info.next_offset) return;
+  info.messages += next_offset - info.next_offset;
+  info.next_offset = next_offset;
+}
+
 void RefreshAgain(const std::shared_ptr<boost::asio::steady_timer>& timer,
                   const std::weak_ptr<std::function<void()>>& refresh) {
   timer->expires_after(kTopicsRefresh);
@@ -119,7 +127,8 @@ JetStreamBroker::Impl::~Impl() {
   {
     std::lock_guard lock(acks->mu);  // the ack handler waits, then finds no broker
     acks->impl = nullptr;
-    for (auto& [msg, pending] : acks->pending) natsMsg_Destroy(msg);
+    // The messages themselves are libnats' until it hands them back to the handler (which
+    // destroys them) or frees them with the connection: not destroyed here.
     acks->pending.clear();
   }
   worker.stop();  // what is queued is dropped: its answers would not be delivered anyway
@@ -239,10 +248,7 @@ void JetStreamBroker::Impl::DeliverAnswers() {
     if (sequence) {
       TopicInfo& info = topics[pending.topic];
       info.name = pending.topic;
-      if (sequence > info.next_offset) {
-        info.messages += sequence - info.next_offset;
-        info.next_offset = sequence;
-      }
+      AdvanceTo(info, sequence);
       published.insert(pending.topic);
     }
     pending.done(std::move(result));
@@ -328,10 +334,9 @@ JetStreamBroker::JetStreamBroker(std::shared_ptr<Impl> impl) : impl_(std::move(i
   // The topic list, refreshed every second from the streams (publishes by others show there).
   auto timer = std::make_shared<boost::asio::steady_timer>(impl_->io);
   auto refresh = std::make_shared<std::function<void()>>();
-  std::weak_ptr<bool> alive = impl_->alive;
   Impl* impl_raw = impl_.get();
-  *refresh = [impl_raw, timer, alive, weak = std::weak_ptr<std::function<void()>>(refresh)] {
-    boost::asio::post(impl_raw->worker, [impl_raw, timer, alive, weak] {
+  *refresh = [impl_raw, timer, weak = std::weak_ptr<std::function<void()>>(refresh)] {
+    boost::asio::post(impl_raw->worker, [impl_raw, timer, weak] {
       jsOptions call = impl_raw->CallOptions();
       jsStreamInfoList* list = nullptr;
       std::map<std::string, TopicInfo> seen;
@@ -350,11 +355,7 @@ JetStreamBroker::JetStreamBroker(std::shared_ptr<Impl> impl) : impl_(std::move(i
         for (auto& [topic, info] : seen) {
           impl_raw->streams_made.insert(topic);
           TopicInfo& known = impl_raw->topics[topic];
-          // A publish answered since the look began may be ahead of it.
-          if (info.next_offset < known.next_offset) {
-            info.messages += known.next_offset - info.next_offset;
-            info.next_offset = known.next_offset;
-          }
+          AdvanceTo(info, known.next_offset);  // a publish answered since the look began
           known = info;
         }
         RefreshAgain(timer, weak);
@@ -372,17 +373,15 @@ JetStreamBroker::~JetStreamBroker() {
 
 void JetStreamBroker::Publish(const std::string& topic, Outgoing outgoing,
                               store::Done<Published> done) {
-  if (absl::Status status = CheckTopicName(topic); !status.ok()) return done(status);
-  if (outgoing.payload.size() > impl_->options.max_message_bytes) {
-    return done(absl::InvalidArgumentError(fmt::format("the message is {} bytes; at most {}",
-                                                       outgoing.payload.size(),
-                                                       impl_->options.max_message_bytes)));
+  if (absl::Status status = CheckPublish(topic, outgoing, impl_->options.max_message_bytes);
+      !status.ok()) {
+    return done(status);
   }
-  if (impl_->names.Stream(topic).size() > kMaxStreamName) {
+  if (std::string stream = impl_->names.Stream(topic); stream.size() > kMaxStreamName) {
     return done(absl::InvalidArgumentError(
         fmt::format("topic \"{}\" is too long for JetStream: its stream name, {}, would be over {} "
                     "characters ('_' and '.' count twice)",
-                    topic, impl_->names.Stream(topic).substr(0, 40) + "...", kMaxStreamName)));
+                    topic, stream.substr(0, 40) + "...", kMaxStreamName)));
   }
   if (impl_->streams_made.contains(topic)) return Send(topic, std::move(outgoing), std::move(done));
   auto& waiting = impl_->making[topic];

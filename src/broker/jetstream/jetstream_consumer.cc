@@ -148,7 +148,6 @@ void JetStreamConsumer::Run() {
   broker_->Post([this, alive, floor] {
     if (alive.expired()) return;
     acked_ = OffsetTracker(floor);
-    next_ = floor;
   });
   for (;;) {
     size_t max = 0;
@@ -183,8 +182,7 @@ void JetStreamConsumer::Run() {
       }
       for (size_t i = 0; i < raw.size(); ++i) {
         uint64_t offset = messages[i].offset;
-        if (offset > next_) acked_.Skip(next_, offset);  // retention dropped them first
-        next_ = std::max(next_, offset + 1);
+        acked_.Fetched(offset);
         if (auto [it, fresh] = unacked_.emplace(offset, raw[i]); !fresh) {
           natsMsg_Destroy(it->second);  // a redelivery: the newer one acknowledges
           it->second = raw[i];

@@ -11,7 +11,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 
@@ -46,7 +45,6 @@ class JetStreamConsumer final : public Consumer {
 
   // The loop's.
   OffsetTracker acked_;
-  uint64_t next_ = 0;
   std::map<uint64_t, __natsMsg*> unacked_;  // by offset: acknowledged through the message
   store::Done<std::vector<Message>> done_;
 

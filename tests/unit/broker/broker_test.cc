@@ -58,6 +58,22 @@ TEST(OffsetTracker, CommitsOverOutOfOrderAcksAndRetentionGaps) {
   EXPECT_EQ(t.committed(), 21u);
 }
 
+// What both consumers do with each fetched message: a jump past next() is what retention
+// dropped before anyone fetched it, as good as acknowledged.
+TEST(OffsetTracker, FetchingPastAGapSkipsIt) {
+  OffsetTracker t(5);
+  EXPECT_EQ(t.next(), 5u);
+  EXPECT_EQ(t.Fetched(5), 0u);
+  EXPECT_EQ(t.Fetched(9), 3u);  // 6, 7 and 8 are gone
+  EXPECT_EQ(t.next(), 10u);
+  EXPECT_EQ(t.Fetched(7), 0u);  // a repeat: next() does not go back
+  EXPECT_EQ(t.next(), 10u);
+  t.Ack(5);
+  EXPECT_EQ(t.committed(), 9u);  // over the gap, up to 9 still out
+  t.Ack(9);
+  EXPECT_EQ(t.committed(), 10u);
+}
+
 std::vector<Message> ReadAll(const TopicLog& log, uint64_t from, size_t limit = 1000) {
   auto read = log.Read(from, limit);
   EXPECT_TRUE(read.ok()) << read.status();
