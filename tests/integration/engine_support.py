@@ -5,6 +5,8 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import time
 
 
 def free_port():
@@ -14,9 +16,37 @@ def free_port():
 
 
 class EngineProcess:
-    """A server started in its own process group (self.proc) with its own folder."""
+    """A server started in its own process group (self.proc) with its own folder. A subclass
+    gives launch() (which calls spawn) and serving() (true once it answers; OSError or
+    ValueError count as not yet)."""
     proc = None
     folder = None
+    label = "the server"
+    log_path = None
+
+    def spawn(self, args, log_path):
+        self.log_path = log_path
+        with open(log_path, "ab") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+
+    def start(self, timeout=20):
+        self.launch()
+        self.wait_serving(timeout)
+
+    def wait_serving(self, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.label} exited with {self.proc.returncode}: see "
+                                     f"{self.log_path}")
+            try:
+                if self.serving():
+                    return
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"{self.label} did not serve within {timeout}s: see {self.log_path}")
 
     def kill9(self):
         if self.proc and self.proc.poll() is None:

@@ -9,9 +9,7 @@ import base64
 import json
 import os
 import shutil
-import subprocess
 import tempfile
-import time
 import urllib.request
 
 from engine_support import EngineProcess, free_port, server_for
@@ -43,34 +41,22 @@ class Etcd(EngineProcess):
         if cluster is None:
             self.start()
 
+    label = "etcd"
+
     def launch(self):
         client = f"http://{self.endpoint}"
         peer = f"http://127.0.0.1:{self.peer_port}"
-        log = open(os.path.join(self.folder, "etcd.log"), "ab")
-        self.proc = subprocess.Popen(
+        self.spawn(
             [ETCD, "--name", self.name, "--data-dir", os.path.join(self.folder, "data"),
              "--listen-client-urls", client, "--advertise-client-urls", client,
              "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
              "--initial-cluster", self.cluster or f"{self.name}={peer}",
              "--initial-cluster-state", "new"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
+            os.path.join(self.folder, "etcd.log"))
 
-    def start(self, timeout=20):
-        self.launch()
-        self.wait_serving(timeout)
-
-    def wait_serving(self, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"etcd exited with {self.proc.returncode}: see {self.folder}/etcd.log")
-            try:
-                self.call("/v3/kv/range", {"key": _b64("health")})
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError(f"etcd did not serve within {timeout}s: see {self.folder}/etcd.log")
+    def serving(self):
+        self.call("/v3/kv/range", {"key": _b64("health")})
+        return True
 
     def call(self, path, body, timeout=5):
         """etcd's JSON gateway: the decoded answer."""

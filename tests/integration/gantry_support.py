@@ -217,6 +217,14 @@ class Agent:
         self.close()
 
 
+def up_failing_to_start(*flags):
+    """`gantry up` of a plain app with `flags` that should not start (a bad or missing engine):
+    the finished process, output captured."""
+    return subprocess.run([GANTRY, "up", "-f", write_app(PLAIN_APP), "--api", "127.0.0.1:0",
+                           "--gateway", "127.0.0.1:0", "--mesh", "127.0.0.1:0", *flags],
+                          capture_output=True, text=True, timeout=60)
+
+
 def copy_example(name):
     """Copies examples/<name> into a new folder, with bin/ linked to this build's binaries,
     so the example's own app file runs against the build under test."""

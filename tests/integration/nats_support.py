@@ -8,9 +8,7 @@ messages): ctest runs the broker's integration tests both ways.
 import json
 import os
 import shutil
-import subprocess
 import tempfile
-import time
 import urllib.request
 
 from engine_support import EngineProcess, free_port, server_for
@@ -41,6 +39,8 @@ class Nats(EngineProcess):
     def broker_flag(self):
         return f"nats://{self.endpoint}"
 
+    label = "nats-server"
+
     def launch(self):
         args = [NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(self.client_port),
                 "-m", str(self.monitor_port), "-sd", os.path.join(self.folder, "jetstream"),
@@ -50,30 +50,12 @@ class Nats(EngineProcess):
             routes = ",".join(f"nats://127.0.0.1:{p}" for p in route_ports if p != self.route_port)
             args += ["--cluster_name", name, "--cluster", f"nats://127.0.0.1:{self.route_port}",
                      "--routes", routes]
-        log = open(os.path.join(self.folder, f"{self.name}.log"), "ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        log.close()
+        self.spawn(args, os.path.join(self.folder, f"{self.name}.log"))
 
-    def start(self, timeout=20):
-        self.launch()
-        self.wait_serving(timeout)
-
-    def wait_serving(self, timeout=20):
-        """Until its monitor says JetStream is on (in a cluster: once it has a meta leader)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"nats-server exited with {self.proc.returncode}: see "
-                                     f"{self.folder}/{self.name}.log")
-            try:
-                info = self.monitor("/jsz")
-                if not self.cluster or info.get("meta_cluster", {}).get("leader"):
-                    return
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"nats-server did not serve within {timeout}s: see {self.folder}")
+    def serving(self):
+        """JetStream is on (in a cluster: once it has a meta leader)."""
+        info = self.monitor("/jsz")
+        return not self.cluster or bool(info.get("meta_cluster", {}).get("leader"))
 
     def monitor(self, path):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.monitor_port}{path}",

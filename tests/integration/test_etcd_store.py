@@ -4,30 +4,25 @@ agent (the data plane serves on, writes answer 503) and is picked up again when 
 with no restart of gantry."""
 import json
 import os
-import subprocess
 import unittest
 
 from etcd_support import Etcd
-from gantry_support import GANTRY, Agent, PLAIN_APP, free_port, http_request, wait_for, write_app
+from gantry_support import (Agent, PLAIN_APP, free_port, http_request, up_failing_to_start,
+                            wait_for, write_app)
 
 
 class StartWithoutEtcd(unittest.TestCase):
-    def up(self, *flags):
-        return subprocess.run([GANTRY, "up", "-f", write_app(PLAIN_APP), "--api", "127.0.0.1:0",
-                               "--gateway", "127.0.0.1:0", "--mesh", "127.0.0.1:0", *flags],
-                              capture_output=True, text=True, timeout=60)
-
     def test_an_etcd_that_does_not_answer_is_named_and_the_agent_exits(self):
         address = f"127.0.0.1:{free_port()}"
-        result = self.up("--store", f"etcd://{address}")
+        result = up_failing_to_start("--store", f"etcd://{address}")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn(address, result.stderr + result.stdout)
 
     def test_a_bad_store_or_a_broker_is_refused_with_a_reason(self):
-        result = self.up("--store", "consul://127.0.0.1:8500")
+        result = up_failing_to_start("--store", "consul://127.0.0.1:8500")
         self.assertEqual(result.returncode, 2)
         self.assertIn("etcd://host:port", result.stderr)
-        result = self.up("--broker", "kafka://127.0.0.1:9092")
+        result = up_failing_to_start("--broker", "kafka://127.0.0.1:9092")
         self.assertEqual(result.returncode, 2)
         self.assertIn("nats://host:port", result.stderr)
 

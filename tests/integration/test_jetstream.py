@@ -5,14 +5,13 @@ restart of gantry; on a three-server cluster with R3 streams, a server killed un
 loses no acknowledged message: each is delivered at least once."""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unittest
 
-from gantry_support import (GANTRY, PLAIN_APP, Agent, free_port, http_request, publish,
+from gantry_support import (Agent, free_port, http_request, publish, up_failing_to_start,
                             wait_for, write_app)
 from nats_support import Nats, NatsCluster
 
@@ -45,10 +44,7 @@ def delivered(record):
 class StartWithoutNats(unittest.TestCase):
     def test_a_server_that_does_not_answer_is_named_and_the_agent_exits(self):
         address = f"127.0.0.1:{free_port()}"
-        result = subprocess.run(
-            [GANTRY, "up", "-f", write_app(PLAIN_APP), "--api", "127.0.0.1:0", "--gateway",
-             "127.0.0.1:0", "--mesh", "127.0.0.1:0", "--broker", f"nats://{address}"],
-            capture_output=True, text=True, timeout=60)
+        result = up_failing_to_start("--broker", f"nats://{address}")
         self.assertEqual(result.returncode, 1, result.stderr)
         self.assertIn(address, result.stderr)
 
@@ -56,10 +52,7 @@ class StartWithoutNats(unittest.TestCase):
     def test_more_replicas_than_a_lone_server_keeps_is_an_error_at_start(self):
         nats = Nats()
         self.addCleanup(nats.close)
-        result = subprocess.run(
-            [GANTRY, "up", "-f", write_app(PLAIN_APP), "--api", "127.0.0.1:0", "--gateway",
-             "127.0.0.1:0", "--mesh", "127.0.0.1:0", "--broker", nats.broker_flag + "?replicas=3"],
-            capture_output=True, text=True, timeout=60)
+        result = up_failing_to_start("--broker", nats.broker_flag + "?replicas=3")
         self.assertEqual(result.returncode, 1, result.stderr)
         self.assertIn("cannot keep 3 replicas", result.stderr)
 
