@@ -169,11 +169,20 @@ class Run:
             return ""
 
     def agent_alive(self):
+        """Until every thread of it has exited: the main one turns zombie first, while another
+        may still be closing the process's files (the store's lock among them)."""
         try:
-            with open(f"/proc/{self.agent_pid}/stat") as f:
-                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+            threads = os.listdir(f"/proc/{self.agent_pid}/task")
         except OSError:
             return False
+        for thread in threads:
+            try:
+                with open(f"/proc/{self.agent_pid}/task/{thread}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                        return True
+            except OSError:
+                continue  # gone meanwhile
+        return False
 
     def ps(self):
         result = self.gantry("ps", "-o", "json", timeout=30)
