@@ -15,6 +15,7 @@ class OffsetTracker {
   explicit OffsetTracker(uint64_t committed = 0) : committed_(committed), next_(committed) {}
 
   uint64_t committed() const { return committed_; }
+  bool acknowledged(uint64_t offset) const { return offset < committed_ || done_.contains(offset); }
   // The offset after the last one fetched (the committed one before the first fetch).
   uint64_t next() const { return next_; }
   // `offset` was fetched. Offsets between next() and it were dropped by retention before anyone

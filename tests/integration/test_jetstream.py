@@ -168,8 +168,10 @@ class OnACluster(unittest.TestCase):
             wait_for(all_delivered, 60, "every acknowledged message delivered")
         except AssertionError:
             missing = sorted(set(acknowledged) - got)
+            said = [line for line in agent.output().splitlines() if "delivery:" in line]
             raise AssertionError(f"{len(missing)} of {len(acknowledged)} acknowledged messages "
-                                 f"never delivered, e.g. {missing[:5]}") from None
+                                 f"never delivered, e.g. {missing[:5]}; the agent said:\n"
+                                 + "\n".join(said[-20:])) from None
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ namespace gantry::broker {
 namespace {
 constexpr int64_t kWaitTurnNs = 200'000'000;  // a fetch waits this long before looking at stop
 constexpr auto kSetupRetry = std::chrono::seconds(1);
+constexpr auto kLookEvery = std::chrono::seconds(2);  // idle, for lost deliveries
 constexpr int64_t kAckWaitNs = int64_t{3600} * 1'000'000'000;
 constexpr int64_t kMaxAckPending = 10'000;  // gantry's delivery window is what bounds it
 }  // namespace
@@ -36,6 +37,7 @@ JetStreamConsumer::~JetStreamConsumer() {
 
 void JetStreamConsumer::Fetch(size_t max, store::Done<std::vector<Message>> done) {
   done_ = std::move(done);
+  asked_ = max;
   {
     std::lock_guard lock(mu_);
     wanted_ = max;
@@ -52,6 +54,7 @@ void JetStreamConsumer::Ack(const Message& message) {
     unacked_.erase(it);
   }
   acked_.Ack(message.offset);
+  committed_ = acked_.committed();
 }
 
 bool JetStreamConsumer::Setup(uint64_t* floor) {
@@ -84,6 +87,10 @@ bool JetStreamConsumer::Setup(uint64_t* floor) {
   } else {
     return failed(NatsError("cannot read the consumer " + durable, s, code));
   }
+  // Made again while gantry runs: from what gantry itself has not acknowledged, should the
+  // server's floor be past it (a consumer's state lost with a server); what comes again that
+  // was acknowledged is settled on the loop.
+  if (made_) *floor = std::min(*floor, committed_.load());
   jsSubOptions options;
   jsSubOptions_Init(&options);
   options.Stream = stream.c_str();
@@ -133,18 +140,95 @@ std::vector<natsMsg*> JetStreamConsumer::FetchSome(size_t max) {
   return out;
 }
 
-void JetStreamConsumer::Run() {
-  std::weak_ptr<bool> alive = alive_;
-  uint64_t floor = 0;
+struct JetStreamConsumer::Batch {
+  std::vector<natsMsg*> raw;
+  std::vector<Message> messages;                    // one per raw message
+  std::vector<std::pair<uint64_t, uint64_t>> gone;  // [from, to): taken by retention
+  bool lost = false;
+};
+
+bool JetStreamConsumer::SetUpUntilStopped(uint64_t* floor) {
   for (;;) {
     {
       std::lock_guard lock(mu_);
-      if (stop_) return;
+      if (stop_) return false;
     }
-    if (Setup(&floor)) break;
+    if (Setup(floor)) break;
     std::unique_lock lock(mu_);
-    if (wake_.wait_for(lock, kSetupRetry, [this] { return stop_; })) return;
+    if (wake_.wait_for(lock, kSetupRetry, [this] { return stop_; })) return false;
   }
+  if (!made_) committed_ = *floor;  // until the loop's acknowledgements move it
+  made_ = true;
+  delivered_ = 0;  // a new consumer counts its deliveries from 1
+  expected_ = *floor;
+  counted_before_ = 0;
+  next_look_ = std::chrono::steady_clock::now() + kLookEvery;
+  return true;
+}
+
+JetStreamConsumer::Batch JetStreamConsumer::Sort(std::vector<natsMsg*> raw) {
+  Batch batch;
+  for (natsMsg* msg : raw) {
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) {
+      natsMsg_Destroy(msg);  // not from a consumer: nothing to hand out or acknowledge
+      continue;
+    }
+    Message message = MessageFromNats(msg, meta->Sequence.Stream, meta->Timestamp);
+    uint64_t delivery = meta->Sequence.Consumer;
+    bool first_time = meta->NumDelivered == 1;
+    jsMsgMetaData_Destroy(meta);
+    if (delivery > delivered_ + 1) {
+      batch.lost = true;  // what came between is somewhere else, or nowhere
+    } else if (first_time && message.offset > expected_) {
+      // The deliveries are in a row and new messages come in stream order: what the stream no
+      // longer holds.
+      batch.gone.emplace_back(expected_, message.offset);
+    }
+    delivered_ = delivery;
+    expected_ = std::max(expected_, message.offset + 1);
+    batch.raw.push_back(msg);
+    batch.messages.push_back(std::move(message));
+  }
+  return batch;
+}
+
+bool JetStreamConsumer::DeliveriesLost() {
+  auto now = std::chrono::steady_clock::now();
+  if (now < next_look_ || !broker_->Connected().ok()) return false;
+  next_look_ = now + kLookEvery;
+  JetStreamBroker::Impl& broker = *broker_;
+  std::string stream = broker.names.Stream(topic_);
+  std::string durable = jetstream::Escape(group_);
+  jsOptions call = broker.CallOptions();
+  jsErrCode code = jsErrCode(0);
+  jsConsumerInfo* info = nullptr;
+  natsStatus s =
+      js_GetConsumerInfo(&info, broker.js, stream.c_str(), durable.c_str(), &call, &code);
+  if (s != NATS_OK) {
+    if (code != JSConsumerNotFoundErr && s != NATS_NOT_FOUND) return false;  // a look later
+    GANTRY_LOG(kWarn, "delivery: the consumer of {} for {} is gone from JetStream; making it again",
+               topic_, group_);
+    return true;
+  }
+  uint64_t counted = info->Delivered.Consumer;
+  jsConsumerInfo_Destroy(info);
+  // A look's count had two seconds to come; one counted just now may still be on its way.
+  bool lost = delivered_ < counted_before_;
+  counted_before_ = counted;
+  if (lost) {
+    GANTRY_LOG(kWarn,
+               "delivery: JetStream delivered {} messages of {} for {} that never came; making the "
+               "consumer again from its floor",
+               counted - delivered_, topic_, group_);
+  }
+  return lost;
+}
+
+void JetStreamConsumer::Run() {
+  uint64_t floor = 0;
+  if (!SetUpUntilStopped(&floor)) return;
+  std::weak_ptr<bool> alive = alive_;
   broker_->Post([this, alive, floor] {
     if (alive.expired()) return;
     acked_ = OffsetTracker(floor);
@@ -158,40 +242,69 @@ void JetStreamConsumer::Run() {
       max = wanted_;
     }
     std::vector<natsMsg*> raw = FetchSome(max);
-    if (raw.empty()) continue;
+    bool lost = false;
+    if (raw.empty()) {
+      lost = DeliveriesLost();
+    } else {
+      Batch batch = Sort(std::move(raw));
+      lost = batch.lost;
+      if (batch.lost) {
+        GANTRY_LOG(kWarn,
+                   "delivery: deliveries of {} for {} were lost on the way; making the consumer "
+                   "again from its floor",
+                   topic_, group_);
+      }
+      if (!batch.raw.empty()) {
+        {
+          std::lock_guard lock(mu_);
+          wanted_ = 0;
+        }
+        broker_->Post([this, alive, batch = std::move(batch)]() mutable {
+          if (alive.expired()) {
+            for (natsMsg* msg : batch.raw) natsMsg_Destroy(msg);
+            return;
+          }
+          TakeOnLoop(std::move(batch));
+        });
+      }
+    }
+    if (lost) {
+      natsSubscription_Destroy(sub_);
+      sub_ = nullptr;
+      if (!SetUpUntilStopped(&floor)) return;
+    }
+  }
+}
+
+void JetStreamConsumer::TakeOnLoop(Batch batch) {
+  for (auto [from, to] : batch.gone) acked_.Skip(from, to);
+  committed_ = acked_.committed();
+  std::vector<Message> fresh;
+  for (size_t i = 0; i < batch.raw.size(); ++i) {
+    natsMsg* msg = batch.raw[i];
+    uint64_t offset = batch.messages[i].offset;
+    if (acked_.acknowledged(offset)) {  // again, from a consumer made again: settle it there
+      jsOptions call = broker_->CallOptions();
+      natsMsg_Ack(msg, &call);
+      natsMsg_Destroy(msg);
+    } else if (auto it = unacked_.find(offset); it != unacked_.end()) {
+      natsMsg_Destroy(it->second);  // already with the delivery: the newer one acknowledges
+      it->second = msg;
+    } else {
+      unacked_.emplace(offset, msg);
+      fresh.push_back(std::move(batch.messages[i]));
+    }
+  }
+  if (fresh.empty()) {  // all of it seen before: the fetch the loop asked for goes on
     {
       std::lock_guard lock(mu_);
-      wanted_ = 0;
+      wanted_ = asked_;
     }
-    std::vector<Message> messages;
-    for (natsMsg* msg : raw) {
-      jsMsgMetaData* meta = nullptr;
-      uint64_t sequence = 0;
-      int64_t time_ns = 0;
-      if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
-        sequence = meta->Sequence.Stream;
-        time_ns = meta->Timestamp;
-        jsMsgMetaData_Destroy(meta);
-      }
-      messages.push_back(MessageFromNats(msg, sequence, time_ns));
-    }
-    broker_->Post([this, alive, raw = std::move(raw), messages = std::move(messages)]() mutable {
-      if (alive.expired()) {
-        for (natsMsg* msg : raw) natsMsg_Destroy(msg);
-        return;
-      }
-      for (size_t i = 0; i < raw.size(); ++i) {
-        uint64_t offset = messages[i].offset;
-        acked_.Fetched(offset);
-        if (auto [it, fresh] = unacked_.emplace(offset, raw[i]); !fresh) {
-          natsMsg_Destroy(it->second);  // a redelivery: the newer one acknowledges
-          it->second = raw[i];
-        }
-      }
-      auto done = std::move(done_);
-      if (done) done(std::move(messages));
-    });
+    wake_.notify_all();
+    return;
   }
+  auto done = std::move(done_);
+  if (done) done(std::move(fresh));
 }
 
 }  // namespace gantry::broker

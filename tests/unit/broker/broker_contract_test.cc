@@ -2,6 +2,9 @@
 // real nats-server the test starts.
 #include <gtest/gtest.h>
 
+#include <nats/nats.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 
@@ -178,6 +181,97 @@ INSTANTIATE_TEST_SUITE_P(Backends, BrokerContractTest,
                          [](const ::testing::TestParamInfo<Backend>& info) {
                            return info.param == Backend::kEmbedded ? "Embedded" : "JetStream";
                          });
+
+// JetStream counts a delivery as made once it has sent it; one lost on the way (a server of
+// the cluster killed while forwarding a batch) would come again only after AckWait, an hour.
+// Here another client takes deliveries from the group's durable consumer, so gantry's never
+// gets them: they must come again, each handed out once, in a stream of fetches (the delivery
+// sequence jumps) and at its end (the idle look finds the count above what came). The first
+// ones taken are also acknowledged, as a server that lost the consumer's state might have it:
+// gantry goes by what it acknowledged itself.
+class LostDeliveryTest : public BrokerContractTest {
+ protected:
+  // Takes up to `n` deliveries from the group's consumer, as if they were lost, acknowledging
+  // them when `ack`; their offsets.
+  std::vector<uint64_t> Steal(const std::string& topic, const std::string& group, int n, bool ack) {
+    jetstream::Names names{jetstream::Escape("contract")};
+    std::string next =
+        "$JS.API.CONSUMER.MSG.NEXT." + names.Stream(topic) + "." + jetstream::Escape(group);
+    natsConnection* nc = nullptr;
+    natsSubscription* sub = nullptr;
+    std::vector<uint64_t> out;
+    std::string url = "nats://" + nats_->endpoint();
+    if (natsConnection_ConnectTo(&nc, url.c_str()) != NATS_OK) return out;
+    natsInbox* inbox = nullptr;
+    natsInbox_Create(&inbox);
+    natsConnection_SubscribeSync(&sub, nc, inbox);
+    std::string request = R"({"batch":)" + std::to_string(n) + R"(,"no_wait":true})";
+    natsConnection_PublishRequestString(nc, next.c_str(), inbox, request.c_str());
+    for (int i = 0; i < n; ++i) {
+      natsMsg* msg = nullptr;
+      if (natsSubscription_NextMsg(&msg, sub, 2000) != NATS_OK) break;
+      jsMsgMetaData* meta = nullptr;
+      if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+        out.push_back(meta->Sequence.Stream - 1);
+        jsMsgMetaData_Destroy(meta);
+      }
+      natsMsg* answer = nullptr;  // an acknowledgement with a reply subject is answered
+      if (ack && natsConnection_RequestString(&answer, nc, natsMsg_GetReply(msg), "+ACK", 2000) ==
+                     NATS_OK) {
+        natsMsg_Destroy(answer);
+      }
+      natsMsg_Destroy(msg);
+    }
+    natsSubscription_Destroy(sub);
+    natsInbox_Destroy(inbox);
+    natsConnection_Destroy(nc);
+    return out;
+  }
+  // Fetches until `count` messages came (or 30 s went); their offsets, in order.
+  std::vector<uint64_t> FetchOffsets(Consumer& consumer, size_t count) {
+    std::vector<uint64_t> got;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (got.size() < count && std::chrono::steady_clock::now() < deadline) {
+      auto more = Fetch(consumer, 100);
+      if (!more.ok()) continue;
+      for (const Message& m : *more) {
+        got.push_back(m.offset);
+        consumer.Ack(m);
+      }
+    }
+    return got;
+  }
+};
+
+TEST_P(LostDeliveryTest, DeliveriesLostOnTheWayComeAgainEachOnce) {
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Publish("jobs", std::to_string(i)).ok());
+  auto consumer = broker_->Consume("jobs", "worker", *store_);
+  std::vector<uint64_t> stolen;
+  // The consumer's thread makes the durable consumer; until then there is nothing to take from.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (stolen.empty() && std::chrono::steady_clock::now() < deadline) {
+    stolen = Steal("jobs", "worker", 3, /*ack=*/true);
+  }
+  ASSERT_EQ(stolen, (std::vector<uint64_t>{0, 1, 2}));
+  std::vector<uint64_t> got = FetchOffsets(*consumer, 10);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+
+  // At the end of the stream: nothing comes after the lost ones to show the jump.
+  for (int i = 10; i < 13; ++i) ASSERT_TRUE(Publish("jobs", std::to_string(i)).ok());
+  EXPECT_EQ(Steal("jobs", "worker", 3, /*ack=*/false), (std::vector<uint64_t>{10, 11, 12}));
+  got = FetchOffsets(*consumer, 3);
+  EXPECT_EQ(got, (std::vector<uint64_t>{10, 11, 12}));
+  // And nothing else comes again.
+  std::optional<absl::StatusOr<std::vector<Message>>> extra;
+  consumer->Fetch(100, [&](absl::StatusOr<std::vector<Message>> r) { extra = std::move(r); });
+  RunFor(io_, std::chrono::milliseconds(5000));
+  EXPECT_FALSE(extra.has_value());
+  EXPECT_EQ(consumer->committed(), 13u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LostDeliveryTest, ::testing::Values(Backend::kJetStream),
+                         [](const ::testing::TestParamInfo<Backend>&) { return "JetStream"; });
 
 TEST(NatsNames, EscapingIsOneToOneAndStaysWithinNatsNames) {
   jetstream::Names names{jetstream::Escape("my_app.v2")};

@@ -1,10 +1,12 @@
 // A real server process for a unit test (etcd, nats-server): started in its own process group
-// on free 127.0.0.1 ports, killed (SIGKILL) when the object goes. A test fails, it does not
-// skip, when the server cannot start (scripts/setup installs them).
+// on free 127.0.0.1 ports, killed (SIGKILL) when the object goes, or when the test process dies
+// (a crash, ctest's timeout): none is left behind holding the test's output open. A test fails, it
+// does not skip, when the server cannot start (scripts/setup installs them).
 #pragma once
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,9 +50,12 @@ class ServerProcess {
   bool running() const { return pid_ > 0; }
   // Runs `args` (args[0] found on PATH) and waits up to 20 s until `port` takes connections.
   bool Start(std::vector<std::string> args, int port) {
+    pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {
       ::setpgid(0, 0);
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(1);  // the test died before prctl
       std::vector<char*> argv;
       for (auto& arg : args) argv.push_back(arg.data());
       argv.push_back(nullptr);
