@@ -12,12 +12,17 @@
 #include "store/etcd/etcd_keepalives.h"
 #include "store/etcd/etcd_rpc.grpc.pb.h"
 #include "store/etcd/etcd_watches.h"
+#include "store/etcd/lease_renewals.h"
 #include "store/put_txn.h"
 
 namespace gantry::store {
 
 using etcd::Codec;
 using etcd::FromGrpc;
+
+namespace {
+std::chrono::steady_clock::time_point Now() { return std::chrono::steady_clock::now(); }
+}  // namespace
 
 struct EtcdStore::Impl {
   Impl(boost::asio::io_context& io_in, EtcdStoreOptions options_in, const std::string& target)
@@ -126,6 +131,7 @@ struct EtcdStore::Impl {
   std::unique_ptr<etcdserverpb::Lease::Stub> lease;
   etcd::Watches watches;
   etcd::KeepAlives keepalives;
+  etcd::LeaseRenewals renewals;
 };
 
 absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::Open(boost::asio::io_context& io,
@@ -241,11 +247,43 @@ void EtcdStore::GrantLease(Duration ttl, Done<LeaseGrant> done) {
         }
         return LeaseGrant{response.id(), std::chrono::seconds(response.ttl())};
       },
-      std::move(done));
+      [this, done = std::move(done)](absl::StatusOr<LeaseGrant> granted) {
+        if (granted.ok()) impl_->renewals.Renewed(granted->id, granted->ttl, Now());
+        done(std::move(granted));
+      });
 }
 
+// A renewal's answer is believed as it is unless it could be one of etcd 3.4's wrong ones
+// (LeaseRenewals): then LeaseTimeToLive, read after it, says whether the lease is there. A
+// "not found" is confirmed the same way before the caller takes the lease for lost.
 void EtcdStore::KeepAlive(LeaseId id, Done<LeaseGrant> done) {
-  impl_->keepalives.Renew(id, std::move(done));
+  impl_->keepalives.Renew(id, [this, id, alive = std::weak_ptr<bool>(impl_->alive),
+                               done = std::move(done)](absl::StatusOr<LeaseGrant> renewed) mutable {
+    bool lost = absl::IsNotFound(renewed.status());
+    if (alive.expired() || !*alive.lock() || (!renewed.ok() && !lost)) return done(renewed);
+    if (renewed.ok() && !impl_->renewals.NeedsConfirming(id, Now())) {
+      impl_->renewals.Renewed(id, renewed->ttl, Now());
+      return done(renewed);
+    }
+    TimeToLive(id, [this, id, renewed = std::move(renewed),
+                    done = std::move(done)](absl::StatusOr<Duration> left) mutable {
+      if (absl::IsNotFound(left.status())) {
+        impl_->renewals.Forget(id);
+        if (renewed.ok()) {
+          return done(absl::NotFoundError(
+              fmt::format("lease {:x} ran out: etcd renewed it while it was revoking it", id)));
+        }
+        return done(std::move(renewed));
+      }
+      if (!left.ok()) return done(left.status());  // neither answer can be told yet
+      if (!renewed.ok()) {
+        return done(absl::UnavailableError(fmt::format(
+            "etcd: the renewal of lease {:x} said 'not found', but etcd still holds it", id)));
+      }
+      impl_->renewals.Renewed(id, renewed->ttl, Now());
+      done(std::move(renewed));
+    });
+  });
 }
 
 void EtcdStore::RevokeLease(LeaseId id, Done<Revision> done) {
@@ -259,7 +297,10 @@ void EtcdStore::RevokeLease(LeaseId id, Done<Revision> done) {
       [](const etcdserverpb::LeaseRevokeResponse& response) -> absl::StatusOr<Revision> {
         return response.header().revision();
       },
-      std::move(done));
+      [this, id, done = std::move(done)](absl::StatusOr<Revision> revoked) {
+        if (revoked.ok()) impl_->renewals.Forget(id);
+        done(std::move(revoked));
+      });
 }
 
 void EtcdStore::TimeToLive(LeaseId id, Done<Duration> done) {

@@ -145,6 +145,26 @@ TEST_F(EtcdRestartTest, ALeaseIsRenewedOnTheStreamAndItsLossIsConfirmed) {
   auto gone = Await<Duration>(
       io_, [&](Done<Duration> done) { store_->TimeToLive(lease->id, std::move(done)); });
   EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound) << gone.status();
+  auto renewed = Await<LeaseGrant>(
+      io_, [&](Done<LeaseGrant> done) { store_->KeepAlive(lease->id, std::move(done)); });
+  EXPECT_EQ(renewed.status().code(), absl::StatusCode::kNotFound) << renewed.status();
+}
+
+// A renewal late enough for the lease to have run out is confirmed with LeaseTimeToLive before
+// it is believed (LeaseRenewals); a lease still there stays renewed.
+TEST_F(EtcdRestartTest, ALateRenewalOfALiveLeaseIsConfirmedAndStands) {
+  auto lease = Await<LeaseGrant>(
+      io_, [&](Done<LeaseGrant> done) { store_->GrantLease(seconds(4), std::move(done)); });
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  testing::RunFor(io_, milliseconds(2500));  // past half the TTL
+  auto renewed = Await<LeaseGrant>(
+      io_, [&](Done<LeaseGrant> done) { store_->KeepAlive(lease->id, std::move(done)); });
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_EQ(renewed->ttl, seconds(4));
+  testing::RunFor(io_, milliseconds(2500));  // renewed: it would have run out by now
+  auto left = Await<Duration>(
+      io_, [&](Done<Duration> done) { store_->TimeToLive(lease->id, std::move(done)); });
+  ASSERT_TRUE(left.ok()) << left.status();
 }
 
 }  // namespace
