@@ -61,6 +61,8 @@ class RegistryStore {
     uint64_t registration = 0;
   };
   const std::map<std::string, Owned>& owned() const { return owned_; }
+  // Whether a write of some instance is still on its way (queued, running or to be retried).
+  bool writing() const { return !writes_.empty(); }
   // A replica an earlier agent had registered (Start deleted it), for adoption; null if none.
   const Instance* Earlier(const std::string& id) const {
     auto it = earlier_.find(id);

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "registry/health_checker.h"
 #include "registry/instance_json.h"
+#include "store/embedded_store.h"
+#include "store/etcd/etcd_store.h"
+#include "unit/store/etcd_process.h"
 #include "unit/store/store_test_support.h"
 
 namespace gantry::registry {
@@ -51,18 +56,61 @@ TEST(InstanceJson, RoundTripsEveryField) {
   EXPECT_FALSE(InstanceFromJson("not json").ok());
 }
 
-class RegistryStoreTest : public ::testing::Test {
+// On both backends: the embedded store (on a fake clock) and a real etcd member the suite starts,
+// each test under its own key prefix.
+enum class Backend { kEmbedded, kEtcd };
+
+class RegistryStoreTest : public ::testing::TestWithParam<Backend> {
  protected:
+  static void SetUpTestSuite() {
+    etcd_dir_ = store::testing::FreshDir("registry-etcd");
+    etcd_ = std::make_unique<store::testing::EtcdProcess>(etcd_dir_);
+  }
+  static void TearDownTestSuite() {
+    etcd_.reset();
+    std::filesystem::remove_all(etcd_dir_);
+  }
   void SetUp() override { dir_ = store::testing::FreshDir("registry"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<store::EmbeddedStore> Open() {
-    store::EmbeddedStoreOptions options;
-    options.dir = dir_;
-    options.clock = &clock_;
-    auto opened = store::EmbeddedStore::Open(io_, options);
+  // The store, again on the same data when called again (a new agent after a kill).
+  std::unique_ptr<store::Store> Open() {
+    if (GetParam() == Backend::kEmbedded) {
+      store::EmbeddedStoreOptions options;
+      options.dir = dir_;
+      options.clock = &clock_;
+      auto opened = store::EmbeddedStore::Open(io_, options);
+      EXPECT_TRUE(opened.ok()) << opened.status();
+      embedded_ = opened->get();
+      return std::move(*opened);
+    }
+    EXPECT_TRUE(etcd_->running()) << "etcd did not start: see " << (etcd_dir_ / "etcd.log");
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(test.begin(), test.end(), '/', '-');
+    store::EtcdStoreOptions options;
+    options.endpoints = {etcd_->endpoint()};
+    options.key_prefix = "/registry/" + test + "/";
+    auto opened = store::EtcdStore::Open(io_, options);
     EXPECT_TRUE(opened.ok()) << opened.status();
+    // A new member elects itself within a second or two: wait until it serves.
+    auto deadline = std::chrono::steady_clock::now() + seconds(10);
+    while (std::chrono::steady_clock::now() < deadline &&
+           !Await<store::RangeResult>(io_, [&](store::Done<store::RangeResult> done) {
+              (*opened)->Range({"", true}, std::move(done));
+            }).ok()) {
+    }
     return std::move(*opened);
+  }
+  // A lease short enough to wait for on etcd (its shortest is 2 s).
+  Duration ShortTtl() const { return GetParam() == Backend::kEmbedded ? seconds(5) : seconds(2); }
+  // Lets short leases run out: the fake clock moves; etcd's real one is waited for.
+  void RunOutShortLeases() {
+    if (GetParam() == Backend::kEmbedded) {
+      clock_.Advance(seconds(6));
+      embedded_->CheckLeases();
+    } else {
+      store::testing::RunFor(io_, milliseconds(3500));
+    }
   }
   store::LeaseId Lease(store::Store& store, Duration ttl) {
     return Await<store::LeaseGrant>(
@@ -86,12 +134,15 @@ class RegistryStoreTest : public ::testing::Test {
     return Wait([&](RegistryStore::Done done) { registry.Start(agent_lease, std::move(done)); });
   }
 
+  static inline std::filesystem::path etcd_dir_;
+  static inline std::unique_ptr<store::testing::EtcdProcess> etcd_;
   std::filesystem::path dir_;
   net::asio::io_context io_;
   FakeClock clock_;
+  store::EmbeddedStore* embedded_ = nullptr;  // the last one opened, on the embedded backend
 };
 
-TEST_F(RegistryStoreTest, TheViewFollowsTheStoreAndAnEarlierAgentsReplicasAreRemoved) {
+TEST_P(RegistryStoreTest, TheViewFollowsTheStoreAndAnEarlierAgentsReplicasAreRemoved) {
   {
     auto store = Open();
     Registry view;
@@ -129,23 +180,22 @@ TEST_F(RegistryStoreTest, TheViewFollowsTheStoreAndAnEarlierAgentsReplicasAreRem
   EXPECT_EQ(view.Find("external-1"), nullptr);
 }
 
-TEST_F(RegistryStoreTest, AnInstanceWhoseLeaseRunsOutLeavesTheViewAndIsReported) {
+TEST_P(RegistryStoreTest, AnInstanceWhoseLeaseRunsOutLeavesTheViewAndIsReported) {
   auto store = Open();
   Registry view;
   RegistryStore registry(*store, view);
   std::vector<std::string> expired;
   registry.OnExpired([&](const std::string& id) { expired.push_back(id); });
   ASSERT_TRUE(Start(registry, Lease(*store, seconds(10))).ok());
-  store::LeaseId lease = Lease(*store, seconds(5));
+  store::LeaseId lease = Lease(*store, ShortTtl());
   ASSERT_TRUE(Register(registry, Sample("external-2", "api"), lease).ok());
-  clock_.Advance(seconds(6));
-  store->CheckLeases();
+  RunOutShortLeases();
   ASSERT_TRUE(RunUntil(io_, [&] { return view.Find("external-2") == nullptr; }));
   EXPECT_EQ(expired, std::vector<std::string>{"external-2"});
   EXPECT_EQ(registry.owned().count("external-2"), 0u);
 }
 
-TEST_F(RegistryStoreTest, ADeleteQueuedBeforeARegistrationDoesNotRemoveIt) {
+TEST_P(RegistryStoreTest, ADeleteQueuedBeforeARegistrationDoesNotRemoveIt) {
   auto store = Open();
   Registry view;
   RegistryStore registry(*store, view);
@@ -165,14 +215,13 @@ TEST_F(RegistryStoreTest, ADeleteQueuedBeforeARegistrationDoesNotRemoveIt) {
 
   // Re-registered under another service: the old key goes, and its lease running out later
   // does not touch the new registration.
-  store::LeaseId short_lease = Lease(*store, seconds(5));
+  store::LeaseId short_lease = Lease(*store, ShortTtl());
   Instance moved = Sample("m-1", "api");
   ASSERT_TRUE(Register(registry, moved, short_lease).ok());
   moved.service = "other";
   ASSERT_TRUE(Register(registry, moved, 0).ok());
-  clock_.Advance(seconds(6));
-  store->CheckLeases();
-  ASSERT_TRUE(RunUntil(io_, [&] { return store->writes_in_progress() == 0; }));
+  RunOutShortLeases();
+  ASSERT_TRUE(RunUntil(io_, [&] { return !registry.writing(); }));
   ASSERT_NE(view.Find("m-1"), nullptr);
   EXPECT_EQ(view.Find("m-1")->service, "other");
   EXPECT_EQ(registry.owned().count("m-1"), 1u);
@@ -186,7 +235,7 @@ TEST_F(RegistryStoreTest, ADeleteQueuedBeforeARegistrationDoesNotRemoveIt) {
 // at once. That write's answer must not count as the new registration's, or the delete of the
 // old one (logged between the two) looked newer than the new registration and took it away: no
 // health check, no health recorded, the replica 'starting' for good.
-TEST_F(RegistryStoreTest, AnEarlierRegistrationsWriteDoesNotStampTheNextOne) {
+TEST_P(RegistryStoreTest, AnEarlierRegistrationsWriteDoesNotStampTheNextOne) {
   auto store = Open();
   Registry view;
   RegistryStore registry(*store, view);
@@ -201,7 +250,7 @@ TEST_F(RegistryStoreTest, AnEarlierRegistrationsWriteDoesNotStampTheNextOne) {
   Instance again = Sample("r-2", "gantry");
   again.health = Health::kUnknown;
   registry.Register(again, agent, [&](const absl::Status&) { ++done; });
-  ASSERT_TRUE(RunUntil(io_, [&] { return done == 2 && store->writes_in_progress() == 0; }));
+  ASSERT_TRUE(RunUntil(io_, [&] { return done == 2 && !registry.writing(); }));
   EXPECT_TRUE(expired.empty());
   ASSERT_EQ(registry.owned().count("r-2"), 1u);
   registry.SetHealth("r-2", Health::kHealthy, "HTTP 200");
@@ -345,16 +394,16 @@ class ReorderingWrites final : public ForwardingStore {
 // at once, two puts of one key on their way together; etcd applied the second first, the
 // registration stayed 'starting' for good. And a delete overtaken by a health write left a
 // stopped replica in the store.
-TEST_F(RegistryStoreTest, WritesOfOneInstanceAreAppliedInTheOrderTheyWereMade) {
-  auto embedded = Open();
-  ReorderingWrites store(*embedded);
+TEST_P(RegistryStoreTest, WritesOfOneInstanceAreAppliedInTheOrderTheyWereMade) {
+  auto inner = Open();
+  ReorderingWrites store(*inner);
   Registry view;
   RegistryStore registry(store, view);
   store::LeaseId agent = Lease(store, seconds(10));
   ASSERT_TRUE(Start(registry, agent).ok());
   auto stored = [&](const std::string& id) -> std::optional<Instance> {
     auto range = Await<store::RangeResult>(io_, [&](const store::Done<store::RangeResult>& done) {
-      embedded->Range({InstanceKey(Sample(id, "gantry")), false}, done);
+      inner->Range({InstanceKey(Sample(id, "gantry")), false}, done);
     });
     if (!range.ok() || range->kvs.empty()) return std::nullopt;
     auto instance = InstanceFromJson(range->kvs[0].value);
@@ -364,7 +413,7 @@ TEST_F(RegistryStoreTest, WritesOfOneInstanceAreAppliedInTheOrderTheyWereMade) {
   auto settle = [&](const std::function<bool()>& answered) {
     return RunUntil(io_, [&] {
       store.ApplyNewestFirst();
-      return answered() && store.held() == 0 && embedded->writes_in_progress() == 0;
+      return answered() && store.held() == 0 && !registry.writing();
     });
   };
 
@@ -399,9 +448,9 @@ TEST_F(RegistryStoreTest, WritesOfOneInstanceAreAppliedInTheOrderTheyWereMade) {
   EXPECT_EQ(view.Find("r-3"), nullptr);
 }
 
-TEST_F(RegistryStoreTest, AWatchThatEndsIsFollowedByAFreshListing) {
-  auto embedded = Open();
-  EndableWatches store(*embedded);
+TEST_P(RegistryStoreTest, AWatchThatEndsIsFollowedByAFreshListing) {
+  auto inner = Open();
+  EndableWatches store(*inner);
   Registry view;
   RegistryStore registry(store, view);
   std::vector<std::string> expired;
@@ -416,10 +465,10 @@ TEST_F(RegistryStoreTest, AWatchThatEndsIsFollowedByAFreshListing) {
   // own gone (its lease ran out, say).
   ASSERT_TRUE(Await<store::Revision>(io_, [&](store::Done<store::Revision> done) {
                 Instance other = Sample("other-1", "api");
-                embedded->Put(InstanceKey(other), InstanceToJson(other), {}, std::move(done));
+                inner->Put(InstanceKey(other), InstanceToJson(other), {}, std::move(done));
               }).ok());
   ASSERT_TRUE(Await<store::DeleteResult>(io_, [&](store::Done<store::DeleteResult> done) {
-                embedded->Delete({InstanceKey(Sample("mine-2", "api")), false}, std::move(done));
+                inner->Delete({InstanceKey(Sample("mine-2", "api")), false}, std::move(done));
               }).ok());
 
   ASSERT_TRUE(RunUntil(io_, [&] { return view.Find("other-1") != nullptr; }));
@@ -431,6 +480,12 @@ TEST_F(RegistryStoreTest, AWatchThatEndsIsFollowedByAFreshListing) {
   ASSERT_TRUE(Register(registry, Sample("mine-3", "api"), 0).ok());
   EXPECT_NE(view.Find("mine-3"), nullptr);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryStoreTest,
+                         ::testing::Values(Backend::kEmbedded, Backend::kEtcd),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param == Backend::kEmbedded ? "Embedded" : "Etcd";
+                         });
 
 }  // namespace
 }  // namespace gantry::registry
