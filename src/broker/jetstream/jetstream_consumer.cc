@@ -18,7 +18,11 @@ constexpr int64_t kMaxAckPending = 10'000;  // gantry's delivery window is what 
 
 JetStreamConsumer::JetStreamConsumer(std::shared_ptr<JetStreamBroker::Impl> broker,
                                      std::string topic, std::string group)
-    : broker_(std::move(broker)), topic_(std::move(topic)), group_(std::move(group)) {
+    : broker_(std::move(broker)),
+      topic_(std::move(topic)),
+      group_(std::move(group)),
+      stream_(broker_->names.Stream(topic_)),
+      durable_(jetstream::Escape(group_)) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -47,21 +51,35 @@ void JetStreamConsumer::Fetch(size_t max, store::Done<std::vector<Message>> done
 
 void JetStreamConsumer::Ack(const Message& message) {
   if (auto it = unacked_.find(message.offset); it != unacked_.end()) {
-    jsOptions call = broker_->CallOptions();
-    // Not waited for: one lost (NATS away) means the message comes again at the next start.
-    natsMsg_Ack(it->second, &call);
-    natsMsg_Destroy(it->second);
+    Settle(it->second);
     unacked_.erase(it);
   }
   acked_.Ack(message.offset);
   committed_ = acked_.committed();
 }
 
+void JetStreamConsumer::Settle(natsMsg* msg) {
+  jsOptions call = broker_->CallOptions();
+  // Not waited for: one lost (NATS away) means the message comes again at the next start.
+  natsMsg_Ack(msg, &call);
+  natsMsg_Destroy(msg);
+}
+
+absl::StatusOr<JetStreamConsumer::Counts> JetStreamConsumer::ReadCounts() {
+  jsOptions call = broker_->CallOptions();
+  jsErrCode code = jsErrCode(0);
+  jsConsumerInfo* info = nullptr;
+  natsStatus s =
+      js_GetConsumerInfo(&info, broker_->js, stream_.c_str(), durable_.c_str(), &call, &code);
+  if (s != NATS_OK) return NatsError("cannot read the consumer " + durable_, s, code);
+  Counts counts{info->AckFloor.Stream, info->Delivered.Consumer};
+  jsConsumerInfo_Destroy(info);
+  return counts;
+}
+
 bool JetStreamConsumer::Setup(uint64_t* floor) {
   JetStreamBroker::Impl& broker = *broker_;
-  std::string stream = broker.names.Stream(topic_);
   std::string subject = broker.names.Subject(topic_);
-  std::string durable = jetstream::Escape(group_);
   auto failed = [&](const absl::Status& status) {
     GANTRY_LOG(kWarn, "delivery: {} for {}: {}; trying again", topic_, group_,
                StatusMessage(status));
@@ -70,22 +88,19 @@ bool JetStreamConsumer::Setup(uint64_t* floor) {
   if (absl::Status made = broker.EnsureStream(topic_); !made.ok()) return failed(made);
   jsOptions call = broker.CallOptions();
   jsErrCode code = jsErrCode(0);
-  jsConsumerInfo* info = nullptr;
-  natsStatus s =
-      js_GetConsumerInfo(&info, broker.js, stream.c_str(), durable.c_str(), &call, &code);
-  if (s == NATS_OK) {
-    *floor = info->AckFloor.Stream;
-    jsConsumerInfo_Destroy(info);
-    s = js_DeleteConsumer(broker.js, stream.c_str(), durable.c_str(), &call, &code);
+  auto counts = ReadCounts();
+  if (counts.ok()) {
+    *floor = counts->ack_floor;
+    natsStatus s = js_DeleteConsumer(broker.js, stream_.c_str(), durable_.c_str(), &call, &code);
     if (s != NATS_OK && code != JSConsumerNotFoundErr) {
-      return failed(NatsError("cannot take up the consumer " + durable + " again", s, code));
+      return failed(NatsError("cannot take up the consumer " + durable_ + " again", s, code));
     }
-  } else if (code == JSConsumerNotFoundErr || s == NATS_NOT_FOUND) {
+  } else if (absl::IsNotFound(counts.status())) {
     auto stream_info = broker.StreamInfo(topic_);  // a new group: from the oldest retained
     if (!stream_info.ok()) return failed(stream_info.status());
     *floor = stream_info->first_offset;
   } else {
-    return failed(NatsError("cannot read the consumer " + durable, s, code));
+    return failed(counts.status());
   }
   // Made again while gantry runs: from what gantry itself has not acknowledged, should the
   // server's floor be past it (a consumer's state lost with a server); what comes again that
@@ -93,8 +108,8 @@ bool JetStreamConsumer::Setup(uint64_t* floor) {
   if (made_) *floor = std::min(*floor, committed_.load());
   jsSubOptions options;
   jsSubOptions_Init(&options);
-  options.Stream = stream.c_str();
-  options.Config.Durable = durable.c_str();
+  options.Stream = stream_.c_str();
+  options.Config.Durable = durable_.c_str();
   options.Config.AckPolicy = js_AckExplicit;
   options.Config.AckWait = kAckWaitNs;
   options.Config.MaxDeliver = -1;
@@ -102,8 +117,9 @@ bool JetStreamConsumer::Setup(uint64_t* floor) {
   options.Config.DeliverPolicy = js_DeliverByStartSequence;
   options.Config.OptStartSeq = *floor + 1;
   natsSubscription* sub = nullptr;
-  s = js_PullSubscribe(&sub, broker.js, subject.c_str(), durable.c_str(), &call, &options, &code);
-  if (s != NATS_OK) return failed(NatsError("cannot make the consumer " + durable, s, code));
+  natsStatus s =
+      js_PullSubscribe(&sub, broker.js, subject.c_str(), durable_.c_str(), &call, &options, &code);
+  if (s != NATS_OK) return failed(NatsError("cannot make the consumer " + durable_, s, code));
   sub_ = sub;
   return true;
 }
@@ -197,22 +213,14 @@ bool JetStreamConsumer::DeliveriesLost() {
   auto now = std::chrono::steady_clock::now();
   if (now < next_look_ || !broker_->Connected().ok()) return false;
   next_look_ = now + kLookEvery;
-  JetStreamBroker::Impl& broker = *broker_;
-  std::string stream = broker.names.Stream(topic_);
-  std::string durable = jetstream::Escape(group_);
-  jsOptions call = broker.CallOptions();
-  jsErrCode code = jsErrCode(0);
-  jsConsumerInfo* info = nullptr;
-  natsStatus s =
-      js_GetConsumerInfo(&info, broker.js, stream.c_str(), durable.c_str(), &call, &code);
-  if (s != NATS_OK) {
-    if (code != JSConsumerNotFoundErr && s != NATS_NOT_FOUND) return false;  // a look later
+  auto counts = ReadCounts();
+  if (!counts.ok()) {
+    if (!absl::IsNotFound(counts.status())) return false;  // a look later
     GANTRY_LOG(kWarn, "delivery: the consumer of {} for {} is gone from JetStream; making it again",
                topic_, group_);
     return true;
   }
-  uint64_t counted = info->Delivered.Consumer;
-  jsConsumerInfo_Destroy(info);
+  uint64_t counted = counts->delivered;
   // A look's count had two seconds to come; one counted just now may still be on its way.
   bool lost = delivered_ < counted_before_;
   counted_before_ = counted;
@@ -284,9 +292,7 @@ void JetStreamConsumer::TakeOnLoop(Batch batch) {
     natsMsg* msg = batch.raw[i];
     uint64_t offset = batch.messages[i].offset;
     if (acked_.acknowledged(offset)) {  // again, from a consumer made again: settle it there
-      jsOptions call = broker_->CallOptions();
-      natsMsg_Ack(msg, &call);
-      natsMsg_Destroy(msg);
+      Settle(msg);
     } else if (auto it = unacked_.find(offset); it != unacked_.end()) {
       natsMsg_Destroy(it->second);  // already with the delivery: the newer one acknowledges
       it->second = msg;

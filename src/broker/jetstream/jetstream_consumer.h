@@ -43,6 +43,14 @@ class JetStreamConsumer final : public Consumer {
  private:
   void Run();  // the consumer's thread
   struct Batch;
+  struct Counts {
+    uint64_t ack_floor;  // the stream sequence everything up to is acknowledged
+    uint64_t delivered;  // deliveries made, by the consumer's count
+  };
+  // Blocking: the durable consumer's counts; NotFound when JetStream has no such consumer.
+  absl::StatusOr<Counts> ReadCounts();
+  // Acknowledges (not waiting for the answer) and lets go of a message.
+  void Settle(__natsMsg* msg);
   // Blocking: makes the durable consumer again from its floor; the floor, or why not.
   bool Setup(uint64_t* floor);
   // Setup until it works; false when stopped first.
@@ -57,6 +65,7 @@ class JetStreamConsumer final : public Consumer {
 
   std::shared_ptr<JetStreamBroker::Impl> broker_;
   std::string topic_, group_;
+  std::string stream_, durable_;                                // their NATS names
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // on the loop
 
   // The loop's.
