@@ -58,8 +58,8 @@ TEST(OffsetTracker, CommitsOverOutOfOrderAcksAndRetentionGaps) {
   EXPECT_EQ(t.committed(), 21u);
 }
 
-// What both consumers do with each fetched message: a jump past next() is what retention
-// dropped before anyone fetched it, as good as acknowledged.
+// What the embedded broker's consumer does with each fetched message: a jump past next() is what
+// retention dropped before anyone fetched it, as good as acknowledged.
 TEST(OffsetTracker, FetchingPastAGapSkipsIt) {
   OffsetTracker t(5);
   EXPECT_EQ(t.next(), 5u);

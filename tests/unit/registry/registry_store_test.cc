@@ -92,13 +92,7 @@ class RegistryStoreTest : public ::testing::TestWithParam<Backend> {
     options.key_prefix = "/registry/" + test + "/";
     auto opened = store::EtcdStore::Open(io_, options);
     EXPECT_TRUE(opened.ok()) << opened.status();
-    // A new member elects itself within a second or two: wait until it serves.
-    auto deadline = std::chrono::steady_clock::now() + seconds(10);
-    while (std::chrono::steady_clock::now() < deadline &&
-           !Await<store::RangeResult>(io_, [&](store::Done<store::RangeResult> done) {
-              (*opened)->Range({"", true}, std::move(done));
-            }).ok()) {
-    }
+    store::testing::AwaitServing(io_, **opened);
     return std::move(*opened);
   }
   // A lease short enough to wait for on etcd (its shortest is 2 s).

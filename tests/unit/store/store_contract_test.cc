@@ -54,10 +54,7 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     auto store = EtcdStore::Open(io_, options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    // A new member elects itself within a second or two: wait until it serves.
-    auto deadline = std::chrono::steady_clock::now() + seconds(10);
-    while (!Range({"", true}).ok() && std::chrono::steady_clock::now() < deadline) {
-    }
+    testing::AwaitServing(io_, *store_);
   }
   void TearDown() override {
     store_.reset();

@@ -53,4 +53,15 @@ absl::StatusOr<T> Await(net::asio::io_context& io, Start start) {
   return std::move(*out);
 }
 
+// Reads from `store` until one is answered, for up to 10 s: a new etcd member answers "no
+// leader" until it has elected itself (a second or two).
+inline void AwaitServing(net::asio::io_context& io, Store& store) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline &&
+         !Await<RangeResult>(io, [&](Done<RangeResult> done) {
+            store.Range({"", true}, std::move(done));
+          }).ok()) {
+  }
+}
+
 }  // namespace gantry::store::testing
